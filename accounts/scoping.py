@@ -1,0 +1,40 @@
+"""The one rule that decides who sees which referrals and partners.
+
+A rep sees the records they own; a manager sees their own and those owned by
+members of the teams they manage; an admin sees everything. Every view, form
+choice list and export goes through ``scope_for_user``; detail pages go
+through ``get_for_user_or_404`` so an outsider gets 404, never 403.
+"""
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+
+
+def scope_for_user(queryset: QuerySet, user, *, owner_field: str = "owner") -> QuerySet:
+    if not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_admin:
+        return queryset
+    if user.is_manager:
+        return queryset.filter(
+            Q(**{owner_field: user}) | Q(**{f"{owner_field}__team__manager": user})
+        )
+    return queryset.filter(**{owner_field: user})
+
+
+def get_for_user_or_404(queryset: QuerySet, user, pk, *, owner_field: str = "owner"):
+    return get_object_or_404(
+        scope_for_user(queryset, user, owner_field=owner_field), pk=pk
+    )
+
+
+def users_for_user(user) -> QuerySet:
+    """The owners a user may assign records to: themselves, their team, or all."""
+    active = User.objects.filter(is_active=True)
+    if user.is_admin:
+        return active
+    if user.is_manager:
+        return active.filter(Q(pk=user.pk) | Q(team__manager=user))
+    return active.filter(pk=user.pk)

@@ -1,0 +1,210 @@
+"""Demo data for a new user: the demo logins, two teams, sources and referrals.
+
+Idempotent: users and teams are looked up by email and name, and the sample
+partners and referrals are only made when the demo reps have none yet.
+"""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+from accounts.models import ADMIN, MANAGER, REP, Team, User
+from partners.models import Partner
+from referrals.models import Activity, Referral, Stage, StageChange
+
+PASSWORD = "demo"
+# email, display name, team, role
+DEMO_USERS = [
+    ("rep@example.com", "Riley Parker", "North", REP),
+    ("rep2@example.com", "Sam Okafor", "North", REP),
+    ("rep3@example.com", "Jordan Lee", "South", REP),
+    ("manager@example.com", "Morgan Diaz", "North", MANAGER),
+    ("admin@example.com", "Alex Admin", None, ADMIN),
+]
+DEMO_REPS = ["rep@example.com", "rep2@example.com", "rep3@example.com"]
+REFUSE_IN_PRODUCTION = (
+    "DEBUG is off: this looks like production, and seed_demo would add demo "
+    "logins with the password 'demo'. Run it with --force if you mean it."
+)
+INDUSTRIES = [
+    "Software",
+    "Healthcare",
+    "Manufacturing",
+    "Finance",
+    "Retail",
+    "Logistics",
+]
+FOCUS = [
+    "HR directors at mid-size firms",
+    "CFOs of family-owned manufacturers",
+    "Practice managers of clinics",
+    "Operations leads at logistics companies",
+    "Founders of SaaS start-ups",
+]
+LOST_REASONS = ["Chose a competitor", "No budget this year", "Went quiet", "Not a fit"]
+NOTES = [
+    "Asked for a call next week about pricing.",
+    "Interested, wants a case study from their industry.",
+    "Source says they are unhappy with their current vendor.",
+    "Left a voicemail; will try again Thursday.",
+    "Met for coffee, good rapport.",
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo logins (password 'demo') and realistic sample data."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run with DEBUG off.")
+        parser.add_argument("--partners", type=int, default=40)
+        parser.add_argument("--referrals", type=int, default=200)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(REFUSE_IN_PRODUCTION)
+        with transaction.atomic():
+            users = self.create_users()
+            reps = [users[email] for email in DEMO_REPS]
+            if Partner.objects.filter(owner__in=reps).exists():
+                self.stdout.write("Demo data already present; logins checked.")
+                return
+            self.create_sample_data(
+                reps, options["partners"], options["referrals"], options["seed"]
+            )
+        self.stdout.write(self.style.SUCCESS("Demo data created."))
+
+    def create_users(self) -> dict[str, User]:
+        teams = {
+            name: Team.objects.get_or_create(name=name)[0]
+            for name in ("North", "South")
+        }
+        users = {}
+        for email, name, team, role in DEMO_USERS:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email,
+                    PASSWORD,
+                    display_name=name,
+                    team=teams.get(team),
+                    is_staff=role == ADMIN,
+                    is_superuser=role == ADMIN,
+                )
+            user.groups.add(Group.objects.get(name=role))
+            users[email] = user
+        north = teams["North"]
+        if north.manager_id is None:
+            north.manager = users["manager@example.com"]
+            north.save(update_fields=["manager"])
+        return users
+
+    def create_sample_data(self, reps, n_partners, n_referrals, seed) -> None:
+        rng = random.Random(seed)
+        fake = Faker()
+        fake.seed_instance(seed)
+        now = timezone.now()
+        partners = Partner.objects.bulk_create(
+            [self.partner(fake, rng, reps, now) for _ in range(n_partners)]
+        )
+        stages = list(Stage.objects.filter(is_archived=False).order_by("position"))
+        open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
+        won = next(s for s in stages if s.kind == Stage.Kind.WON)
+        lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
+        referrals, histories = [], []
+        for _ in range(n_referrals):
+            source = rng.choice(partners)
+            received = now - timedelta(days=rng.uniform(0, 182))
+            path = self.stage_path(rng, open_stages, won, lost)
+            referral, changes = self.referral(fake, rng, source, received, path, now)
+            referrals.append(referral)
+            histories.append(changes)
+        Referral.objects.bulk_create(referrals)
+        for referral, changes in zip(referrals, histories, strict=True):
+            for change in changes:
+                change.referral = referral
+        StageChange.objects.bulk_create(c for changes in histories for c in changes)
+        Activity.objects.bulk_create(
+            Activity(
+                referral=r,
+                kind=rng.choice(Activity.Kind.values),
+                at=r.last_activity_at,
+                author=r.owner,
+                text=rng.choice(NOTES),
+            )
+            for r in referrals
+            if r.last_activity_at
+        )
+
+    def partner(self, fake, rng, reps, now) -> Partner:
+        opted_out = rng.random() < 0.15
+        return Partner(
+            name=fake.name(),
+            email=fake.unique.email(),
+            phone=fake.phone_number(),
+            company=fake.company(),
+            title=fake.job()[:200],
+            kind=rng.choices(Partner.Kind.values, weights=[5, 3, 2, 1])[0],
+            industry=rng.choice(INDUSTRIES),
+            client_focus=rng.choice(FOCUS),
+            client_focus_industry=rng.choice(INDUSTRIES),
+            owner=rng.choice(reps),
+            email_consent=Partner.Consent.OPTED_OUT
+            if opted_out
+            else Partner.Consent.OPTED_IN,
+            email_consent_at=now - timedelta(days=rng.randint(1, 300)),
+        )
+
+    def stage_path(self, rng, open_stages, won, lost) -> list[Stage]:
+        """The stages a referral went through, from Received to where it is now."""
+        depth = rng.choices(range(1, len(open_stages) + 1), weights=[2, 3, 3, 2])[0]
+        path = open_stages[:depth]
+        outcome = rng.random()
+        if outcome < 0.3:
+            path.append(won)
+        elif outcome < 0.5:
+            path.append(lost)
+        return path
+
+    def referral(self, fake, rng, source, received, path, now):
+        at = received
+        changes, dates = [], {}
+        previous = None
+        for stage in path:
+            if previous is not None:
+                at = min(at + timedelta(hours=rng.uniform(4, 24 * 12)), now)
+            changes.append(
+                StageChange(from_stage=previous, to_stage=stage, at=at, by=source.owner)
+            )
+            dates[stage.name] = at
+            previous = stage
+        final = path[-1]
+        value = Decimal(rng.randrange(2_000, 80_000, 500))
+        referral = Referral(
+            prospect_name=fake.name(),
+            prospect_email=fake.email(),
+            prospect_phone=fake.phone_number(),
+            prospect_company=fake.company(),
+            prospect_title=fake.job()[:200],
+            source=source,
+            owner=source.owner,
+            stage=final,
+            stage_entered_at=at,
+            estimated_value=value,
+            received_on=received.date(),
+            first_contacted_at=dates.get("Contacted"),
+            meeting_held_at=dates.get("Meeting held"),
+            closed_at=at if final.is_closed else None,
+            lost_reason=rng.choice(LOST_REASONS)
+            if final.kind == Stage.Kind.LOST
+            else "",
+            last_activity_at=at if len(path) > 1 else None,
+        )
+        return referral, changes

@@ -1,0 +1,93 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from kombu import Connection
+
+from core.models import OutboxMessage
+from core.tasks import send_test_email
+from referrals.selectors import referrals_needing_action
+
+TEST_EMAIL_QUEUED = "A test email is queued. A worker sends it within seconds."
+
+
+@login_required
+def today(request):
+    return render(
+        request, "core/today.html", referrals_needing_action(user=request.user)
+    )
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    # A connection of its own, from the settings, so a check never disturbs
+    # the app's producer pool.
+    connection = Connection(
+        settings.CELERY_BROKER_URL,
+        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        connect_timeout=2,
+    )
+    try:
+        with connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@never_cache
+def healthz(request):
+    """Liveness for load balancers: 200 when the database and broker answer."""
+    status = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(status.values())
+    body = {k: "ok" if v else "error" for k, v in status.items()}
+    body["status"] = "ok" if healthy else "error"
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _require_outbox(request):
+    # The Outbox exists only while the development email backend keeps mail
+    # (a laptop or a demo); in production mail goes out over SMTP instead.
+    if settings.EMAIL_BACKEND != settings.OUTBOX_BACKEND:
+        raise Http404("The Outbox is only kept by the development email backend.")
+
+
+@login_required
+def outbox(request):
+    _require_outbox(request)
+    page = Paginator(OutboxMessage.objects.defer("raw", "headers"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "core/outbox.html", {"page": page})
+
+
+@login_required
+def outbox_message(request, pk):
+    _require_outbox(request)
+    message = get_object_or_404(OutboxMessage, pk=pk)
+    return render(request, "core/outbox_message.html", {"message": message})
+
+
+@login_required
+@require_POST
+def outbox_test_email(request):
+    _require_outbox(request)
+    if not request.user.email:
+        raise PermissionDenied
+    send_test_email.delay_on_commit(request.user.email)
+    messages.success(request, TEST_EMAIL_QUEUED)
+    return redirect("outbox")

@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from referrals.models import Activity, Referral, Stage, StageChange
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "position",
+        "kind",
+        "probability",
+        "sla_days",
+        "is_archived",
+    ]
+    list_filter = ["kind", "is_archived"]
+    search_fields = ["name"]
+    list_editable = ["position"]
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    list_display = [
+        "prospect_name",
+        "prospect_company",
+        "source",
+        "owner",
+        "stage",
+        "estimated_value",
+        "received_on",
+    ]
+    list_filter = ["stage", "owner__team", "owner", "received_on"]
+    search_fields = [
+        "prospect_name",
+        "prospect_company",
+        "prospect_email",
+        "source__name",
+    ]
+    list_select_related = ["source", "owner", "stage"]
+    raw_id_fields = ["source", "owner"]
+    date_hierarchy = "received_on"
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    list_display = ["referral", "from_stage", "to_stage", "at", "by"]
+    list_filter = ["to_stage", "at"]
+    search_fields = ["referral__prospect_name", "referral__prospect_company"]
+    list_select_related = ["referral", "from_stage", "to_stage", "by"]
+    raw_id_fields = ["referral"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["referral", "kind", "at", "author"]
+    list_filter = ["kind", "at"]
+    search_fields = ["text", "referral__prospect_name"]
+    list_select_related = ["referral", "author"]
+    raw_id_fields = ["referral"]

@@ -1,0 +1,30 @@
+from django.db import migrations
+
+# name, kind, win probability (%), SLA in days (None: no SLA)
+DEFAULT_STAGES = [
+    ("Received", "open", 10, 2),
+    ("Contacted", "open", 20, 7),
+    ("Meeting held", "open", 40, 14),
+    ("Proposal sent", "open", 60, 21),
+    ("Won", "won", 100, None),
+    ("Lost", "lost", 0, None),
+]
+
+
+def create_stages(apps, schema_editor):
+    Stage = apps.get_model("referrals", "Stage")
+    for position, (name, kind, probability, sla_days) in enumerate(DEFAULT_STAGES):
+        Stage.objects.get_or_create(
+            name=name,
+            defaults={
+                "position": position * 10,
+                "kind": kind,
+                "probability": probability,
+                "sla_days": sla_days,
+            },
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("referrals", "0001_initial")]
+    operations = [migrations.RunPython(create_stages, migrations.RunPython.noop)]

@@ -1,0 +1,212 @@
+import os
+import shutil
+import subprocess
+import sys
+import time
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import ADMIN, MANAGER
+from tests.factories import PartnerFactory, ReferralFactory, TeamFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; the live server
+# and the ORM calls of the test itself are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+NO_CHROMIUM = (
+    "Chromium is not installed: browser tests drive Debian's chromium. "
+    "Install it with `sudo apt-get install -y chromium`."
+)
+
+
+@pytest.fixture(autouse=True)
+def migrated_rows(request):
+    """Put back the rows data migrations made (stages, roles) when needed.
+
+    A transactional test (live server, real worker) ends with a flush that
+    empties every table, including those rows; tests after it need them back.
+    """
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names:
+        request.getfixturevalue("db")
+    else:
+        return
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from referrals.models import Stage
+
+    if not Stage.objects.exists():
+        import_module("referrals.migrations.0002_default_stages").create_stages(
+            apps, None
+        )
+    if not Group.objects.exists():
+        import_module("accounts.migrations.0002_roles").create_roles(apps, None)
+
+
+# Personas, as in STYLE.md: alice and bob are reps in North, carol manages
+# North, dave is a rep in South, erin manages South, admin sees everything.
+@pytest.fixture
+def north(db):
+    return TeamFactory(name="North")
+
+
+@pytest.fixture
+def south(db):
+    return TeamFactory(name="South")
+
+
+@pytest.fixture
+def alice(north):
+    return UserFactory(email="alice@example.com", display_name="Alice Rep", team=north)
+
+
+@pytest.fixture
+def bob(north):
+    return UserFactory(email="bob@example.com", display_name="Bob Rep", team=north)
+
+
+@pytest.fixture
+def carol(north):
+    user = UserFactory(
+        email="carol@example.com", display_name="Carol Manager", role=MANAGER
+    )
+    north.manager = user
+    north.save()
+    return user
+
+
+@pytest.fixture
+def dave(south):
+    return UserFactory(email="dave@example.com", display_name="Dave Rep", team=south)
+
+
+@pytest.fixture
+def erin(south):
+    user = UserFactory(
+        email="erin@example.com", display_name="Erin Manager", role=MANAGER
+    )
+    south.manager = user
+    south.save()
+    return user
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(
+        email="admin@example.com",
+        display_name="Ada Admin",
+        role=ADMIN,
+        is_staff=True,
+        is_superuser=True,
+    )
+
+
+@pytest.fixture
+def alice_partner(alice):
+    return PartnerFactory(owner=alice, name="Priya Source", company="Acme HR")
+
+
+@pytest.fixture
+def alice_referral(alice_partner):
+    return ReferralFactory(
+        source=alice_partner, prospect_name="Paula Prospect", prospect_company="Globex"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a browser downloaded by Playwright."""
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(NO_CHROMIUM + " CI must not skip browser tests.")
+        pytest.skip(NO_CHROMIUM)
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+def _database_url_for_subprocess() -> str:
+    """The URL of the test database this test run created, for a child process."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real `celery worker` process on the configured broker and test database.
+
+    Committed rows (transactional_db) are what the worker reads; whatever the
+    broker held from an earlier run is purged first so it cannot interfere.
+    """
+    from referrals_crm.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_subprocess(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "VAR_DIR": str(settings.VAR_DIR),
+    }
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        env["CELERY_BROKER_DIR"] = str(settings.BROKER_DIR)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "referrals_crm",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "--loglevel",
+            "warning",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until predicate() is truthy; return its value, or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(
+        f"timed out after {timeout}s waiting for {predicate.__doc__ or predicate}"
+    )

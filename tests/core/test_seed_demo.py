@@ -1,0 +1,64 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from core.management.commands.seed_demo import REFUSE_IN_PRODUCTION
+from partners.models import Partner
+from referrals.models import Referral, StageChange
+
+
+@pytest.fixture(autouse=True)
+def development(settings):
+    settings.DEBUG = True  # the test runner turns DEBUG off; seed_demo is for dev
+
+
+def test_seed_demo_creates_the_demo_logins_and_data(db):
+    call_command("seed_demo", partners=8, referrals=30)
+    logins = {
+        "rep@example.com": ("Rep", "North"),
+        "rep2@example.com": ("Rep", "North"),
+        "rep3@example.com": ("Rep", "South"),
+        "manager@example.com": ("Manager", "North"),
+        "admin@example.com": ("Admin", None),
+    }
+    for email, (role, team) in logins.items():
+        user = User.objects.get(email=email)
+        assert user.check_password("demo")
+        assert user.role == role
+        assert (user.team.name if user.team else None) == team
+    assert (
+        User.objects.get(email="manager@example.com").managed_teams.get().name
+        == "North"
+    )
+    assert Partner.objects.count() == 8
+    assert Referral.objects.count() == 30
+    # Every referral's history starts at Received and ends at its current stage.
+    for referral in Referral.objects.prefetch_related("stage_changes"):
+        changes = list(referral.stage_changes.all())
+        assert changes[0].to_stage.name == "Received"
+        assert changes[-1].to_stage == referral.stage
+
+
+def test_seed_demo_is_idempotent(db):
+    call_command("seed_demo", partners=5, referrals=10)
+    call_command("seed_demo", partners=5, referrals=10)
+    assert User.objects.count() == 5
+    assert Referral.objects.count() == 10
+    assert StageChange.objects.filter(to_stage__name="Received").count() == 10
+
+
+def test_seed_demo_refuses_in_production_unless_forced(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match=REFUSE_IN_PRODUCTION):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+    call_command("seed_demo", "--force", partners=2, referrals=2)
+    assert User.objects.count() == 5
+
+
+def test_demo_reps_log_in_with_the_documented_password(client, db):
+    call_command("seed_demo", partners=2, referrals=2)
+    response = client.post(
+        "/accounts/login/", {"username": "rep@example.com", "password": "demo"}
+    )
+    assert response.status_code == 302

@@ -1,0 +1,117 @@
+"""Settings come from the environment; production refuses to start unsafe."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+from referrals_crm.settings import MISSING_SECRET_KEY
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 20 + "-production-key-for-the-deploy-check-0123456789",
+    "ALLOWED_HOSTS": "crm.example.com",
+}
+
+
+def run_manage(*args, env_overrides, tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "SECRET_KEY",
+            "DEBUG",
+            "EMAIL_URL",
+            "EMAIL_BACKEND",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
+    env.update({"VAR_DIR": str(tmp_path), **env_overrides})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_is_clean_with_production_settings(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides=PRODUCTION_ENV,
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_refuses_to_start_without_secret_key_when_debug_is_off(tmp_path):
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    result = run_manage("check", env_overrides=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert MISSING_SECRET_KEY in result.stderr
+
+
+def test_development_secret_key_is_generated_once_and_kept(tmp_path):
+    show = [
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+    ]
+    first = run_manage(*show, env_overrides={"DEBUG": "true"}, tmp_path=tmp_path)
+    second = run_manage(*show, env_overrides={"DEBUG": "true"}, tmp_path=tmp_path)
+    key = (tmp_path / "secret_key").read_text().strip()
+    assert len(key) >= 50
+    assert first.stdout.split()[-1] == key == second.stdout.split()[-1]
+
+
+def test_production_turns_on_https_hardening_and_smtp(tmp_path):
+    show = [
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "s.EMAIL_BACKEND, s.EMAIL_TIMEOUT)",
+    ]
+    result = run_manage(*show, env_overrides=PRODUCTION_ENV, tmp_path=tmp_path)
+    assert result.stdout.split()[-6:] == [
+        "True",
+        "True",
+        "True",
+        "31536000",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "20",
+    ]
+
+
+def test_hardening_is_switchable_by_env(tmp_path):
+    show = [
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT)",
+    ]
+    env = {**PRODUCTION_ENV, "SECURE_SSL_REDIRECT": "false"}
+    result = run_manage(*show, env_overrides=env, tmp_path=tmp_path)
+    assert result.stdout.split()[-1] == "False"
+
+
+def test_email_url_configures_smtp(tmp_path):
+    show = [
+        "shell",
+        "-c",
+        "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT)",
+    ]
+    env = {"EMAIL_URL": "smtp://mailer.example.com:2525"}
+    result = run_manage(*show, env_overrides=env, tmp_path=tmp_path)
+    assert result.stdout.split()[-3:] == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "mailer.example.com",
+        "2525",
+    ]
