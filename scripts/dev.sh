@@ -10,10 +10,8 @@ pids=()
 stop() {
   trap - INT TERM EXIT
   echo; echo "Stopping web, worker and beat..."
-  for pid in "${pids[@]}"; do
-    pkill -TERM -P "$pid" 2>/dev/null || true  # runserver's autoreload child
-    kill -TERM "$pid" 2>/dev/null || true
-  done
+  pkill -TERM -P "$web" 2>/dev/null || true  # runserver's autoreload child
+  kill -TERM "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
@@ -23,7 +21,8 @@ pids+=($!)
 $BIN/celery -A referrals_crm beat --loglevel warning &
 pids+=($!)
 $BIN/python manage.py runserver "$HOST:$PORT" &
-pids+=($!)
+web=$!
+pids+=($web)
 
 sleep 2
 cat <<MSG
