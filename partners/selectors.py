@@ -1,4 +1,5 @@
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, DecimalField, Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from partners.models import Partner
@@ -8,16 +9,59 @@ def partners_for_user(*, user) -> QuerySet:
     return scope_for_user(Partner.objects.all(), user).select_related("owner")
 
 
-def partner_list_for_user(*, user) -> QuerySet:
-    """Partners with how many referrals they sent and when the last came."""
+def partners_matching(*, user, query: str) -> QuerySet:
+    """The user's sources whose name, company or email contains the query."""
+    query = query.strip()
     return (
         partners_for_user(user=user)
-        .annotate(
-            referral_count=Count("referrals"),
-            last_referral_on=Max("referrals__received_on"),
+        .filter(
+            Q(name__icontains=query)
+            | Q(company__icontains=query)
+            | Q(email__icontains=query)
         )
         .order_by("name", "pk")
-    )  # Meta.ordering does not apply to GROUP BY queries
+    )
+
+
+def with_referral_stats(queryset: QuerySet) -> QuerySet:
+    """Annotate what a source has sent us: count, won count and value, last date.
+
+    One GROUP BY in the database, whatever the number of partners or referrals.
+    """
+    won = Q(referrals__stage__kind="won")
+    return queryset.annotate(
+        referral_count=Count("referrals"),
+        won_count=Count("referrals", filter=won),
+        won_value=Coalesce(
+            Sum("referrals__estimated_value", filter=won),
+            Value(0),
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+        last_referral_on=Max("referrals__received_on"),
+    )
+
+
+PARTNER_SORTS = {
+    "name": ("name", "pk"),
+    "-referrals": ("-referral_count", "name", "pk"),
+    "-won_value": ("-won_value", "name", "pk"),
+    "-last": ("-last_referral_on", "name", "pk"),
+}
+
+
+def partner_list_for_user(*, user, query: str = "", kind: str = "", sort: str = "name"):
+    """The partner list: the user's sources with their stats, searched and sorted."""
+    partners = (
+        partners_matching(user=user, query=query)
+        if query
+        else partners_for_user(user=user)
+    )
+    if kind:
+        partners = partners.filter(kind=kind)
+    # Meta.ordering does not apply to GROUP BY queries: order explicitly.
+    return with_referral_stats(partners).order_by(
+        *PARTNER_SORTS.get(sort, PARTNER_SORTS["name"])
+    )
 
 
 def partner_for_user(*, user, pk) -> Partner:

@@ -4,5 +4,8 @@ from partners import views
 
 urlpatterns = [
     path("", views.partner_list, name="partner_list"),
+    path("new/", views.partner_new, name="partner_new"),
+    path("search/", views.partner_search, name="partner_search"),
     path("<int:pk>/", views.partner_detail, name="partner_detail"),
+    path("<int:pk>/edit/", views.partner_edit, name="partner_edit"),
 ]

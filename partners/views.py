@@ -1,26 +1,105 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 
-from partners.selectors import partner_for_user, partner_list_for_user
+from partners.forms import PartnerForm
+from partners.models import Partner
+from partners.selectors import (
+    partner_for_user,
+    partner_list_for_user,
+    partners_matching,
+    with_referral_stats,
+)
+from partners.services import partner_create
 from referrals.selectors import referrals_for_user
+
+SAVED = "Source saved."
+ADDED = "Source added."
 
 
 @login_required
 def partner_list(request):
-    page = Paginator(partner_list_for_user(user=request.user), 50).get_page(
-        request.GET.get("page")
+    query = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    sort = request.GET.get("sort", "name")
+    partners = partner_list_for_user(
+        user=request.user, query=query, kind=kind, sort=sort
     )
-    return render(request, "partners/partner_list.html", {"page": page})
+    page = Paginator(partners, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "partners/partner_list.html",
+        {
+            "page": page,
+            "q": query,
+            "kind": kind,
+            "sort": sort,
+            "kinds": Partner.Kind.choices,
+            "query": params.urlencode(),
+        },
+    )
 
 
 @login_required
 def partner_detail(request, pk):
     partner = partner_for_user(user=request.user, pk=pk)
+    stats = with_referral_stats(Partner.objects.filter(pk=partner.pk)).get()
     # The source's referrals, through the same scoping rule as everything else.
     referrals = referrals_for_user(user=request.user).filter(source=partner)
     return render(
         request,
         "partners/partner_detail.html",
-        {"partner": partner, "referrals": referrals},
+        {
+            "partner": partner,
+            "stats": stats,
+            "referrals": referrals,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+def partner_new(request):
+    form = PartnerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = {
+            **form.cleaned_data,
+            "owner": form.cleaned_data["owner"] or request.user,
+        }
+        partner = partner_create(**fields)
+        messages.success(request, ADDED)
+        return redirect(partner)
+    return render(request, "partners/partner_form.html", {"form": form})
+
+
+@login_required
+def partner_edit(request, pk):
+    partner = partner_for_user(user=request.user, pk=pk)
+    consent_before = partner.email_consent
+    form = PartnerForm(request.POST or None, instance=partner, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        partner = form.save(commit=False)
+        if partner.email_consent != consent_before:
+            partner.email_consent_at = timezone.now()  # when they opted in or out
+        partner.save()
+        messages.success(request, SAVED)
+        return redirect(partner)
+    return render(
+        request, "partners/partner_form.html", {"form": form, "partner": partner}
+    )
+
+
+@login_required
+def partner_search(request):
+    """htmx autocomplete for the Log referral form: the user's matching sources."""
+    query = request.GET.get("source_query", "").strip()
+    matches = (
+        partners_matching(user=request.user, query=query)[:8] if len(query) >= 1 else []
+    )
+    return render(
+        request, "partners/_source_options.html", {"matches": matches, "query": query}
     )

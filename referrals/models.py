@@ -28,10 +28,34 @@ class Stage(models.Model):
         blank=True,
         help_text="Days a referral may sit here before it is stale. Empty: never.",
     )
-    is_archived = models.BooleanField(default=False)
+
+    class Milestone(models.TextChoices):
+        NONE = "", "None"
+        CONTACTED = "contacted", "First contact made"
+        MEETING = "meeting", "First meeting held"
+
+    milestone = models.CharField(
+        max_length=10,
+        choices=Milestone.choices,
+        blank=True,
+        default=Milestone.NONE,
+        help_text="Reaching this stage (or a later open or won one) records the "
+        "date of this milestone on the referral, once.",
+    )
+    is_archived = models.BooleanField(
+        default=False, help_text="Hidden from the board and the move choices."
+    )
 
     class Meta:
         ordering = ["position", "pk"]
+        constraints = [
+            # At most one stage marks each milestone, so "the meeting" is unambiguous.
+            models.UniqueConstraint(
+                fields=["milestone"],
+                condition=~models.Q(milestone=""),
+                name="one_stage_per_milestone",
+            )
+        ]
 
     def __str__(self):
         return self.name

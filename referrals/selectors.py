@@ -1,7 +1,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
@@ -73,3 +74,88 @@ def pipeline_summary(*, user) -> list[dict]:
             }
         )
     return summary
+
+
+def open_duplicates(*, user, email: str, company: str) -> QuerySet:
+    """Open referrals the user can see with the same prospect email or company."""
+    same = Q(pk__in=[])
+    if email.strip():
+        same |= Q(prospect_email__iexact=email.strip())
+    if company.strip():
+        same |= Q(prospect_company__iexact=company.strip())
+    return referrals_for_user(user=user).filter(same, stage__kind=Stage.Kind.OPEN)[:5]
+
+
+BOARD_OPEN_CARDS = 50  # per open column, oldest in stage first
+BOARD_CLOSED_CARDS = 10  # per Won/Lost column, most recent first
+BOARD_CLOSED_DAYS = 30  # Won and Lost columns show the last 30 days
+
+
+def _top_per_stage(queryset: QuerySet, order, limit: int) -> list[Referral]:
+    """The first `limit` referrals of each stage, in one query (a window function)."""
+    ranked = queryset.annotate(
+        rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=order)
+    )
+    return list(ranked.filter(rank__lte=limit).order_by("stage__position", "rank"))
+
+
+def board_columns(*, user, now=None) -> list[dict]:
+    """The pipeline board: a column per open stage, then Won and Lost.
+
+    Four queries however many referrals: stages, totals per stage, open cards,
+    recent closed cards. Closed columns count the last BOARD_CLOSED_DAYS days.
+    """
+    now = now or timezone.now()
+    visible = referrals_for_user(user=user)
+    recent_closed = Q(stage__kind=Stage.Kind.OPEN) | Q(
+        closed_at__gte=now - timedelta(days=BOARD_CLOSED_DAYS)
+    )
+    totals = {
+        row["stage"]: row
+        for row in visible.filter(recent_closed)
+        .order_by()
+        .values("stage")
+        .annotate(count=Count("pk"), total=Sum("estimated_value"))
+    }
+    open_cards = _top_per_stage(
+        visible.filter(stage__kind=Stage.Kind.OPEN),
+        F("stage_entered_at").asc(),
+        BOARD_OPEN_CARDS,
+    )
+    closed_cards = _top_per_stage(
+        visible.exclude(stage__kind=Stage.Kind.OPEN).filter(recent_closed),
+        F("closed_at").desc(),
+        BOARD_CLOSED_CARDS,
+    )
+    cards: dict[int, list] = {}
+    for referral in open_cards + closed_cards:
+        cards.setdefault(referral.stage_id, []).append(referral)
+    columns = []
+    for stage in Stage.objects.all():
+        if stage.is_archived and stage.pk not in totals:
+            continue  # an archived stage shows only while it still holds referrals
+        row = totals.get(stage.pk, {})
+        columns.append(
+            {
+                "stage": stage,
+                "count": row.get("count", 0),
+                "total": row.get("total") or Decimal(0),
+                "cards": cards.get(stage.pk, []),
+            }
+        )
+    return columns
+
+
+def referral_timeline(*, referral: Referral) -> list[dict]:
+    """Activities and stage changes of one referral, newest first."""
+    items = [
+        {"kind": "stage", "at": change.at, "change": change}
+        for change in referral.stage_changes.select_related(
+            "from_stage", "to_stage", "by"
+        )
+    ]
+    items += [
+        {"kind": "activity", "at": activity.at, "activity": activity}
+        for activity in referral.activities.select_related("author")
+    ]
+    return sorted(items, key=lambda item: item["at"], reverse=True)

@@ -1,17 +1,173 @@
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.shortcuts import render
+import csv
 
-from referrals.selectors import pipeline_summary, referral_for_user, referrals_for_user
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_htmx.http import retarget
+
+from partners.services import partner_create
+from referrals.forms import (
+    ActivityForm,
+    MoveForm,
+    ReferralFilterForm,
+    ReferralForm,
+    ReferralLogForm,
+    StageForm,
+)
+from referrals.models import Stage
+from referrals.selectors import (
+    board_columns,
+    pipeline_summary,
+    referral_for_user,
+    referral_timeline,
+    referrals_for_user,
+    stale_filter,
+)
+from referrals.services import (
+    activity_add,
+    referral_log,
+    referral_move,
+    stage_create,
+    stage_remove,
+    stage_shift,
+)
+
+LOGGED = "Referral logged. Thank {source} soon: they put their name on the line."
+MOVED = "{prospect} moved to {stage}."
+SAVED = "Changes saved."
+ACTIVITY_ADDED = "Activity added."
+STAGE_ADDED = "Stage added at the end of the pipeline. Move it where it belongs."
+STAGE_DELETED = "Stage “{stage}” deleted."
+
+
+def _filtered_referrals(request):
+    form = ReferralFilterForm(request.GET or None, user=request.user)
+    referrals = form.filter(
+        referrals_for_user(user=request.user), stale_q=stale_filter
+    )
+    return form, referrals
 
 
 @login_required
 def referral_list(request):
-    page = Paginator(referrals_for_user(user=request.user), 50).get_page(
-        request.GET.get("page")
+    form, referrals = _filtered_referrals(request)
+    page = Paginator(referrals, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "referrals/referral_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "source_filter": form.cleaned_data.get("source")
+            if form.is_bound and form.is_valid()
+            else None,
+            "now": timezone.now(),
+        },
     )
-    return render(request, "referrals/referral_list.html", {"page": page})
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ is text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_COLUMNS = [
+    ("Prospect", lambda r: r.prospect_name),
+    ("Company", lambda r: r.prospect_company),
+    ("Email", lambda r: r.prospect_email),
+    ("Phone", lambda r: r.prospect_phone),
+    ("Title", lambda r: r.prospect_title),
+    ("Source", lambda r: r.source.name),
+    ("Source company", lambda r: r.source.company),
+    ("Owner", lambda r: r.owner.email),
+    ("Stage", lambda r: r.stage.name),
+    ("Estimated value", lambda r: r.estimated_value),
+    ("Received", lambda r: r.received_on.isoformat()),
+    (
+        "First contacted",
+        lambda r: r.first_contacted_at and r.first_contacted_at.isoformat(),
+    ),
+    ("Meeting held", lambda r: r.meeting_held_at and r.meeting_held_at.isoformat()),
+    ("Closed", lambda r: r.closed_at and r.closed_at.isoformat()),
+    ("Lost reason", lambda r: r.lost_reason),
+]
+
+
+@login_required
+def referral_export(request):
+    """The filtered list as CSV, streamed so a large export never sits in memory."""
+    _, referrals = _filtered_referrals(request)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow([name for name, _ in CSV_COLUMNS])
+        for referral in referrals.iterator(chunk_size=2000):
+            yield writer.writerow([csv_safe(get(referral)) for _, get in CSV_COLUMNS])
+
+    filename = f"referrals-{timezone.localdate().isoformat()}.csv"
+    return StreamingHttpResponse(
+        rows(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@login_required
+def referral_new(request):
+    form = ReferralLogForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                source = data["source"]
+                if form.creates_source:
+                    source = partner_create(
+                        owner=data.get("owner") or request.user,
+                        name=data["new_source_name"],
+                        email=data["new_source_email"],
+                        company=data["new_source_company"],
+                        phone=data["new_source_phone"],
+                        kind=data["new_source_kind"],
+                    )
+                referral = referral_log(
+                    user=request.user,
+                    source=source,
+                    owner=data.get("owner"),
+                    prospect_name=data["prospect_name"],
+                    prospect_email=data["prospect_email"],
+                    prospect_phone=data["prospect_phone"],
+                    prospect_company=data["prospect_company"],
+                    prospect_title=data["prospect_title"],
+                    estimated_value=data["estimated_value"],
+                    received_on=data["received_on"],
+                    note=data["note"],
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, LOGGED.format(source=source.name))
+            return redirect(referral)
+    return render(request, "referrals/referral_new.html", {"form": form})
 
 
 @login_required
@@ -22,25 +178,117 @@ def referral_detail(request, pk):
         "referrals/referral_detail.html",
         {
             "referral": referral,
-            "activities": referral.activities.select_related("author"),
-            "stage_changes": referral.stage_changes.select_related(
-                "from_stage", "to_stage", "by"
-            ),
+            "timeline": referral_timeline(referral=referral),
+            "move_form": MoveForm(initial={"stage": referral.stage_id}),
+            "activity_form": ActivityForm(),
         },
     )
 
 
 @login_required
-def referral_new(request):
-    return render(request, "referrals/referral_new.html")
+def referral_edit(request, pk):
+    referral = referral_for_user(user=request.user, pk=pk)
+    form = ReferralForm(request.POST or None, instance=referral, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, SAVED)
+        return redirect(referral)
+    return render(
+        request, "referrals/referral_edit.html", {"form": form, "referral": referral}
+    )
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def referral_move_view(request, pk):
+    """Move a card: htmx gets the board (or the card asking for more) back."""
+    referral = referral_for_user(user=request.user, pk=pk)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            moved = referral_move(
+                referral=referral,
+                to_stage=data["stage"],
+                user=request.user,
+                final_value=data["final_value"],
+                lost_reason=data["lost_reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)  # a dict of field errors lands by its fields
+        else:
+            if moved:
+                messages.success(
+                    request,
+                    MOVED.format(prospect=referral.prospect_name, stage=referral.stage),
+                )
+            if request.htmx and request.POST.get("from") == "board":
+                return render(
+                    request,
+                    "referrals/_board.html",
+                    {
+                        "columns": board_columns(user=request.user),
+                        "show_messages": True,
+                    },
+                )
+            return redirect(_safe_next(request, referral.get_absolute_url()))
+    # Won needs a value, Lost a reason: ask, keeping what was chosen.
+    context = {
+        "referral": referral,
+        "move_form": form,
+        "next": _safe_next(request, referral.get_absolute_url()),
+    }
+    if request.htmx:
+        response = render(request, "referrals/_move_form_card.html", context)
+        return retarget(response, f"#move-{referral.pk}")
+    return render(request, "referrals/referral_move.html", context, status=400)
+
+
+@login_required
+@require_POST
+def activity_add_view(request, pk):
+    referral = referral_for_user(user=request.user, pk=pk)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        activity_add(
+            referral=referral,
+            user=request.user,
+            kind=form.cleaned_data["kind"],
+            text=form.cleaned_data["text"],
+        )
+        if request.htmx:
+            form = ActivityForm()
+        else:
+            messages.success(request, ACTIVITY_ADDED)
+            return redirect(referral)
+    context = {
+        "referral": referral,
+        "activity_form": form,
+        "timeline": referral_timeline(referral=referral),
+    }
+    if request.htmx:
+        return render(request, "referrals/_activity_panel.html", context)
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        {**context, "move_form": MoveForm(initial={"stage": referral.stage_id})},
+        status=400,
+    )
 
 
 @login_required
 def board(request):
     return render(
-        request,
-        "referrals/board.html",
-        {"summary": pipeline_summary(user=request.user)},
+        request, "referrals/board.html", {"columns": board_columns(user=request.user)}
     )
 
 
@@ -52,8 +300,84 @@ def dashboard(request):
     return render(
         request,
         "referrals/dashboard.html",
-        {
-            "summary": summary,
-            "forecast": sum(row["weighted"] for row in summary),
-        },
+        {"summary": summary, "forecast": sum(row["weighted"] for row in summary)},
     )
+
+
+def _require_admin(user):
+    if not user.is_admin:
+        raise PermissionDenied("Only admins change the pipeline's stages.")
+
+
+def _stage_page(request, *, add_form=None, edited=None, status=200):
+    """The stages page; a form with errors is shown in place of its clean one."""
+    stages = Stage.objects.annotate(referral_count=Count("referrals"))
+    forms = [
+        edited
+        if edited is not None and edited.instance.pk == stage.pk
+        else StageForm(instance=stage, prefix=f"stage-{stage.pk}")
+        for stage in stages
+    ]
+    return render(
+        request,
+        "referrals/stage_list.html",
+        {
+            "rows": zip(stages, forms, strict=True),
+            "add_form": add_form or StageForm(prefix="new"),
+        },
+        status=status,
+    )
+
+
+@login_required
+def stage_list(request):
+    _require_admin(request.user)
+    return _stage_page(request)
+
+
+@login_required
+@require_POST
+def stage_add(request):
+    _require_admin(request.user)
+    form = StageForm(request.POST, prefix="new")
+    if form.is_valid():
+        stage_create(**form.cleaned_data)
+        messages.success(request, STAGE_ADDED)
+        return redirect("stage_list")
+    return _stage_page(request, add_form=form, status=400)
+
+
+@login_required
+@require_POST
+def stage_update(request, pk):
+    _require_admin(request.user)
+    stage = get_object_or_404(Stage, pk=pk)
+    form = StageForm(request.POST, instance=stage, prefix=f"stage-{stage.pk}")
+    if form.is_valid():
+        form.save()
+        messages.success(request, SAVED)
+        return redirect("stage_list")
+    return _stage_page(request, edited=form, status=400)
+
+
+@login_required
+@require_POST
+def stage_reorder(request, pk):
+    _require_admin(request.user)
+    stage = get_object_or_404(Stage, pk=pk)
+    stage_shift(stage=stage, up=request.POST.get("direction") == "up")
+    return redirect("stage_list")
+
+
+@login_required
+@require_POST
+def stage_delete(request, pk):
+    _require_admin(request.user)
+    stage = get_object_or_404(Stage, pk=pk)
+    try:
+        stage_remove(stage=stage)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, STAGE_DELETED.format(stage=stage.name))
+    return redirect("stage_list")

@@ -6,7 +6,7 @@ an admin everything; outsiders get 404 so nothing leaks.
 
 import pytest
 
-from tests.factories import PartnerFactory, ReferralFactory
+from tests.factories import PartnerFactory, ReferralFactory, stage
 
 PERSONAS = ["anonymous", "alice", "bob", "carol", "dave", "erin", "admin"]
 # alice (North rep) owns the records; bob is her teammate; carol manages North;
@@ -22,7 +22,18 @@ EXPECTED = {
 }
 RECORD_URLS = {
     "referral_detail": lambda referral: f"/referrals/{referral.pk}/",
+    "referral_edit": lambda referral: f"/referrals/{referral.pk}/edit/",
     "partner_detail": lambda referral: f"/partners/{referral.source_id}/",
+    "partner_edit": lambda referral: f"/partners/{referral.source_id}/edit/",
+}
+# State changes: an outsider's POST is 404 and changes nothing; an allowed
+# one is handled (302 after a move or an activity).
+POST_URLS = {
+    "referral_move": (lambda r: f"/referrals/{r.pk}/move/", {"stage": "contacted"}),
+    "activity_add": (
+        lambda r: f"/referrals/{r.pk}/activities/",
+        {"kind": "note", "text": "x"},
+    ),
 }
 
 
@@ -47,6 +58,26 @@ def test_record_pages_follow_the_scoping_rule(
         client.force_login(everyone[persona])
     response = client.get(RECORD_URLS[url_name](alice_referral))
     assert response.status_code == EXPECTED[persona]
+
+
+@pytest.mark.parametrize("url_name", POST_URLS)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_state_changes_follow_the_scoping_rule(
+    client, everyone, alice_referral, url_name, persona
+):
+    if persona != "anonymous":
+        client.force_login(everyone[persona])
+    make_url, data = POST_URLS[url_name]
+    if data.get("stage") == "contacted":
+        data = {"stage": stage("Contacted").pk}
+    response = client.post(make_url(alice_referral), data)
+    expected = {200: 302, 302: 302, 404: 404}[EXPECTED[persona]]
+    assert response.status_code == expected
+    alice_referral.refresh_from_db()
+    changed = (
+        alice_referral.stage.name == "Contacted" or alice_referral.activities.exists()
+    )
+    assert changed == (EXPECTED[persona] == 200)
 
 
 def test_a_missing_record_is_404_like_a_hidden_one(client, alice):

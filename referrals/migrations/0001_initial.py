@@ -54,10 +54,37 @@ class Migration(migrations.Migration):
                         null=True,
                     ),
                 ),
-                ("is_archived", models.BooleanField(default=False)),
+                (
+                    "milestone",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "None"),
+                            ("contacted", "First contact made"),
+                            ("meeting", "First meeting held"),
+                        ],
+                        default="",
+                        help_text="Reaching this stage (or a later open or won one) records the date of this milestone on the referral, once.",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "is_archived",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Hidden from the board and the move choices.",
+                    ),
+                ),
             ],
             options={
                 "ordering": ["position", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("milestone", ""), _negated=True),
+                        fields=("milestone",),
+                        name="one_stage_per_milestone",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(

@@ -1,19 +1,21 @@
 from django.db import migrations
 
-# name, kind, win probability (%), SLA in days (None: no SLA)
+# name, kind, win probability (%), SLA in days (None: no SLA), milestone
 DEFAULT_STAGES = [
-    ("Received", "open", 10, 2),
-    ("Contacted", "open", 20, 7),
-    ("Meeting held", "open", 40, 14),
-    ("Proposal sent", "open", 60, 21),
-    ("Won", "won", 100, None),
-    ("Lost", "lost", 0, None),
+    ("Received", "open", 10, 2, ""),
+    ("Contacted", "open", 20, 7, "contacted"),
+    ("Meeting held", "open", 40, 14, "meeting"),
+    ("Proposal sent", "open", 60, 21, ""),
+    ("Won", "won", 100, None, ""),
+    ("Lost", "lost", 0, None, ""),
 ]
 
 
 def create_stages(apps, schema_editor):
     Stage = apps.get_model("referrals", "Stage")
-    for position, (name, kind, probability, sla_days) in enumerate(DEFAULT_STAGES):
+    for position, (name, kind, probability, sla_days, milestone) in enumerate(
+        DEFAULT_STAGES
+    ):
         Stage.objects.get_or_create(
             name=name,
             defaults={
@@ -21,6 +23,7 @@ def create_stages(apps, schema_editor):
                 "kind": kind,
                 "probability": probability,
                 "sla_days": sla_days,
+                "milestone": milestone,
             },
         )
 

@@ -1,0 +1,298 @@
+from collections.abc import Callable
+
+from django import forms
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.scoping import users_for_user
+from partners.models import Partner
+from partners.selectors import partners_for_user, partners_matching
+from referrals.models import Activity, Referral, Stage
+from referrals.selectors import open_duplicates
+
+SOURCE_REQUIRED = "Choose who referred this prospect, or add them as a new source."
+SOURCE_AMBIGUOUS = "Several sources match. Pick one below."
+SOURCE_NOT_FOUND = (
+    "No source of yours matches “%(query)s”. Check the spelling or add a new source."
+)
+SOURCE_TWICE = "Pick an existing source or add a new one, not both."
+DUPLICATE_WARNING = (
+    "This prospect may already be in your pipeline. Check the referrals below; "
+    "to log it anyway, tick “Log it anyway” and save again."
+)
+FUTURE_DATE = "A referral cannot be received in the future."
+DATE_RANGE = "The start date must be before the end date."
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ReferralLogForm(forms.Form):
+    """The one-minute form: who referred whom, and a first note."""
+
+    source = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), required=False, widget=forms.RadioSelect
+    )
+    source_query = forms.CharField(
+        label="Referred by",
+        required=False,
+        max_length=200,
+        help_text="Type a name, company or email.",
+    )
+    new_source_name = forms.CharField(label="Name", required=False, max_length=200)
+    new_source_email = forms.EmailField(label="Email", required=False)
+    new_source_company = forms.CharField(
+        label="Company", required=False, max_length=200
+    )
+    new_source_phone = forms.CharField(label="Phone", required=False, max_length=50)
+    new_source_kind = forms.ChoiceField(
+        label="Kind", choices=Partner.Kind.choices, initial=Partner.Kind.CUSTOMER
+    )
+    prospect_name = forms.CharField(label="Prospect name", max_length=200)
+    prospect_company = forms.CharField(label="Company", required=False, max_length=200)
+    prospect_email = forms.EmailField(label="Email", required=False)
+    prospect_phone = forms.CharField(label="Phone", required=False, max_length=50)
+    prospect_title = forms.CharField(label="Title", required=False, max_length=200)
+    estimated_value = forms.DecimalField(
+        label="Estimated value",
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+    )
+    received_on = forms.DateField(label="Received", widget=DATE_INPUT)
+    owner = forms.ModelChoiceField(queryset=None, required=False, empty_label=None)
+    note = forms.CharField(
+        label="First note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the source told you: the need, the timing, the person.",
+    )
+    confirm_duplicate = forms.BooleanField(label="Log it anyway", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.duplicates = []
+        self.source_matches = []
+        self.fields["source"].queryset = partners_for_user(user=user)
+        # Live search with htmx; without JavaScript, clean() resolves the text.
+        self.fields["source_query"].widget.attrs.update(
+            {
+                "hx-get": reverse("partner_search"),
+                "hx-trigger": "input changed delay:200ms, search",
+                "hx-target": "#source-results",
+                "autocomplete": "off",
+                "type": "search",
+                "autofocus": True,
+            }
+        )
+        self.fields["received_on"].initial = timezone.localdate
+        if user.is_manager or user.is_admin:
+            self.fields["owner"].queryset = users_for_user(user)
+            self.fields["owner"].initial = user.pk
+        else:
+            del self.fields["owner"]
+
+    @property
+    def creates_source(self) -> bool:
+        return bool(self.cleaned_data.get("new_source_name", "").strip())
+
+    def clean_received_on(self):
+        received_on = self.cleaned_data["received_on"]
+        if received_on > timezone.localdate():
+            raise forms.ValidationError(FUTURE_DATE)
+        return received_on
+
+    def clean(self):
+        data = super().clean()
+        self._clean_source(data)
+        if not self.errors and not data.get("confirm_duplicate"):
+            self.duplicates = list(
+                open_duplicates(
+                    user=self.user,
+                    email=data.get("prospect_email", ""),
+                    company=data.get("prospect_company", ""),
+                )
+            )
+            if self.duplicates:
+                raise forms.ValidationError(DUPLICATE_WARNING, code="duplicate")
+        return data
+
+    def _clean_source(self, data):
+        source, query = data.get("source"), data.get("source_query", "").strip()
+        if source and self.creates_source:
+            self.add_error("new_source_name", SOURCE_TWICE)
+        elif source or self.creates_source:
+            return
+        elif query:
+            # Without JavaScript there is no live search: resolve the typed text.
+            self.source_matches = list(
+                partners_matching(user=self.user, query=query)[:8]
+            )
+            if len(self.source_matches) == 1:
+                data["source"] = self.source_matches[0]
+            elif self.source_matches:
+                self.add_error("source_query", SOURCE_AMBIGUOUS)
+            else:
+                self.add_error("source_query", SOURCE_NOT_FOUND % {"query": query})
+        else:
+            self.add_error("source_query", SOURCE_REQUIRED)
+
+
+class ReferralForm(forms.ModelForm):
+    """Edit a referral's details (its stage moves through the move form)."""
+
+    class Meta:
+        model = Referral
+        fields = [
+            "prospect_name",
+            "prospect_company",
+            "prospect_email",
+            "prospect_phone",
+            "prospect_title",
+            "source",
+            "owner",
+            "estimated_value",
+            "received_on",
+            "notes",
+        ]
+        widgets = {
+            "received_on": DATE_INPUT,
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = partners_for_user(user=user)
+        self.fields["owner"].queryset = users_for_user(user)
+        if not (user.is_manager or user.is_admin):
+            self.fields["owner"].disabled = True
+
+    def clean_received_on(self):
+        received_on = self.cleaned_data["received_on"]
+        if received_on > timezone.localdate():
+            raise forms.ValidationError(FUTURE_DATE)
+        return received_on
+
+
+class MoveForm(forms.Form):
+    stage = forms.ModelChoiceField(
+        queryset=Stage.objects.filter(is_archived=False),
+        empty_label=None,
+        label="Move to",
+    )
+    final_value = forms.DecimalField(
+        label="Final value",
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+    )
+    lost_reason = forms.CharField(
+        label="Why was it lost?", required=False, max_length=200
+    )
+
+
+class ActivityForm(forms.ModelForm):
+    class Meta:
+        model = Activity
+        fields = ["kind", "text"]
+        widgets = {
+            "text": forms.Textarea(
+                attrs={
+                    "rows": 2,
+                    "placeholder": "Called, left a voicemail; will try Friday.",
+                }
+            )
+        }
+        labels = {"kind": "Type", "text": "What happened"}
+
+
+SORTS = {
+    "received": ("received_on", "pk"),
+    "-received": ("-received_on", "-pk"),
+    "value": ("estimated_value", "pk"),
+    "-value": ("-estimated_value", "-pk"),
+    "prospect": ("prospect_name", "pk"),
+    "stage": ("stage__position", "pk"),
+    "in_stage": ("stage_entered_at", "pk"),  # longest in stage first
+}
+
+
+class ReferralFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    stage = forms.ModelChoiceField(
+        queryset=Stage.objects.all(), required=False, empty_label="All stages"
+    )
+    source = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    owner = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="All owners"
+    )
+    received_from = forms.DateField(
+        label="Received from", required=False, widget=DATE_INPUT
+    )
+    received_to = forms.DateField(label="to", required=False, widget=DATE_INPUT)
+    stale = forms.BooleanField(label="Stale only", required=False)
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("-received", "Newest first"),
+            ("received", "Oldest first"),
+            ("-value", "Highest value"),
+            ("value", "Lowest value"),
+            ("prospect", "Prospect A–Z"),
+            ("stage", "Stage"),
+            ("in_stage", "Longest in stage"),
+        ],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = partners_for_user(user=user)
+        if user.is_manager or user.is_admin:
+            self.fields["owner"].queryset = users_for_user(user)
+        else:
+            del self.fields["owner"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("received_from"), data.get("received_to")
+        if start and end and start > end:
+            self.add_error("received_to", DATE_RANGE)
+        return data
+
+    def filter(self, queryset, *, stale_q: Callable[[], Q]):
+        """Apply the valid filters; an invalid one is ignored and shown as an error."""
+        data = self.cleaned_data if self.is_valid() else {}
+        data = {k: v for k, v in data.items() if k not in self.errors}
+        if q := data.get("q", "").strip():
+            queryset = queryset.filter(
+                Q(prospect_name__icontains=q)
+                | Q(prospect_company__icontains=q)
+                | Q(prospect_email__icontains=q)
+                | Q(source__name__icontains=q)
+            )
+        for field in ("stage", "source", "owner"):
+            if data.get(field):
+                queryset = queryset.filter(**{field: data[field]})
+        if data.get("received_from"):
+            queryset = queryset.filter(received_on__gte=data["received_from"])
+        if data.get("received_to"):
+            queryset = queryset.filter(received_on__lte=data["received_to"])
+        if data.get("stale"):
+            queryset = queryset.filter(stale_q())
+        return queryset.order_by(*SORTS[data.get("sort") or "-received"])
+
+
+class StageForm(forms.ModelForm):
+    class Meta:
+        model = Stage
+        fields = ["name", "kind", "probability", "sla_days", "milestone", "is_archived"]
+        labels = {
+            "sla_days": "SLA (days)",
+            "probability": "Win %",
+            "is_archived": "Archived",
+        }

@@ -1,0 +1,202 @@
+"""Workflows that change referrals: logging one, moving it, noting activity.
+
+Each runs in one transaction, so a referral never exists without its first
+stage change, and a move never happens without its record.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from partners.models import Partner
+from referrals.models import Activity, Referral, Stage, StageChange
+
+NO_OPEN_STAGE = "The pipeline has no open stage to put a new referral in."
+FINAL_VALUE_REQUIRED = "Enter the final value of the sale to move it to Won."
+LOST_REASON_REQUIRED = "Say why it was lost: it tells the team what to fix."
+STAGE_ARCHIVED = "That stage is archived; choose another."
+ACTIVITY_TEXT_REQUIRED = "Write what happened."
+
+
+def first_stage() -> Stage:
+    stage = Stage.objects.filter(kind=Stage.Kind.OPEN, is_archived=False).first()
+    if stage is None:
+        raise ValidationError(NO_OPEN_STAGE)
+    return stage
+
+
+def referral_log(
+    *,
+    user,
+    source: Partner,
+    owner=None,
+    prospect_name: str,
+    prospect_email: str = "",
+    prospect_phone: str = "",
+    prospect_company: str = "",
+    prospect_title: str = "",
+    estimated_value: Decimal | None = None,
+    received_on: date | None = None,
+    note: str = "",
+) -> Referral:
+    """Log a referral: the referral, its first stage change and its first note.
+
+    The caller has checked that `user` may see `source` and assign `owner`.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        stage = first_stage()
+        referral = Referral.objects.create(
+            prospect_name=prospect_name.strip(),
+            prospect_email=prospect_email.strip().lower(),
+            prospect_phone=prospect_phone,
+            prospect_company=prospect_company.strip(),
+            prospect_title=prospect_title,
+            source=source,
+            owner=owner or user,
+            stage=stage,
+            stage_entered_at=now,
+            estimated_value=estimated_value,
+            received_on=received_on or timezone.localdate(),
+            last_activity_at=now if note else None,
+        )
+        StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
+        if note.strip():
+            Activity.objects.create(
+                referral=referral,
+                kind=Activity.Kind.NOTE,
+                at=now,
+                author=user,
+                text=note,
+            )
+    return referral
+
+
+def _milestones_reached(stage: Stage) -> set[str]:
+    """Milestones whose stage comes at or before `stage` in the pipeline."""
+    return set(
+        Stage.objects.exclude(milestone=Stage.Milestone.NONE)
+        .filter(position__lte=stage.position)
+        .values_list("milestone", flat=True)
+    )
+
+
+def referral_move(
+    *,
+    referral: Referral,
+    to_stage: Stage,
+    user,
+    final_value: Decimal | None = None,
+    lost_reason: str = "",
+) -> bool:
+    """Move a referral to another stage. Returns False when it is already there.
+
+    1. Check what the target stage asks for (a final value for Won, a reason
+       for Lost) before touching anything.
+    2. Lock the row, so two moves at once cannot both record the same change.
+    3. Record the StageChange, and set first contacted / meeting held once:
+       reaching the milestone's stage, or any later open or won stage, counts.
+    4. Closing sets closed_at; reopening clears it (it is no longer closed).
+    """
+    if to_stage.is_archived:
+        raise ValidationError({"stage": STAGE_ARCHIVED})
+    if to_stage.kind == Stage.Kind.WON and final_value is None:
+        raise ValidationError({"final_value": FINAL_VALUE_REQUIRED})
+    if to_stage.kind == Stage.Kind.LOST and not lost_reason.strip():
+        raise ValidationError({"lost_reason": LOST_REASON_REQUIRED})
+
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if locked.stage_id == to_stage.pk:
+            return False
+        StageChange.objects.create(
+            referral=locked,
+            from_stage_id=locked.stage_id,
+            to_stage=to_stage,
+            at=now,
+            by=user,
+        )
+        locked.stage = to_stage
+        locked.stage_entered_at = now
+        locked.last_activity_at = now
+        if to_stage.kind != Stage.Kind.LOST:
+            reached = _milestones_reached(to_stage)
+            if Stage.Milestone.CONTACTED in reached and not locked.first_contacted_at:
+                locked.first_contacted_at = now
+            if Stage.Milestone.MEETING in reached and not locked.meeting_held_at:
+                locked.meeting_held_at = now
+        if to_stage.is_closed:
+            locked.closed_at = locked.closed_at or now
+        else:
+            locked.closed_at = None
+        if to_stage.kind == Stage.Kind.WON:
+            locked.estimated_value = final_value
+        if to_stage.kind == Stage.Kind.LOST:
+            locked.lost_reason = lost_reason.strip()
+        locked.save()
+    referral.refresh_from_db()
+    return True
+
+
+def activity_add(
+    *, referral: Referral, user, kind: str, text: str, at=None
+) -> Activity:
+    """Note a call, email, meeting or note on a referral."""
+    if not text.strip():
+        raise ValidationError({"text": ACTIVITY_TEXT_REQUIRED})
+    at = at or timezone.now()
+    with transaction.atomic():
+        activity = Activity.objects.create(
+            referral=referral, kind=kind, at=at, author=user, text=text.strip()
+        )
+        Referral.objects.filter(pk=referral.pk).update(last_activity_at=at)
+    return activity
+
+
+STAGE_HOLDS_REFERRALS = (
+    "“{stage}” holds {count} referral(s), so it cannot be deleted. Archive it "
+    "instead: it leaves the board and the move choices, and its history stays."
+)
+
+
+def stage_create(**fields) -> Stage:
+    """A new stage, placed at the end of the pipeline."""
+    last = (
+        Stage.objects.order_by("-position").values_list("position", flat=True).first()
+    )
+    stage = Stage(position=(last or 0) + 10, **fields)
+    stage.full_clean()
+    stage.save()
+    return stage
+
+
+def stage_shift(*, stage: Stage, up: bool) -> None:
+    """Swap a stage with its neighbour, then renumber all positions 10, 20, 30..."""
+    with transaction.atomic():
+        stages = list(Stage.objects.select_for_update().order_by("position", "pk"))
+        index = next(i for i, s in enumerate(stages) if s.pk == stage.pk)
+        other = index - 1 if up else index + 1
+        if 0 <= other < len(stages):
+            stages[index], stages[other] = stages[other], stages[index]
+        for position, each in enumerate(stages, start=1):
+            each.position = position * 10
+        Stage.objects.bulk_update(stages, ["position"])
+
+
+def stage_remove(*, stage: Stage) -> None:
+    """Delete an empty stage; a stage that holds referrals can only be archived."""
+    count = stage.referrals.count()
+    if count:
+        raise ValidationError(
+            STAGE_HOLDS_REFERRALS.format(stage=stage.name, count=count)
+        )
+    if StageChange.objects.filter(Q(from_stage=stage) | Q(to_stage=stage)).exists():
+        raise ValidationError(
+            f"“{stage.name}” appears in referrals' histories; archive it instead."
+        )
+    stage.delete()

@@ -1,0 +1,162 @@
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from partners.models import Partner
+from tests.factories import PartnerFactory, ReferralFactory, stage
+
+
+def rows(response):
+    return {p.name: p for p in response.context["page"].object_list}
+
+
+@pytest.fixture
+def history(alice, alice_partner):
+    ReferralFactory(
+        source=alice_partner, received_on=date(2026, 10, 1), estimated_value=1000
+    )
+    ReferralFactory(
+        source=alice_partner,
+        received_on=date(2026, 11, 2),
+        estimated_value=5000,
+        stage=stage("Won"),
+    )
+    ReferralFactory(
+        source=alice_partner,
+        received_on=date(2026, 9, 2),
+        stage=stage("Lost"),
+        lost_reason="Budget",
+    )
+    return PartnerFactory(owner=alice, name="Quiet Quinn", company="Nobody Inc")
+
+
+def test_the_list_shows_what_each_source_sent(client, alice, history):
+    client.force_login(alice)
+    listed = rows(client.get("/partners/"))
+    priya = listed["Priya Source"]
+    assert (priya.referral_count, priya.won_count, priya.won_value) == (3, 1, 5000)
+    assert priya.last_referral_on == date(2026, 11, 2)
+    quinn = listed["Quiet Quinn"]
+    assert (
+        quinn.referral_count,
+        quinn.won_count,
+        quinn.won_value,
+        quinn.last_referral_on,
+    ) == (0, 0, 0, None)
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("quinn", ["Quiet Quinn"]),
+        ("ACME", ["Priya Source"]),
+        ("", ["Priya Source", "Quiet Quinn"]),
+    ],
+)
+def test_the_list_searches_name_company_and_email(client, alice, history, q, expected):
+    client.force_login(alice)
+    assert list(rows(client.get("/partners/", {"q": q}))) == expected
+
+
+def test_the_list_sorts_by_most_referrals(client, alice, history):
+    client.force_login(alice)
+    assert list(rows(client.get("/partners/", {"sort": "-referrals"}))) == [
+        "Priya Source",
+        "Quiet Quinn",
+    ]
+
+
+def test_the_source_page_shows_each_referral_with_its_outcome(
+    client, alice, alice_partner, history
+):
+    client.force_login(alice)
+    response = client.get(f"/partners/{alice_partner.pk}/")
+    page = response.content.decode()
+    assert response.context["stats"].won_value == 5000
+    assert "Won" in page and "Lost" in page and "Budget" in page
+    assert len(response.context["referrals"]) == 3
+
+
+def test_adding_a_source(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        "/partners/new/",
+        {
+            "name": "Nina New",
+            "email": "Nina@Example.org",
+            "kind": "partner",
+            "email_consent": "in",
+        },
+    )
+    partner = Partner.objects.get()
+    assert response["Location"] == f"/partners/{partner.pk}/"
+    assert (partner.owner, partner.email, partner.email_consent_at is not None) == (
+        alice,
+        "nina@example.org",
+        True,
+    )
+
+
+def test_an_invalid_source_keeps_what_was_typed(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        "/partners/new/",
+        {"name": "", "company": "Typed Co", "kind": "partner", "email": "bad"},
+    )
+    page = response.content.decode()
+    assert "This field is required." in page
+    assert "Enter a valid email address." in page
+    assert 'value="Typed Co"' in page
+    assert not Partner.objects.exists()
+
+
+def test_opting_out_records_when(client, alice, alice_partner):
+    client.force_login(alice)
+    before = timezone.now()
+    client.post(
+        f"/partners/{alice_partner.pk}/edit/",
+        {
+            "name": alice_partner.name,
+            "email": alice_partner.email,
+            "kind": "customer",
+            "email_consent": "out",
+        },
+    )
+    alice_partner.refresh_from_db()
+    assert alice_partner.email_consent == "out"
+    assert alice_partner.email_consent_at >= before
+
+
+def test_a_rep_cannot_give_a_source_to_another_rep(client, alice, bob, alice_partner):
+    client.force_login(alice)
+    client.post(
+        f"/partners/{alice_partner.pk}/edit/",
+        {"name": "Renamed", "kind": "customer", "email_consent": "in", "owner": bob.pk},
+    )
+    alice_partner.refresh_from_db()
+    assert (alice_partner.name, alice_partner.owner) == ("Renamed", alice)
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_list_runs_a_constant_number_of_queries(
+    client, alice, django_assert_max_num_queries, count
+):
+    partners = [PartnerFactory(owner=alice) for _ in range(count // 5)]
+    for i in range(count):
+        ReferralFactory(source=partners[i % len(partners)])
+    client.force_login(alice)
+    # session, user, role, team (navbar); count, one page of partners with stats
+    with django_assert_max_num_queries(6):
+        client.get("/partners/")
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_source_page_runs_a_constant_number_of_queries(
+    client, alice, alice_partner, django_assert_max_num_queries, count
+):
+    ReferralFactory.create_batch(count, source=alice_partner)
+    client.force_login(alice)
+    # session, user, role, team; partner, stats, referrals
+    with django_assert_max_num_queries(7):
+        client.get(f"/partners/{alice_partner.pk}/")

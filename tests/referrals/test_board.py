@@ -1,0 +1,194 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from referrals.services import FINAL_VALUE_REQUIRED, LOST_REASON_REQUIRED
+from tests.factories import PartnerFactory, ReferralFactory, stage
+
+URL = "/referrals/board/"
+
+
+def move_url(referral):
+    return f"/referrals/{referral.pk}/move/"
+
+
+def columns(response):
+    return {c["stage"].name: c for c in response.context["columns"]}
+
+
+def test_the_board_has_a_column_per_stage_with_count_and_value(
+    client, alice, alice_partner
+):
+    ReferralFactory.create_batch(2, source=alice_partner, estimated_value=1500)
+    ReferralFactory(
+        source=alice_partner, stage=stage("Proposal sent"), estimated_value=9000
+    )
+    client.force_login(alice)
+    response = client.get(URL)
+    board = columns(response)
+    assert list(board) == [
+        "Received",
+        "Contacted",
+        "Meeting held",
+        "Proposal sent",
+        "Won",
+        "Lost",
+    ]
+    assert (board["Received"]["count"], board["Received"]["total"]) == (2, 3000)
+    assert (board["Proposal sent"]["count"], board["Proposal sent"]["total"]) == (
+        1,
+        9000,
+    )
+    assert "3,000" in response.content.decode()
+
+
+def test_a_card_past_its_stage_sla_is_marked_stale(client, alice, alice_partner):
+    ReferralFactory(
+        source=alice_partner,
+        prospect_name="Old Olga",
+        stage_entered_at=timezone.now() - timedelta(days=3),  # Received allows 2
+    )
+    ReferralFactory(source=alice_partner, prospect_name="Fresh Fred")
+    client.force_login(alice)
+    page = client.get(URL).content.decode()
+    olga = page[page.index("Old Olga") - 400 : page.index("Old Olga")]
+    fred = page[page.index("Fresh Fred") - 400 : page.index("Fresh Fred")]
+    assert "is-stale" in olga
+    assert "is-stale" not in fred
+    assert "3 d in stage" in page
+
+
+def test_won_and_lost_columns_show_the_last_30_days(client, alice, alice_partner):
+    now = timezone.now()
+    ReferralFactory(
+        source=alice_partner, stage=stage("Won"), closed_at=now - timedelta(days=5)
+    )
+    ReferralFactory(
+        source=alice_partner, stage=stage("Won"), closed_at=now - timedelta(days=90)
+    )
+    client.force_login(alice)
+    assert columns(client.get(URL))["Won"]["count"] == 1
+
+
+def test_moving_with_htmx_returns_the_board(client, alice, alice_referral):
+    client.force_login(alice)
+    response = client.post(
+        move_url(alice_referral),
+        {"stage": stage("Contacted").pk, "from": "board"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response.templates[0].name == "referrals/_board.html"
+    assert "Paula Prospect moved to Contacted." in response.content.decode()
+    alice_referral.refresh_from_db()
+    assert alice_referral.stage.name == "Contacted"
+
+
+def test_moving_without_javascript_redirects_back(client, alice, alice_referral):
+    client.force_login(alice)
+    response = client.post(
+        move_url(alice_referral),
+        {"stage": stage("Meeting held").pk, "next": "/referrals/board/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/referrals/board/"
+    alice_referral.refresh_from_db()
+    assert alice_referral.meeting_held_at is not None
+
+
+def test_an_outside_next_url_is_ignored(client, alice, alice_referral):
+    client.force_login(alice)
+    response = client.post(
+        move_url(alice_referral),
+        {"stage": stage("Contacted").pk, "next": "https://evil.example/"},
+    )
+    assert response["Location"] == f"/referrals/{alice_referral.pk}/"
+
+
+def test_won_asks_for_the_final_value_on_the_card(client, alice, alice_referral):
+    client.force_login(alice)
+    won = stage("Won").pk
+    response = client.post(
+        move_url(alice_referral),
+        {"stage": won, "from": "board"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response["HX-Retarget"] == f"#move-{alice_referral.pk}"
+    page = response.content.decode()
+    assert FINAL_VALUE_REQUIRED in page
+    assert f'<option value="{won}" selected>' in page  # the choice is kept
+    response = client.post(
+        move_url(alice_referral),
+        {"stage": won, "final_value": "25000", "from": "board"},
+        HTTP_HX_REQUEST="true",
+    )
+    alice_referral.refresh_from_db()
+    assert (alice_referral.stage.name, alice_referral.estimated_value) == ("Won", 25000)
+
+
+def test_lost_without_javascript_asks_for_a_reason_on_a_page(
+    client, alice, alice_referral
+):
+    client.force_login(alice)
+    response = client.post(
+        move_url(alice_referral),
+        {"stage": stage("Lost").pk, "next": "/referrals/board/"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert LOST_REASON_REQUIRED in page
+    assert 'value="/referrals/board/"' in page  # still goes back to the board after
+    alice_referral.refresh_from_db()
+    assert alice_referral.stage.name == "Received"
+
+
+def test_move_requires_post(client, alice, alice_referral):
+    client.force_login(alice)
+    assert client.get(move_url(alice_referral)).status_code == 405
+
+
+def test_another_rep_cannot_move_a_card(client, bob, alice_referral):
+    client.force_login(bob)
+    response = client.post(
+        move_url(alice_referral), {"stage": stage("Won").pk, "final_value": 1}
+    )
+    assert response.status_code == 404
+    alice_referral.refresh_from_db()
+    assert alice_referral.stage.name == "Received"
+
+
+def test_an_archived_stage_is_not_offered(client, alice, alice_referral):
+    proposal = stage("Proposal sent")
+    proposal.is_archived = True
+    proposal.save()
+    client.force_login(alice)
+    response = client.get(URL)
+    assert "Proposal sent" not in response.content.decode()
+    response = client.post(move_url(alice_referral), {"stage": proposal.pk})
+    assert response.status_code == 400
+
+
+def make(owner, count):
+    partners = [PartnerFactory(owner=owner) for _ in range(5)]
+    for i in range(count):
+        ReferralFactory(
+            source=partners[i % 5],
+            stage=stage(
+                ["Received", "Contacted", "Proposal sent", "Won", "Lost"][i % 5]
+            ),
+            closed_at=timezone.now() if i % 5 >= 3 else None,
+        )
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_the_board_runs_a_constant_number_of_queries(
+    client, alice, django_assert_max_num_queries, rows
+):
+    make(alice, rows)
+    client.force_login(alice)
+    # session, user, role, team (navbar); stages, totals, open cards, closed
+    # cards, stages for the move menus.
+    with django_assert_max_num_queries(9):
+        response = client.get(URL)
+    assert sum(c["count"] for c in response.context["columns"]) == rows

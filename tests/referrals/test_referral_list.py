@@ -1,0 +1,146 @@
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from referrals.views import csv_safe
+from tests.factories import PartnerFactory, ReferralFactory, stage
+
+URL = "/referrals/"
+
+
+def names(response):
+    return [r.prospect_name for r in response.context["page"].object_list]
+
+
+@pytest.fixture
+def three(alice, alice_partner):
+    other = PartnerFactory(owner=alice, name="Otto Other")
+    ReferralFactory(
+        source=alice_partner,
+        prospect_name="Ann",
+        prospect_company="Alpha",
+        received_on=date(2026, 9, 1),
+        estimated_value=100,
+    )
+    ReferralFactory(
+        source=other,
+        prospect_name="Ben",
+        prospect_company="Beta",
+        received_on=date(2026, 10, 1),
+        estimated_value=300,
+        stage=stage("Contacted"),
+    )
+    ReferralFactory(
+        source=alice_partner,
+        prospect_name="Cat",
+        prospect_company="Gamma",
+        received_on=date(2026, 11, 1),
+        estimated_value=200,
+        stage_entered_at=timezone.now() - timedelta(days=10),
+    )
+    return other
+
+
+def test_newest_first_by_default(client, alice, three):
+    client.force_login(alice)
+    assert names(client.get(URL)) == ["Cat", "Ben", "Ann"]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": "beta"}, ["Ben"]),
+        ({"q": "otto"}, ["Ben"]),  # the source's name
+        ({"q": "ann"}, ["Ann"]),
+        ({"received_from": "2026-09-15", "received_to": "2026-10-15"}, ["Ben"]),
+        ({"stale": "on"}, ["Cat"]),
+        ({"sort": "-value"}, ["Ben", "Cat", "Ann"]),
+        ({"sort": "prospect"}, ["Ann", "Ben", "Cat"]),
+    ],
+)
+def test_filters_search_and_sort(client, alice, three, params, expected):
+    client.force_login(alice)
+    assert names(client.get(URL, params)) == expected
+
+
+def test_filter_by_stage_and_source(client, alice, three):
+    client.force_login(alice)
+    assert names(client.get(URL, {"stage": stage("Contacted").pk})) == ["Ben"]
+    assert names(client.get(URL, {"source": three.pk})) == ["Ben"]
+
+
+def test_a_bad_date_range_says_so_and_keeps_the_rest(client, alice, three):
+    client.force_login(alice)
+    response = client.get(
+        URL, {"q": "a", "received_from": "2026-10-01", "received_to": "2026-09-01"}
+    )
+    assert "The start date must be before the end date." in response.content.decode()
+    assert 'value="a"' in response.content.decode()
+
+
+def test_managers_filter_by_owner(client, alice, bob, carol, alice_partner):
+    ReferralFactory(source=alice_partner, prospect_name="Alices")
+    ReferralFactory(source=PartnerFactory(owner=bob), prospect_name="Bobs")
+    client.force_login(carol)
+    assert sorted(names(client.get(URL))) == ["Alices", "Bobs"]
+    assert names(client.get(URL, {"owner": bob.pk})) == ["Bobs"]
+
+
+def test_the_list_paginates(client, alice, alice_partner):
+    ReferralFactory.create_batch(55, source=alice_partner)
+    client.force_login(alice)
+    assert len(names(client.get(URL))) == 50
+    assert len(names(client.get(URL, {"page": 2}))) == 5
+
+
+def test_csv_export_follows_the_filters_and_the_scoping_rule(client, alice, bob, three):
+    ReferralFactory(
+        source=PartnerFactory(owner=bob), prospect_name="Bobs", prospect_company="Beta"
+    )
+    client.force_login(alice)
+    response = client.get("/referrals/export.csv", {"q": "beta"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["Prospect", "Company", "Email"]
+    assert [row[0] for row in rows[1:]] == ["Ben"]
+
+
+def test_csv_export_escapes_formulas(client, alice, alice_partner):
+    ReferralFactory(
+        source=alice_partner,
+        prospect_name='=HYPERLINK("http://x")',
+        prospect_company="+1 Corp",
+    )
+    client.force_login(alice)
+    response = client.get("/referrals/export.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][0] == '\'=HYPERLINK("http://x")'
+    assert rows[1][1] == "'+1 Corp"
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx"])
+def test_csv_safe_neutralises_formula_starts(value):
+    assert csv_safe(value) == "'" + value
+
+
+def test_csv_safe_keeps_plain_text():
+    assert csv_safe("Acme") == "Acme"
+    assert csv_safe(None) == ""
+
+
+@pytest.mark.parametrize("rows", [10, 200])
+def test_the_list_runs_a_constant_number_of_queries(
+    client, carol, alice, bob, django_assert_max_num_queries, rows
+):
+    for owner in (alice, bob):
+        partner = PartnerFactory(owner=owner)
+        ReferralFactory.create_batch(rows // 2, source=partner)
+    client.force_login(carol)
+    # session, user, role, team (navbar); stage choices, owner choices, count, rows
+    with django_assert_max_num_queries(8):
+        response = client.get(URL)
+    assert response.context["page"].paginator.count == rows

@@ -1,0 +1,187 @@
+import pytest
+from django.utils import timezone
+
+from partners.models import Partner
+from referrals.forms import (
+    DUPLICATE_WARNING,
+    FUTURE_DATE,
+    SOURCE_AMBIGUOUS,
+    SOURCE_REQUIRED,
+    SOURCE_TWICE,
+)
+from referrals.models import Referral
+from tests.factories import PartnerFactory, ReferralFactory, stage
+
+URL = "/referrals/new/"
+
+
+def form_data(**overrides):
+    data = {
+        "prospect_name": "Nora Newman",
+        "prospect_company": "Initech",
+        "prospect_email": "nora@initech.example",
+        "estimated_value": "12000",
+        "received_on": timezone.localdate().isoformat(),
+        "note": "Looking for a new payroll provider by March.",
+        "new_source_kind": "customer",
+    }
+    data.update(overrides)
+    return data
+
+
+def html(response):
+    return response.content.decode()
+
+
+def test_it_logs_a_referral_from_an_existing_source(client, alice, alice_partner):
+    client.force_login(alice)
+    response = client.post(URL, form_data(source=alice_partner.pk), follow=True)
+    referral = Referral.objects.get()
+    assert response.redirect_chain[-1][0] == f"/referrals/{referral.pk}/"
+    assert "Referral logged" in html(response)
+    assert referral.source == alice_partner
+    assert referral.owner == alice
+    assert referral.stage.name == "Received"
+    assert (
+        referral.activities.get().text == "Looking for a new payroll provider by March."
+    )
+
+
+def test_it_creates_a_new_source_inline(client, alice):
+    client.force_login(alice)
+    client.post(
+        URL,
+        form_data(
+            new_source_name="Sam Source",
+            new_source_email="Sam@Partner.example",
+            new_source_company="Partner Co",
+            new_source_kind="partner",
+        ),
+    )
+    source = Partner.objects.get()
+    assert (source.name, source.email, source.kind, source.owner) == (
+        "Sam Source",
+        "sam@partner.example",
+        "partner",
+        alice,
+    )
+    assert Referral.objects.get().source == source
+
+
+def test_errors_keep_everything_typed(client, alice):
+    client.force_login(alice)
+    response = client.post(
+        URL, form_data(prospect_name="", prospect_email="not-an-email")
+    )
+    assert response.status_code == 200
+    page = html(response)
+    assert "This field is required." in page
+    assert "Enter a valid email address." in page
+    assert SOURCE_REQUIRED in page
+    assert 'value="Initech"' in page
+    assert "Looking for a new payroll provider by March." in page
+    assert not Referral.objects.exists()
+
+
+def test_a_future_received_date_is_refused(client, alice, alice_partner):
+    client.force_login(alice)
+    tomorrow = timezone.localdate() + timezone.timedelta(days=1)
+    response = client.post(
+        URL, form_data(source=alice_partner.pk, received_on=tomorrow)
+    )
+    assert FUTURE_DATE in html(response)
+
+
+def test_picking_and_adding_a_source_at_once_is_refused(client, alice, alice_partner):
+    client.force_login(alice)
+    response = client.post(
+        URL, form_data(source=alice_partner.pk, new_source_name="Other")
+    )
+    assert SOURCE_TWICE in html(response)
+    assert not Referral.objects.exists()
+
+
+def test_a_rep_cannot_choose_another_reps_source(client, alice, bob):
+    bobs = PartnerFactory(owner=bob)
+    client.force_login(alice)
+    response = client.post(URL, form_data(source=bobs.pk))
+    assert "Select a valid choice" in html(response)
+    assert not Referral.objects.exists()
+
+
+def test_without_javascript_a_typed_name_that_matches_one_source_is_used(
+    client, alice, alice_partner
+):
+    client.force_login(alice)
+    client.post(URL, form_data(source_query="priya"))
+    assert Referral.objects.get().source == alice_partner
+
+
+def test_without_javascript_several_matches_are_offered(client, alice, alice_partner):
+    PartnerFactory(owner=alice, name="Priya Other")
+    client.force_login(alice)
+    response = client.post(URL, form_data(source_query="priya"))
+    assert SOURCE_AMBIGUOUS in html(response)
+    assert html(response).count('name="source"') == 2
+    assert not Referral.objects.exists()
+
+
+def test_a_duplicate_prospect_warns_links_and_can_be_confirmed(
+    client, alice, alice_partner
+):
+    existing = ReferralFactory(source=alice_partner, prospect_company="INITECH")
+    client.force_login(alice)
+    response = client.post(URL, form_data(source=alice_partner.pk))
+    page = html(response)
+    assert DUPLICATE_WARNING in page
+    assert f'href="/referrals/{existing.pk}/"' in page
+    assert 'value="Nora Newman"' in page  # nothing typed is lost
+    assert Referral.objects.count() == 1
+
+    client.post(URL, form_data(source=alice_partner.pk, confirm_duplicate="on"))
+    assert Referral.objects.count() == 2
+
+
+def test_a_closed_referral_is_not_a_duplicate(client, alice, alice_partner):
+    ReferralFactory(
+        source=alice_partner, prospect_company="Initech", stage=stage("Lost")
+    )
+    client.force_login(alice)
+    client.post(URL, form_data(source=alice_partner.pk))
+    assert Referral.objects.count() == 2
+
+
+def test_a_manager_assigns_the_referral_to_a_team_member(
+    client, carol, alice, dave, alice_partner
+):
+    client.force_login(carol)
+    client.post(URL, form_data(source=alice_partner.pk, owner=alice.pk))
+    assert Referral.objects.get().owner == alice
+    response = client.post(
+        URL, form_data(source=alice_partner.pk, owner=dave.pk, confirm_duplicate="on")
+    )
+    assert "Select a valid choice" in html(response)
+
+
+def test_reps_have_no_owner_field(client, alice):
+    client.force_login(alice)
+    assert 'name="owner"' not in html(client.get(URL))
+
+
+@pytest.mark.parametrize("query", ["priya", "ACME", "source"])
+def test_source_search_matches_name_company_and_email(
+    client, alice, alice_partner, query
+):
+    client.force_login(alice)
+    response = client.get(
+        "/partners/search/", {"source_query": query}, HTTP_HX_REQUEST="true"
+    )
+    assert "Priya Source" in html(response)
+
+
+def test_source_search_only_shows_the_users_sources(client, alice, bob):
+    PartnerFactory(owner=bob, name="Bob's Priya")
+    client.force_login(alice)
+    response = client.get("/partners/search/", {"source_query": "priya"})
+    assert "Bob" not in html(response)
+    assert "No source of yours matches" in html(response)

@@ -1,0 +1,118 @@
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from referrals.models import Activity, StageChange
+from referrals.services import (
+    FINAL_VALUE_REQUIRED,
+    LOST_REASON_REQUIRED,
+    activity_add,
+    referral_log,
+    referral_move,
+)
+from tests.factories import stage
+
+
+def test_logging_records_the_first_stage_and_note(alice, alice_partner):
+    referral = referral_log(
+        user=alice, source=alice_partner, prospect_name="Pat", note="Wants a demo"
+    )
+    assert referral.stage.name == "Received"
+    assert referral.owner == alice
+    change = StageChange.objects.get(referral=referral)
+    assert (change.from_stage, change.to_stage.name, change.by) == (
+        None,
+        "Received",
+        alice,
+    )
+    assert Activity.objects.get(referral=referral).text == "Wants a demo"
+
+
+def test_moving_records_a_stage_change_and_sets_first_contact_once(
+    alice, alice_referral
+):
+    with time_machine.travel("2026-11-02 09:00Z", tick=False):
+        assert referral_move(
+            referral=alice_referral, to_stage=stage("Contacted"), user=alice
+        )
+    first_contact = alice_referral.first_contacted_at
+    with time_machine.travel("2026-11-05 09:00Z", tick=False):
+        referral_move(referral=alice_referral, to_stage=stage("Received"), user=alice)
+        referral_move(referral=alice_referral, to_stage=stage("Contacted"), user=alice)
+    alice_referral.refresh_from_db()
+    assert alice_referral.first_contacted_at == first_contact
+    moves = [
+        (c.from_stage and c.from_stage.name, c.to_stage.name)
+        for c in alice_referral.stage_changes.all()
+    ]
+    assert moves == [
+        ("Received", "Contacted"),
+        ("Contacted", "Received"),
+        ("Received", "Contacted"),
+    ]
+
+
+def test_skipping_to_meeting_held_sets_contact_and_meeting(alice, alice_referral):
+    referral_move(referral=alice_referral, to_stage=stage("Meeting held"), user=alice)
+    assert alice_referral.first_contacted_at is not None
+    assert alice_referral.meeting_held_at == alice_referral.first_contacted_at
+    assert alice_referral.stage.name == "Meeting held"
+
+
+def test_moving_to_the_same_stage_is_a_no_op(alice, alice_referral):
+    assert not referral_move(
+        referral=alice_referral, to_stage=stage("Received"), user=alice
+    )
+    assert alice_referral.stage_changes.count() == 0
+
+
+def test_won_needs_the_final_value_and_records_it(alice, alice_referral):
+    with pytest.raises(ValidationError) as error:
+        referral_move(referral=alice_referral, to_stage=stage("Won"), user=alice)
+    assert error.value.message_dict == {"final_value": [FINAL_VALUE_REQUIRED]}
+    alice_referral.refresh_from_db()
+    assert alice_referral.stage.name == "Received"
+
+    referral_move(
+        referral=alice_referral,
+        to_stage=stage("Won"),
+        user=alice,
+        final_value=Decimal("42000"),
+    )
+    assert alice_referral.estimated_value == Decimal("42000")
+    assert alice_referral.closed_at is not None
+    assert alice_referral.first_contacted_at is not None  # won implies contact
+
+
+def test_lost_needs_a_reason_and_reopening_clears_closed(alice, alice_referral):
+    with pytest.raises(ValidationError) as error:
+        referral_move(
+            referral=alice_referral, to_stage=stage("Lost"), user=alice, lost_reason=" "
+        )
+    assert error.value.message_dict == {"lost_reason": [LOST_REASON_REQUIRED]}
+    referral_move(
+        referral=alice_referral,
+        to_stage=stage("Lost"),
+        user=alice,
+        lost_reason="No budget",
+    )
+    assert alice_referral.lost_reason == "No budget"
+    assert alice_referral.closed_at is not None
+    assert alice_referral.first_contacted_at is None  # lost straight away: no contact
+    referral_move(referral=alice_referral, to_stage=stage("Contacted"), user=alice)
+    assert alice_referral.closed_at is None
+
+
+def test_activity_updates_last_activity(alice, alice_referral):
+    activity = activity_add(
+        referral=alice_referral, user=alice, kind="call", text="Left voicemail"
+    )
+    alice_referral.refresh_from_db()
+    assert alice_referral.last_activity_at == activity.at
+
+
+def test_activity_needs_text(alice, alice_referral):
+    with pytest.raises(ValidationError):
+        activity_add(referral=alice_referral, user=alice, kind="note", text="   ")
