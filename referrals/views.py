@@ -50,9 +50,7 @@ STAGE_DELETED = "Stage “{stage}” deleted."
 
 def _filtered_referrals(request):
     form = ReferralFilterForm(request.GET or None, user=request.user)
-    referrals = form.filter(
-        referrals_for_user(user=request.user), stale_q=stale_filter
-    )
+    referrals = form.filter(referrals_for_user(user=request.user), stale_q=stale_filter)
     return form, referrals
 
 
@@ -232,14 +230,7 @@ def referral_move_view(request, pk):
                     MOVED.format(prospect=referral.prospect_name, stage=referral.stage),
                 )
             if request.htmx and request.POST.get("from") == "board":
-                return render(
-                    request,
-                    "referrals/_board.html",
-                    {
-                        "columns": board_columns(user=request.user),
-                        "show_messages": True,
-                    },
-                )
+                return render(request, "referrals/_board.html", _board_context(request))
             return redirect(_safe_next(request, referral.get_absolute_url()))
     # Won needs a value, Lost a reason: ask, keeping what was chosen.
     context = {
@@ -285,11 +276,16 @@ def activity_add_view(request, pk):
     )
 
 
+def _board_context(request) -> dict:
+    return {
+        "columns": board_columns(user=request.user),
+        "move_stages": list(Stage.objects.filter(is_archived=False)),
+    }
+
+
 @login_required
 def board(request):
-    return render(
-        request, "referrals/board.html", {"columns": board_columns(user=request.user)}
-    )
+    return render(request, "referrals/board.html", _board_context(request))
 
 
 @login_required

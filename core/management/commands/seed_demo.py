@@ -121,8 +121,14 @@ class Command(BaseCommand):
         referrals, histories = [], []
         for _ in range(n_referrals):
             source = rng.choice(partners)
-            received = now - timedelta(days=rng.uniform(0, 182))
             path = self.stage_path(rng, open_stages, won, lost)
+            # Open referrals are mostly recent (a few gone stale); closed ones
+            # spread over the six months.
+            if path[-1].is_closed:
+                age = rng.uniform(10, 182)
+            else:
+                age = rng.uniform(0, 8) if rng.random() < 0.7 else rng.uniform(8, 40)
+            received = now - timedelta(days=age)
             referral, changes = self.referral(fake, rng, source, received, path, now)
             referrals.append(referral)
             histories.append(changes)
@@ -179,7 +185,7 @@ class Command(BaseCommand):
         previous = None
         for stage in path:
             if previous is not None:
-                at = min(at + timedelta(hours=rng.uniform(4, 24 * 12)), now)
+                at = min(at + timedelta(hours=rng.uniform(4, 24 * 3)), now)
             changes.append(
                 StageChange(from_stage=previous, to_stage=stage, at=at, by=source.owner)
             )
