@@ -71,6 +71,12 @@ class User(AbstractUser):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
+    signature = models.TextField(
+        blank=True, help_text="Closes the thank-you emails sent for you."
+    )
+    # The day (in the user's time zone) the last daily digest was handled;
+    # claimed with a conditional update so two schedulers send it once.
+    digest_sent_on = models.DateField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

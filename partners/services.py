@@ -1,3 +1,5 @@
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from partners.models import Partner
@@ -29,3 +31,28 @@ def partner_create(
     partner.full_clean()
     partner.save()
     return partner
+
+
+def partner_opt_out(*, partner: Partner) -> bool:
+    """The source asked for no more email. Returns False if they already had.
+
+    They are still thanked: pending thank-you emails become calls for the rep.
+    """
+    from referrals.models import Touchpoint
+
+    with transaction.atomic():
+        changed = Partner.objects.filter(
+            pk=partner.pk, email_consent=Partner.Consent.OPTED_IN
+        ).update(
+            email_consent=Partner.Consent.OPTED_OUT, email_consent_at=timezone.now()
+        )
+        Touchpoint.objects.filter(
+            source=partner,
+            channel=Touchpoint.Channel.EMAIL,
+            status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
+        ).update(
+            channel=Touchpoint.Channel.CALL,
+            status=Touchpoint.Status.SCHEDULED,
+            due_at=F("deadline_at"),
+        )
+    return bool(changed)

@@ -1,8 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Max
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 
 from partners.forms import PartnerForm
 from partners.models import Partner
@@ -12,8 +16,10 @@ from partners.selectors import (
     partners_matching,
     with_referral_stats,
 )
-from partners.services import partner_create
+from partners.services import partner_create, partner_opt_out
+from referrals.models import Touchpoint
 from referrals.selectors import referrals_for_user
+from referrals.touchpoints import partner_id_from_token
 
 SAVED = "Source saved."
 ADDED = "Source added."
@@ -50,6 +56,9 @@ def partner_detail(request, pk):
     stats = with_referral_stats(Partner.objects.filter(pk=partner.pk)).get()
     # The source's referrals, through the same scoping rule as everything else.
     referrals = referrals_for_user(user=request.user).filter(source=partner)
+    last_thanked = partner.touchpoints.filter(status__in=Touchpoint.FINISHED).aggregate(
+        at=Max(Coalesce("sent_at", "completed_at"))
+    )["at"]
     return render(
         request,
         "partners/partner_detail.html",
@@ -58,6 +67,7 @@ def partner_detail(request, pk):
             "stats": stats,
             "referrals": referrals,
             "now": timezone.now(),
+            "last_thanked": last_thanked,
         },
     )
 
@@ -103,3 +113,17 @@ def partner_search(request):
     return render(
         request, "partners/_source_options.html", {"matches": matches, "query": query}
     )
+
+
+# One-click unsubscribe (RFC 8058): mail providers POST to the List-Unsubscribe
+# URL with no session and no CSRF token. The signed token is the credential.
+@csrf_exempt
+def unsubscribe(request, token):
+    partner_id = partner_id_from_token(token)
+    partner = Partner.objects.filter(pk=partner_id).first() if partner_id else None
+    if partner is None:
+        raise Http404("This unsubscribe link is not valid.")
+    if request.method == "POST":
+        partner_opt_out(partner=partner)
+        return render(request, "partners/unsubscribed.html", {"partner": partner})
+    return render(request, "partners/unsubscribe.html", {"partner": partner})

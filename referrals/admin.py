@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from referrals.models import Activity, Referral, Stage, StageChange
+from referrals.models import (
+    Activity,
+    Referral,
+    Stage,
+    StageChange,
+    ThankYouMoment,
+    Touchpoint,
+)
 
 
 @admin.register(Stage)
@@ -57,3 +64,40 @@ class ActivityAdmin(admin.ModelAdmin):
     search_fields = ["text", "referral__prospect_name"]
     list_select_related = ["referral", "author"]
     raw_id_fields = ["referral"]
+
+
+@admin.register(ThankYouMoment)
+class ThankYouMomentAdmin(admin.ModelAdmin):
+    list_display = [
+        "moment",
+        "enabled",
+        "within_minutes",
+        "email_delay_minutes",
+        "subject",
+    ]
+    list_filter = ["enabled"]
+    search_fields = ["subject", "body"]
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):
+    list_display = [
+        "referral",
+        "source",
+        "moment",
+        "channel",
+        "status",
+        "due_at",
+        "sent_at",
+        "attempts",
+    ]
+    list_filter = ["status", "moment", "channel", "due_at"]
+    search_fields = [
+        "source__name",
+        "source__email",
+        "referral__prospect_name",
+        "last_error",
+    ]
+    list_select_related = ["referral", "source"]
+    raw_id_fields = ["referral", "source", "completed_by"]
+    readonly_fields = ["subject", "body_text", "body_html", "last_error", "claimed_at"]

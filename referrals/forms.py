@@ -2,13 +2,15 @@ from collections.abc import Callable
 
 from django import forms
 from django.db.models import Q
+from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.scoping import users_for_user
+from core.emails import render_snippet
 from partners.models import Partner
 from partners.selectors import partners_for_user, partners_matching
-from referrals.models import Activity, Referral, Stage
+from referrals.models import Activity, Referral, Stage, ThankYouMoment
 from referrals.selectors import open_duplicates
 
 SOURCE_REQUIRED = "Choose who referred this prospect, or add them as a new source."
@@ -296,3 +298,39 @@ class StageForm(forms.ModelForm):
             "probability": "Win %",
             "is_archived": "Archived",
         }
+
+
+class TouchpointActionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("send", "Send now"), ("done", "Done"), ("skip", "Skip")]
+    )
+    note = forms.CharField(required=False, max_length=500, label="Note")
+
+
+class ThankYouMomentForm(forms.ModelForm):
+    class Meta:
+        model = ThankYouMoment
+        fields = ["enabled", "within_minutes", "email_delay_minutes", "subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
+        help_texts = {
+            "body": "Placeholders: {{ source_first_name }}, {{ source_name }}, "
+            "{{ prospect_name }}, {{ prospect_company }}, {{ stage }}, "
+            "{{ rep_name }}, {{ rep_signature }}. Say where the referral stands: "
+            "that update is what the source is owed.",
+        }
+
+    def _check_template(self, field):
+        value = self.cleaned_data[field]
+        try:
+            render_snippet(value, {})
+        except TemplateSyntaxError as error:
+            raise forms.ValidationError(
+                f"This template does not work: {error}"
+            ) from error
+        return value
+
+    def clean_subject(self):
+        return self._check_template("subject")
+
+    def clean_body(self):
+        return self._check_template("body")

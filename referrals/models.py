@@ -175,3 +175,160 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.referral_id}"
+
+
+class Moment(models.TextChoices):
+    """The moments a referral source is owed thanks (DOMAIN.md, section 1)."""
+
+    RECEIVED = "received", "Referral received"
+    MEETING = "meeting", "First meeting held"
+    WON = "won", "Sale won"
+    LOST = "lost", "Referral lost"
+
+
+class ThankYouMoment(models.Model):
+    """How and when the source is thanked at one moment: timing and template.
+
+    Placeholders in subject and body: {{ source_first_name }}, {{ source_name }},
+    {{ prospect_name }}, {{ prospect_company }}, {{ stage }}, {{ rep_name }},
+    {{ rep_signature }}.
+    """
+
+    moment = models.CharField(max_length=10, choices=Moment.choices, unique=True)
+    enabled = models.BooleanField(default=True)
+    within_minutes = models.PositiveIntegerField(
+        "thank within (minutes)",
+        help_text="The promise: the source is thanked within this long of the "
+        "event. A call or card for the rep is due by then.",
+    )
+    email_delay_minutes = models.PositiveIntegerField(
+        "send email after (minutes)",
+        default=0,
+        help_text="How long after the event the email goes out (0: at once). "
+        "Must not exceed the promise.",
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.get_moment_display()
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.email_delay_minutes > self.within_minutes:
+            raise ValidationError(
+                {
+                    "email_delay_minutes": "The email cannot wait longer than the promise."
+                }
+            )
+
+
+class Touchpoint(models.Model):
+    """One thank-you owed to a referral source, at one moment of one referral.
+
+    The row is the truth: it exists (scheduled) before anything is sent, and
+    its status says what happened. Unique per (referral, moment): a referral
+    moved back and forth is never thanked twice for the same moment.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        CALL = "call", "Call (task for the rep)"
+        CARD = "card", "Handwritten card (task for the rep)"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    PENDING = (Status.SCHEDULED, Status.SENDING, Status.FAILED)
+    FINISHED = (Status.SENT, Status.DONE)
+
+    referral = models.ForeignKey(
+        Referral, null=True, on_delete=models.SET_NULL, related_name="touchpoints"
+    )
+    source = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, related_name="touchpoints"
+    )
+    moment = models.CharField(max_length=10, choices=Moment.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    due_at = models.DateTimeField(help_text="When the email goes, or the task is due.")
+    deadline_at = models.DateTimeField(help_text="The promise: thanked by then.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.TextField(blank=True, help_text="How it was done, or why skipped.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "moment"], name="one_touchpoint_per_moment"
+            )
+        ]
+        indexes = [
+            # The sweep: due emails not yet sent, and sends stuck mid-way.
+            models.Index(
+                fields=["due_at"],
+                name="touchpoint_pending_due",
+                condition=models.Q(status__in=["scheduled", "sending"]),
+            ),
+            # A source's page: when they were last thanked.
+            models.Index(fields=["source", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_moment_display()} thanks to {self.source_id}"
+
+    @property
+    def message_id(self) -> str:
+        """Stable across retries, so a receiving server can drop a duplicate."""
+        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
+        return f"<touchpoint-{self.pk}@{domain}>"
+
+    @property
+    def is_task(self) -> bool:
+        return self.channel != self.Channel.EMAIL
+
+    @property
+    def finished_at(self):
+        return self.sent_at or self.completed_at
+
+    def is_overdue(self, now=None) -> bool:
+        if self.status not in self.PENDING:
+            return False
+        return (now or timezone.now()) > self.deadline_at
+
+    def was_on_time(self) -> bool | None:
+        if self.status not in self.FINISHED:
+            return None
+        return self.finished_at <= self.deadline_at

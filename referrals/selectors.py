@@ -6,7 +6,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
-from referrals.models import Referral, Stage
+from referrals.models import Referral, Stage, Touchpoint
 
 
 def referrals_for_user(*, user) -> QuerySet:
@@ -39,9 +39,10 @@ def stale_filter(now=None) -> Q:
 
 
 def referrals_needing_action(*, user, now=None) -> dict:
-    """The Today page: new referrals not yet contacted, and stale ones."""
+    """The Today page: thanks owed, new referrals not yet contacted, stale ones."""
     mine = referrals_for_user(user=user).filter(stage__kind=Stage.Kind.OPEN)
     return {
+        "thanks": thanks_due(user=user),
         "not_contacted": mine.filter(first_contacted_at__isnull=True).order_by(
             "received_on", "pk"
         )[:50],
@@ -147,7 +148,7 @@ def board_columns(*, user, now=None) -> list[dict]:
 
 
 def referral_timeline(*, referral: Referral) -> list[dict]:
-    """Activities and stage changes of one referral, newest first."""
+    """Activities, stage changes and thank-yous of one referral, newest first."""
     items = [
         {"kind": "stage", "at": change.at, "change": change}
         for change in referral.stage_changes.select_related(
@@ -158,4 +159,31 @@ def referral_timeline(*, referral: Referral) -> list[dict]:
         {"kind": "activity", "at": activity.at, "activity": activity}
         for activity in referral.activities.select_related("author")
     ]
+    items += [
+        {
+            "kind": "thanks",
+            "at": touchpoint.finished_at or touchpoint.due_at,
+            "touchpoint": touchpoint,
+        }
+        for touchpoint in referral.touchpoints.select_related("source", "completed_by")
+    ]
     return sorted(items, key=lambda item: item["at"], reverse=True)
+
+
+def touchpoints_for_user(*, user) -> QuerySet:
+    """Thank-yous of the referrals the user may see (the same scoping rule)."""
+    return scope_for_user(Touchpoint.objects.all(), user, owner_field="referral__owner")
+
+
+def thanks_due(*, user) -> list[Touchpoint]:
+    """The Today page's thank-yous: every one not yet done, soonest deadline first.
+
+    Scheduled emails are listed too (with Send now): one that sits there past
+    its deadline means the worker or the broker is not keeping up.
+    """
+    return list(
+        touchpoints_for_user(user=user)
+        .filter(status__in=Touchpoint.PENDING, referral__isnull=False)
+        .select_related("referral", "source")
+        .order_by("deadline_at", "pk")[:100]
+    )

@@ -13,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from partners.models import Partner
-from referrals.models import Activity, Referral, Stage, StageChange
+from referrals.models import Activity, Moment, Referral, Stage, StageChange
+from referrals.touchpoints import touchpoint_schedule
 
 NO_OPEN_STAGE = "The pipeline has no open stage to put a new referral in."
 FINAL_VALUE_REQUIRED = "Enter the final value of the sale to move it to Won."
@@ -65,6 +66,7 @@ def referral_log(
             last_activity_at=now if note else None,
         )
         StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
+        touchpoint_schedule(referral=referral, moment=Moment.RECEIVED, at=now)
         if note.strip():
             Activity.objects.create(
                 referral=referral,
@@ -101,6 +103,9 @@ def referral_move(
     3. Record the StageChange, and set first contacted / meeting held once:
        reaching the milestone's stage, or any later open or won stage, counts.
     4. Closing sets closed_at; reopening clears it (it is no longer closed).
+    5. Schedule the thanks the move owes: after the first meeting (reached on
+       an open stage; straight to Won is thanked once, for the sale), the sale,
+       and the loss when that moment is switched on.
     """
     if to_stage.is_archived:
         raise ValidationError({"stage": STAGE_ARCHIVED})
@@ -124,12 +129,19 @@ def referral_move(
         locked.stage = to_stage
         locked.stage_entered_at = now
         locked.last_activity_at = now
+        moments = []
         if to_stage.kind != Stage.Kind.LOST:
             reached = _milestones_reached(to_stage)
             if Stage.Milestone.CONTACTED in reached and not locked.first_contacted_at:
                 locked.first_contacted_at = now
             if Stage.Milestone.MEETING in reached and not locked.meeting_held_at:
                 locked.meeting_held_at = now
+                if to_stage.kind == Stage.Kind.OPEN:
+                    moments.append(Moment.MEETING)
+        if to_stage.kind == Stage.Kind.WON:
+            moments.append(Moment.WON)
+        if to_stage.kind == Stage.Kind.LOST:
+            moments.append(Moment.LOST)
         if to_stage.is_closed:
             locked.closed_at = locked.closed_at or now
         else:
@@ -139,6 +151,10 @@ def referral_move(
         if to_stage.kind == Stage.Kind.LOST:
             locked.lost_reason = lost_reason.strip()
         locked.save()
+        # The thanks this move owes, in the same transaction: a referral that
+        # moves back and forth is thanked once per moment (unique row).
+        for moment in moments:
+            touchpoint_schedule(referral=locked, moment=moment, at=now)
     referral.refresh_from_db()
     return True
 

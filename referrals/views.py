@@ -8,11 +8,14 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateSyntaxError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
+from accounts.scoping import get_for_user_or_404
 from partners.services import partner_create
 from referrals.forms import (
     ActivityForm,
@@ -21,8 +24,10 @@ from referrals.forms import (
     ReferralForm,
     ReferralLogForm,
     StageForm,
+    ThankYouMomentForm,
+    TouchpointActionForm,
 )
-from referrals.models import Stage
+from referrals.models import Stage, ThankYouMoment, Touchpoint
 from referrals.selectors import (
     board_columns,
     pipeline_summary,
@@ -38,6 +43,12 @@ from referrals.services import (
     stage_create,
     stage_remove,
     stage_shift,
+)
+from referrals.touchpoints import (
+    render_thank_you,
+    touchpoint_mark_done,
+    touchpoint_send_now,
+    touchpoint_skip,
 )
 
 LOGGED = "Referral logged. Thank {source} soon: they put their name on the line."
@@ -377,3 +388,132 @@ def stage_delete(request, pk):
     else:
         messages.success(request, STAGE_DELETED.format(stage=stage.name))
     return redirect("stage_list")
+
+
+TOUCHPOINT_DONE = {
+    "send": "Sending the thank-you now.",
+    "done": "Marked as thanked.",
+    "skip": "Skipped.",
+}
+
+
+@login_required
+@require_POST
+def touchpoint_action(request, pk):
+    """Send now, mark done (called, card sent) or skip (with a reason)."""
+    touchpoint = get_for_user_or_404(
+        Touchpoint.objects.select_related("referral", "source"),
+        request.user,
+        pk,
+        owner_field="referral__owner",
+    )
+    form = TouchpointActionForm(request.POST)
+    error = None
+    if form.is_valid():
+        action, note = form.cleaned_data["action"], form.cleaned_data["note"]
+        try:
+            if action == "send":
+                touchpoint_send_now(touchpoint=touchpoint, user=request.user)
+            elif action == "done":
+                touchpoint_mark_done(
+                    touchpoint=touchpoint, user=request.user, note=note
+                )
+            else:
+                touchpoint_skip(touchpoint=touchpoint, user=request.user, reason=note)
+        except ValidationError as problem:
+            error = problem.messages[0]
+    else:
+        error = "Choose what to do with this thank-you."
+    if request.htmx:
+        touchpoint.refresh_from_db()
+        context = {
+            "t": touchpoint,
+            "error": error,
+            "note": request.POST.get("note", ""),
+            "done_message": None
+            if error
+            else TOUCHPOINT_DONE[form.cleaned_data["action"]],
+        }
+        return render(request, "core/_thanks_row.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, TOUCHPOINT_DONE[form.cleaned_data["action"]])
+    return redirect(_safe_next(request, reverse("today")))
+
+
+@login_required
+def thank_you_settings(request):
+    _require_admin(request.user)
+    return render(
+        request,
+        "referrals/thank_you_settings.html",
+        {"moments": ThankYouMoment.objects.select_related("updated_by")},
+    )
+
+
+def _preview_referral(request):
+    visible = referrals_for_user(user=request.user)
+    chosen = request.POST.get("preview_referral") or request.GET.get("preview_referral")
+    if chosen and chosen.isdigit():
+        return visible.filter(pk=chosen).first()
+    return visible.order_by("-received_on", "-pk").first()
+
+
+@login_required
+def thank_you_edit(request, moment):
+    _require_admin(request.user)
+    config = get_object_or_404(ThankYouMoment, moment=moment)
+    form = ThankYouMomentForm(request.POST or None, instance=config)
+    if request.method == "POST" and "save" in request.POST and form.is_valid():
+        config = form.save(commit=False)
+        config.updated_by = request.user
+        config.save()
+        messages.success(request, SAVED)
+        return redirect("thank_you_settings")
+    return render(
+        request,
+        "referrals/thank_you_edit.html",
+        {
+            "form": form,
+            "config": config,
+            "preview": _preview(request, form, config),
+            "preview_choices": referrals_for_user(user=request.user).order_by(
+                "-received_on", "-pk"
+            )[:20],
+        },
+        status=400 if request.method == "POST" and "save" in request.POST else 200,
+    )
+
+
+def _preview(request, form, config) -> dict:
+    """The email as a real referral's source would get it, from the form's text."""
+    referral = _preview_referral(request)
+    if referral is None:
+        return {"error": "Log a referral to see a preview."}
+    draft = ThankYouMoment(
+        moment=config.moment,
+        subject=form.data.get("subject", config.subject)
+        if form.is_bound
+        else config.subject,
+        body=form.data.get("body", config.body) if form.is_bound else config.body,
+    )
+    try:
+        subject, body = render_thank_you(draft, referral)
+    except TemplateSyntaxError as error:
+        return {"error": f"This template does not work: {error}", "referral": referral}
+    return {"subject": subject, "body": body, "referral": referral}
+
+
+@login_required
+@require_POST
+def thank_you_preview(request, moment):
+    """htmx: re-render the preview as the admin types."""
+    _require_admin(request.user)
+    config = get_object_or_404(ThankYouMoment, moment=moment)
+    form = ThankYouMomentForm(request.POST, instance=config)
+    return render(
+        request,
+        "referrals/_thank_you_preview.html",
+        {"preview": _preview(request, form, config)},
+    )

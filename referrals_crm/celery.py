@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referrals_crm.settings")
 
@@ -9,5 +10,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # The beat schedule lives here and only here; each entry says why it exists.
-# Later work (the thank-you sweep, the daily digest) adds its entries here.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Sends every thank-you that is due and not sent: retries after SMTP
+    # errors, sends queued while the broker was down, sends whose worker died.
+    "touchpoints-sweep": {
+        "task": "referrals.tasks.touchpoints_sweep_task",
+        # Tests shorten it; read from the environment, settings are not loaded yet.
+        "schedule": float(os.environ.get("TOUCHPOINT_SWEEP_SECONDS", "60")),
+    },
+    # Each rep's morning digest goes at 08:00 in their own time zone, so the
+    # check runs every 15 minutes for whoever's morning it is.
+    "daily-digests": {
+        "task": "referrals.tasks.digests_send_task",
+        "schedule": crontab(minute="*/15"),
+    },
+}

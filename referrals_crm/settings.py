@@ -244,6 +244,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Publishing a task must not hang a web request while the broker is down: two
+# quick retries, then give up; the sweep sends what was not queued.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# Thank-you dispatch: when a send claimed by a worker that died is tried again
+# (well above EMAIL_TIMEOUT, so a slow send is not mistaken for a dead one).
+# The sweep's period (TOUCHPOINT_SWEEP_SECONDS, default 60) is in celery.py.
+TOUCHPOINT_STUCK_SECONDS = env.int("TOUCHPOINT_STUCK_SECONDS", default=300)
 
 # Production hardening: on whenever DEBUG is off, each switchable by env.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import EmailAuthenticationForm
+from partners.views import unsubscribe
 
 urlpatterns = [
     path(
@@ -17,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("partners/", include("partners.urls")),
     path("referrals/", include("referrals.urls")),
+    path("u/<str:token>/", unsubscribe, name="unsubscribe"),
     path("", include("core.urls")),
 ]

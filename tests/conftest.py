@@ -41,7 +41,7 @@ def migrated_rows(request):
     from django.apps import apps
     from django.contrib.auth.models import Group
 
-    from referrals.models import Stage
+    from referrals.models import Stage, ThankYouMoment
 
     if not Stage.objects.exists():
         import_module("referrals.migrations.0002_default_stages").create_stages(
@@ -49,6 +49,10 @@ def migrated_rows(request):
         )
     if not Group.objects.exists():
         import_module("accounts.migrations.0002_roles").create_roles(apps, None)
+    if not ThankYouMoment.objects.exists():
+        import_module(
+            "referrals.migrations.0004_default_thank_you_moments"
+        ).create_moments(apps, None)
 
 
 # Personas, as in STYLE.md: alice and bob are reps in North, carol manages

@@ -11,6 +11,8 @@ PUBLIC = {
     "password_reset_complete",
     "healthz",
 }
+# Public, but only with a valid signed token (tests/partners/test_unsubscribe.py).
+PUBLIC_WITH_TOKEN = {"unsubscribe"}
 SAMPLE_KWARGS = {"pk": 1, "uidb64": "MQ", "token": "set-password"}
 
 
@@ -37,7 +39,9 @@ def test_the_url_list_covers_the_app():
     assert {"today", "referral_list", "partner_detail", "dashboard", "outbox"} <= names
 
 
-@pytest.mark.parametrize(("name", "path"), [p for p in PAGES if p[0] not in PUBLIC])
+@pytest.mark.parametrize(
+    ("name", "path"), [p for p in PAGES if p[0] not in PUBLIC | PUBLIC_WITH_TOKEN]
+)
 def test_page_requires_login(client, db, name, path):
     response = client.get(path)
     assert response.status_code in (302, 405), name

@@ -1,0 +1,80 @@
+"""The rep's morning digest: thank-yous due or overdue, referrals gone stale."""
+
+import zoneinfo
+from datetime import datetime, time
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from core.emails import build_email
+from referrals.models import Stage, Touchpoint
+from referrals.selectors import referrals_for_user, stale_filter
+
+DIGEST_HOUR = 8  # local time
+DIGEST_WINDOW_HOURS = 4  # sent from 08:00 to 12:00 local, once a day
+
+
+def local_now(user, now) -> datetime:
+    return now.astimezone(zoneinfo.ZoneInfo(user.time_zone or "UTC"))
+
+
+def digest_content(*, user, now) -> dict:
+    """What the digest says: pending thanks due by tonight, and stale referrals."""
+    local = local_now(user, now)
+    end_of_day = datetime.combine(local.date(), time.max, tzinfo=local.tzinfo)
+    thanks = list(
+        Touchpoint.objects.filter(
+            referral__in=referrals_for_user(user=user).filter(owner=user),
+            status__in=Touchpoint.PENDING,
+        )
+        .filter(Q(deadline_at__lte=end_of_day) | Q(status=Touchpoint.Status.FAILED))
+        .select_related("referral", "source")
+        .order_by("deadline_at")
+    )
+    stale = list(
+        referrals_for_user(user=user)
+        .filter(owner=user, stage__kind=Stage.Kind.OPEN)
+        .filter(stale_filter(now))
+        .order_by("stage_entered_at")[:50]
+    )
+    return {
+        "user": user,
+        "thanks": thanks,
+        "stale": stale,
+        "now": now,
+        "site_url": settings.SITE_URL,
+    }
+
+
+def digest_send(*, user, now=None) -> bool:
+    """Send today's digest once, if there is anything to say. Returns True if sent.
+
+    The day is claimed first with a conditional update, so two schedulers
+    running at once send one digest.
+    """
+    now = now or timezone.now()
+    today = local_now(user, now).date()
+    claimed = User.objects.filter(
+        Q(digest_sent_on__isnull=True) | Q(digest_sent_on__lt=today), pk=user.pk
+    ).update(digest_sent_on=today)
+    if not claimed:
+        return False
+    content = digest_content(user=user, now=now)
+    if not content["thanks"] and not content["stale"]:
+        return False  # nothing to say, no email
+    build_email("digest", content, to=[user.email]).send()
+    return True
+
+
+def digests_send_due(*, now=None) -> int:
+    """Send the digest to every active user whose local morning it is."""
+    now = now or timezone.now()
+    sent = 0
+    for user in User.objects.filter(is_active=True).exclude(email=""):
+        local = local_now(user, now)
+        in_window = DIGEST_HOUR <= local.hour < DIGEST_HOUR + DIGEST_WINDOW_HOURS
+        if in_window and user.digest_sent_on != local.date():
+            sent += digest_send(user=user, now=now)
+    return sent

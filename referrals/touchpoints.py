@@ -1,0 +1,347 @@
+"""Thank-you touchpoints: scheduled with the event, sent by Celery, never twice.
+
+The database row is the truth. Scheduling creates the row in the same
+transaction as the event; sending claims the row first, sends outside any
+transaction, then records the result. Future work waits in `due_at`, never in
+the broker; a sweep every minute picks up whatever is due and not yet sent.
+"""
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.template import TemplateSyntaxError
+from django.urls import reverse
+from django.utils import timezone
+
+from core.emails import build_email, render_snippet
+from referrals.models import Referral, ThankYouMoment, Touchpoint
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# Waits before attempts 2 to 5: about an hour from the first try to the last.
+RETRY_DELAYS = [timedelta(minutes=m) for m in (2, 8, 20, 30)]
+SWEEP_BATCH = 2000
+UNSUBSCRIBE_SALT = "partners.unsubscribe"
+
+SKIP_REASON_REQUIRED = "Say why this thank-you is skipped."
+NOT_PENDING = "This thank-you is already handled."
+NOT_AN_EMAIL = "Only an email can be sent; mark a call or card as done."
+
+
+def stuck_after() -> timedelta:
+    """A send claimed longer ago than this died with its worker; retry it."""
+    return timedelta(seconds=settings.TOUCHPOINT_STUCK_SECONDS)
+
+
+# -- Scheduling ---------------------------------------------------------------
+
+
+def touchpoint_schedule(
+    *, referral: Referral, moment: str, at=None
+) -> Touchpoint | None:
+    """Owe the source thanks for `moment` of `referral`, inside the caller's transaction.
+
+    Returns the new touchpoint, or None when the moment is switched off or the
+    source was already thanked (or is being thanked) for it.
+    """
+    config = ThankYouMoment.objects.filter(moment=moment, enabled=True).first()
+    if config is None:
+        return None
+    at = at or timezone.now()
+    deadline = at + timedelta(minutes=config.within_minutes)
+    by_email = referral.source.can_email
+    touchpoint, created = Touchpoint.objects.get_or_create(
+        referral=referral,
+        moment=moment,
+        defaults={
+            "source": referral.source,
+            # A source who opted out of email is still thanked: by a task.
+            "channel": Touchpoint.Channel.EMAIL
+            if by_email
+            else Touchpoint.Channel.CALL,
+            "due_at": at + timedelta(minutes=config.email_delay_minutes)
+            if by_email
+            else deadline,
+            "deadline_at": deadline,
+            "created_at": at,
+        },
+    )
+    if not created:
+        return None
+    if (
+        touchpoint.channel == Touchpoint.Channel.EMAIL
+        and touchpoint.due_at <= timezone.now()
+    ):
+        queue_send_on_commit(touchpoint.pk)
+    return touchpoint
+
+
+def queue_send_on_commit(touchpoint_id: int) -> None:
+    """Queue the send once the transaction commits.
+
+    robust=True: if the broker is down the request still succeeds (the row is
+    saved) and the sweep sends it when the broker is back.
+    """
+    transaction.on_commit(lambda: _enqueue(touchpoint_id), robust=True)
+
+
+def _enqueue(touchpoint_id: int) -> None:
+    from referrals.tasks import touchpoint_send  # tasks import this module
+
+    touchpoint_send.delay(touchpoint_id)
+
+
+# -- Rendering ----------------------------------------------------------------
+
+
+def unsubscribe_url(partner) -> str:
+    token = signing.dumps(partner.pk, salt=UNSUBSCRIBE_SALT)
+    return settings.SITE_URL + reverse("unsubscribe", args=[token])
+
+
+def partner_id_from_token(token: str) -> int | None:
+    try:
+        return signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+
+
+def snippet_context(referral: Referral) -> dict:
+    rep = referral.owner
+    return {
+        "source_first_name": referral.source.name.split()[0]
+        if referral.source.name
+        else "",
+        "source_name": referral.source.name,
+        "prospect_name": referral.prospect_name,
+        "prospect_company": referral.prospect_company,
+        "stage": referral.stage.name,
+        "rep_name": rep.get_full_name(),
+        "rep_signature": rep.signature or rep.get_full_name(),
+    }
+
+
+def render_thank_you(config: ThankYouMoment, referral: Referral) -> tuple[str, str]:
+    """(subject, body) of one moment's template for one referral."""
+    context = snippet_context(referral)
+    subject = " ".join(render_snippet(config.subject, context).split())
+    return subject, render_snippet(config.body, context)
+
+
+def thank_you_message(touchpoint: Touchpoint, config: ThankYouMoment):
+    referral, rep = touchpoint.referral, touchpoint.referral.owner
+    subject, body = render_thank_you(config, referral)
+    unsubscribe = unsubscribe_url(touchpoint.source)
+    # The rep is the visible sender; the address stays ours (SPF/DKIM).
+    _, crm_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return build_email(
+        "thank_you",
+        {"subject": subject, "body": body, "unsubscribe_url": unsubscribe},
+        to=[touchpoint.source.email],
+        from_email=formataddr((rep.get_full_name(), crm_address)),
+        reply_to=[rep.email],
+        headers={
+            "Message-ID": touchpoint.message_id,
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+# -- Dispatch -----------------------------------------------------------------
+
+
+def _due(now) -> Q:
+    return Q(due_at__lte=now) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
+    """Send one due thank-you email and record what happened.
+
+    1. Claim: one conditional UPDATE from scheduled to sending. If it changes
+       no row, another worker has it (or it is sent, or not due): do nothing.
+    2. Re-check the world: referral deleted -> cancelled; source opted out
+       since -> the thanks becomes a call for the rep.
+    3. Render and send, outside any transaction.
+    4. Record: sent (with what was sent), or a retry time, or failed after
+       MAX_ATTEMPTS, with the error for the rep to see.
+    """
+    now = timezone.now()
+    claimed = Touchpoint.objects.filter(
+        _due(now),
+        pk=touchpoint_id,
+        status=Touchpoint.Status.SCHEDULED,
+        channel=Touchpoint.Channel.EMAIL,
+    ).update(
+        status=Touchpoint.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "not claimed"
+    touchpoint = Touchpoint.objects.select_related(
+        "referral__owner", "referral__stage", "referral__source", "source"
+    ).get(pk=touchpoint_id)
+    if touchpoint.referral is None:
+        _finish(
+            touchpoint,
+            status=Touchpoint.Status.CANCELLED,
+            note="The referral was deleted.",
+        )
+        return "cancelled"
+    if not touchpoint.source.can_email:
+        Touchpoint.objects.filter(pk=touchpoint.pk).update(
+            status=Touchpoint.Status.SCHEDULED,
+            channel=Touchpoint.Channel.CALL,
+            due_at=touchpoint.deadline_at,
+        )
+        return "now a task"
+    config = ThankYouMoment.objects.get(moment=touchpoint.moment)
+    try:
+        message = thank_you_message(touchpoint, config)
+        message.connection = connection
+        message.send()
+    except TemplateSyntaxError as error:
+        return _record_failure(
+            touchpoint, f"The {config} template is broken: {error}", final=True
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        return _record_failure(touchpoint, f"{type(error).__name__}: {error}")
+    html = next(
+        (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
+    )
+    Touchpoint.objects.filter(
+        pk=touchpoint.pk, status=Touchpoint.Status.SENDING
+    ).update(
+        status=Touchpoint.Status.SENT,
+        sent_at=timezone.now(),
+        subject=message.subject,
+        body_text=message.body,
+        body_html=html,
+        last_error="",
+        next_attempt_at=None,
+    )
+    return "sent"
+
+
+def _record_failure(touchpoint: Touchpoint, error: str, *, final: bool = False) -> str:
+    attempts = touchpoint.attempts
+    if final or attempts >= MAX_ATTEMPTS:
+        fields = {"status": Touchpoint.Status.FAILED, "next_attempt_at": None}
+        outcome = "failed"
+    else:
+        wait = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+        fields = {
+            "status": Touchpoint.Status.SCHEDULED,
+            "next_attempt_at": timezone.now() + wait,
+        }
+        outcome = "retry"
+    log.warning(
+        "Thank-you %s: attempt %s %s: %s", touchpoint.pk, attempts, outcome, error
+    )
+    Touchpoint.objects.filter(
+        pk=touchpoint.pk, status=Touchpoint.Status.SENDING
+    ).update(last_error=error[:2000], **fields)
+    return outcome
+
+
+def _finish(touchpoint: Touchpoint, *, status: str, note: str = "", user=None) -> None:
+    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+        status=status, note=note, completed_at=timezone.now(), completed_by=user
+    )
+
+
+def touchpoints_sweep(*, now=None) -> int:
+    """Every minute: re-queue what is due and not sent. Returns how many were queued.
+
+    Safe to run twice at once (two beats): queuing twice only makes the second
+    claim find nothing to do.
+    """
+    from referrals.tasks import touchpoint_send
+
+    now = now or timezone.now()
+    # A send claimed long ago died with its worker: make it due again.
+    Touchpoint.objects.filter(
+        status=Touchpoint.Status.SENDING, claimed_at__lt=now - stuck_after()
+    ).update(status=Touchpoint.Status.SCHEDULED)
+    # Thanks for a deleted referral are owed to no one.
+    Touchpoint.objects.filter(
+        referral__isnull=True, status__in=Touchpoint.PENDING
+    ).exclude(status=Touchpoint.Status.SENDING).update(
+        status=Touchpoint.Status.CANCELLED
+    )
+    due = list(
+        Touchpoint.objects.filter(
+            _due(now),
+            status=Touchpoint.Status.SCHEDULED,
+            channel=Touchpoint.Channel.EMAIL,
+        )
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for touchpoint_id in due:
+        touchpoint_send.delay(touchpoint_id)
+    return len(due)
+
+
+# -- What a rep does with a thank-you -------------------------------------------
+
+
+def _claim_pending(touchpoint: Touchpoint, **fields) -> None:
+    """Change a pending (not mid-send) touchpoint, or say it is already handled."""
+    changed = Touchpoint.objects.filter(
+        pk=touchpoint.pk,
+        status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
+    ).update(**fields)
+    if not changed:
+        raise ValidationError(NOT_PENDING)
+    touchpoint.refresh_from_db()
+
+
+def touchpoint_mark_done(*, touchpoint: Touchpoint, user, note: str = "") -> None:
+    """The rep thanked the source themselves (a call, a card)."""
+    _claim_pending(
+        touchpoint,
+        status=Touchpoint.Status.DONE,
+        completed_at=timezone.now(),
+        completed_by=user,
+        note=note.strip(),
+    )
+
+
+def touchpoint_skip(*, touchpoint: Touchpoint, user, reason: str) -> None:
+    if not reason.strip():
+        raise ValidationError({"note": SKIP_REASON_REQUIRED})
+    _claim_pending(
+        touchpoint,
+        status=Touchpoint.Status.SKIPPED,
+        completed_at=timezone.now(),
+        completed_by=user,
+        note=reason.strip(),
+    )
+
+
+def touchpoint_send_now(*, touchpoint: Touchpoint, user) -> None:
+    """Send a scheduled email now, or retry a failed one from scratch."""
+    if touchpoint.channel != Touchpoint.Channel.EMAIL:
+        raise ValidationError(NOT_AN_EMAIL)
+    now = timezone.now()
+    with transaction.atomic():
+        _claim_pending(
+            touchpoint,
+            status=Touchpoint.Status.SCHEDULED,
+            due_at=min(touchpoint.due_at, now),
+            next_attempt_at=None,
+            attempts=0
+            if touchpoint.status == Touchpoint.Status.FAILED
+            else F("attempts"),
+        )
+        queue_send_on_commit(touchpoint.pk)
