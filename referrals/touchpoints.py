@@ -259,14 +259,13 @@ def _finish(touchpoint: Touchpoint, *, status: str, note: str = "", user=None) -
     )
 
 
-def touchpoints_sweep(*, now=None) -> int:
+def touchpoints_sweep(*, now=None, enqueue=None) -> int:
     """Every minute: re-queue what is due and not sent. Returns how many were queued.
 
     Safe to run twice at once (two beats): queuing twice only makes the second
-    claim find nothing to do.
+    claim find nothing to do. `enqueue` defaults to queuing a Celery task.
     """
-    from referrals.tasks import touchpoint_send
-
+    enqueue = enqueue or _enqueue
     now = now or timezone.now()
     # A send claimed long ago died with its worker: make it due again.
     Touchpoint.objects.filter(
@@ -288,7 +287,7 @@ def touchpoints_sweep(*, now=None) -> int:
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     for touchpoint_id in due:
-        touchpoint_send.delay(touchpoint_id)
+        enqueue(touchpoint_id)
     return len(due)
 
 

@@ -12,6 +12,7 @@ from django.db import connection
 
 from accounts.models import ADMIN, MANAGER
 from tests.factories import PartnerFactory, ReferralFactory, TeamFactory, UserFactory
+from tests.smtp import SinkServer
 
 # Playwright's sync API runs an event loop in the test thread; the live server
 # and the ORM calls of the test itself are still plain synchronous code.
@@ -214,3 +215,17 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     pytest.fail(
         f"timed out after {timeout}s waiting for {predicate.__doc__ or predicate}"
     )
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server on loopback, and Django's SMTP backend pointed at it."""
+    with SinkServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        server.sink.port = server.port
+        yield server.sink

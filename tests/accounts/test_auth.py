@@ -1,9 +1,6 @@
 import re
-import socket
 
-import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.urls import reverse
 
 from accounts.forms import INVALID_LOGIN
@@ -81,32 +78,6 @@ def test_password_change(client, alice):
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("a-new-long-pass-456")
-
-
-class Sink:
-    """Collects what arrives at the local SMTP server."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    sink = Sink()
-    with socket.socket() as probe:  # a free port on loopback
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield sink
-    controller.stop()
 
 
 def test_password_reset_by_email_over_smtp(client, alice, smtp_sink):

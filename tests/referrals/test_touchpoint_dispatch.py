@@ -1,0 +1,211 @@
+"""Sending thanks: claim, send over real SMTP (a local sink), record, retry."""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from referrals.models import Touchpoint
+from referrals.services import referral_log, referral_move
+from referrals.touchpoints import (
+    MAX_ATTEMPTS,
+    touchpoint_dispatch,
+    touchpoints_sweep,
+)
+from tests.factories import stage
+
+
+@pytest.fixture
+def referral(alice, alice_partner, smtp_sink):
+    alice.signature = "Alice Rep\nAcme Consulting"
+    alice.save()
+    return referral_log(
+        user=alice,
+        source=alice_partner,
+        prospect_name="Paula Prospect",
+        prospect_company="Globex",
+    )
+
+
+def plain(message) -> str:
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def dispatch(touchpoint):
+    return touchpoint_dispatch(touchpoint_id=touchpoint.pk)
+
+
+def test_it_sends_the_thanks_with_the_right_headers(referral, smtp_sink, alice_partner):
+    touchpoint = referral.touchpoints.get()
+    assert dispatch(touchpoint) == "sent"
+
+    [message] = smtp_sink.parsed()
+    assert message["To"] == alice_partner.email
+    assert message["From"] == "Alice Rep <crm@example.com>"  # the rep, our address
+    assert message["Reply-To"] == "alice@example.com"
+    assert message["Subject"] == "Thank you for introducing Paula Prospect"
+    assert message["Message-ID"] == f"<touchpoint-{touchpoint.pk}@example.com>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = message["List-Unsubscribe"].strip(" <>")
+    assert unsubscribe.startswith("http://127.0.0.1:8000/u/")
+    text = plain(message)
+    html = message.get_body(("html",)).get_content()
+    assert "Hi Priya," in text
+    assert "Where it stands today: Received." in text  # the update they are owed
+    assert "Alice Rep\nAcme Consulting" in text
+    assert unsubscribe in text and unsubscribe in html
+
+    touchpoint.refresh_from_db()
+    assert touchpoint.status == "sent"
+    assert touchpoint.sent_at is not None
+    assert touchpoint.subject == "Thank you for introducing Paula Prospect"
+    assert "Where it stands today" in touchpoint.body_text
+
+
+def test_it_never_sends_twice(referral, smtp_sink):
+    touchpoint = referral.touchpoints.get()
+    assert dispatch(touchpoint) == "sent"
+    assert dispatch(touchpoint) == "not claimed"
+    assert len(smtp_sink.messages) == 1
+
+
+def test_it_does_not_send_before_due(referral, smtp_sink):
+    touchpoint = referral.touchpoints.get()
+    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+        due_at=timezone.now() + timedelta(minutes=5)
+    )
+    assert dispatch(touchpoint) == "not claimed"
+    assert smtp_sink.messages == []
+
+
+def test_three_moments_three_emails_in_order(referral, alice, smtp_sink):
+    def send_due():
+        for touchpoint in referral.touchpoints.filter(status="scheduled"):
+            dispatch(touchpoint)
+
+    send_due()
+    referral_move(referral=referral, to_stage=stage("Meeting held"), user=alice)
+    send_due()
+    referral_move(
+        referral=referral, to_stage=stage("Won"), user=alice, final_value=Decimal(9)
+    )
+    send_due()
+    messages = smtp_sink.parsed()
+    assert [m["Subject"] for m in messages] == [
+        "Thank you for introducing Paula Prospect",
+        "An update on Paula Prospect",
+        "Good news about Paula Prospect",
+    ]
+    # Each tells the source where the referral stands at that moment.
+    assert "Where it stands in our process: Meeting held." in plain(messages[1])
+    assert "You are hearing it from us first" in plain(messages[2])
+
+
+def test_an_smtp_refusal_is_retried_with_backoff_then_failed(referral, smtp_sink):
+    smtp_sink.refuse_data = "451 4.3.0 Mailbox busy, try later"
+    touchpoint = referral.touchpoints.get()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert dispatch(touchpoint) == "retry"
+        touchpoint.refresh_from_db()
+        assert (touchpoint.status, touchpoint.attempts) == ("scheduled", 1)
+        assert "451" in touchpoint.last_error
+        first_retry = touchpoint.next_attempt_at
+        assert dispatch(touchpoint) == "not claimed"  # not before the backoff
+        waited = timedelta()
+        for attempt in range(2, MAX_ATTEMPTS + 1):
+            touchpoint.refresh_from_db()
+            wait = touchpoint.next_attempt_at - timezone.now()
+            waited += wait
+            clock.shift(wait)
+            assert dispatch(touchpoint) == (
+                "failed" if attempt == MAX_ATTEMPTS else "retry"
+            )
+    touchpoint.refresh_from_db()
+    assert touchpoint.status == "failed"
+    assert touchpoint.attempts == MAX_ATTEMPTS
+    assert first_retry is not None
+    assert timedelta(minutes=50) <= waited <= timedelta(minutes=70)  # about an hour
+    assert smtp_sink.messages == []
+
+
+def test_a_closed_smtp_port_is_an_error_not_a_crash(referral, settings):
+    settings.EMAIL_PORT = 1  # nothing listens there
+    touchpoint = referral.touchpoints.get()
+    assert dispatch(touchpoint) == "retry"
+    touchpoint.refresh_from_db()
+    assert "ConnectionRefusedError" in touchpoint.last_error
+
+
+def test_a_source_who_opts_out_before_the_send_gets_a_call(
+    referral, alice_partner, smtp_sink
+):
+    alice_partner.email_consent = "out"
+    alice_partner.save()
+    touchpoint = referral.touchpoints.get()
+    assert dispatch(touchpoint) == "now a task"
+    touchpoint.refresh_from_db()
+    assert (touchpoint.channel, touchpoint.status) == ("call", "scheduled")
+    assert smtp_sink.messages == []
+
+
+def test_a_deleted_referral_cancels_its_thanks(referral, smtp_sink):
+    touchpoint = referral.touchpoints.get()
+    referral.delete()
+    assert dispatch(touchpoint) == "cancelled"
+    touchpoint.refresh_from_db()
+    assert touchpoint.status == "cancelled"
+
+
+def test_the_sweep_sends_what_is_due_and_revives_dead_sends(referral, alice, smtp_sink):
+    touchpoint = referral.touchpoints.get()
+    # A worker claimed it and died: the row sits in "sending".
+    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+        status="sending", claimed_at=timezone.now() - timedelta(minutes=1)
+    )
+    send = lambda pk: touchpoint_dispatch(touchpoint_id=pk)  # noqa: E731
+    assert touchpoints_sweep(enqueue=send) == 0  # maybe still sending: leave it
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        assert touchpoints_sweep(enqueue=send) == 1
+    touchpoint.refresh_from_db()
+    assert touchpoint.status == "sent"
+    assert len(smtp_sink.messages) == 1
+
+
+def test_the_sweep_cancels_thanks_of_deleted_referrals(referral, smtp_sink):
+    touchpoint = referral.touchpoints.get()
+    referral.delete()
+    touchpoints_sweep(enqueue=lambda pk: None)
+    touchpoint.refresh_from_db()
+    assert touchpoint.status == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_send_one_email(alice, alice_partner, smtp_sink):
+    """Two threads (two connections) dispatch the same rows at once."""
+    referrals = [
+        referral_log(user=alice, source=alice_partner, prospect_name=f"P{i}")
+        for i in range(10)
+    ]
+    ids = [r.touchpoints.get().pk for r in referrals]
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def worker():
+        start.wait()
+        try:
+            outcomes.extend(touchpoint_dispatch(touchpoint_id=pk) for pk in ids)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("sent") == 10
+    assert len(smtp_sink.messages) == 10
+    assert len({m["Message-ID"] for m in smtp_sink.parsed()}) == 10
