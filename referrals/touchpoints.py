@@ -214,7 +214,7 @@ def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
             touchpoint, f"The {config} template is broken: {error}", final=True
         )
     except (smtplib.SMTPException, OSError) as error:
-        return _record_failure(touchpoint, f"{type(error).__name__}: {error}")
+        return _record_failure(touchpoint, describe_smtp_error(error))
     html = next(
         (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
     )
@@ -230,6 +230,19 @@ def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
         next_attempt_at=None,
     )
     return "sent"
+
+
+def describe_smtp_error(error: Exception) -> str:
+    """What went wrong, in words a rep can act on (or pass to whoever runs mail)."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        reply = (
+            reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        )
+        return f"The mail server refused it: {error.smtp_code} {reply}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return f"The mail server refused the address: {', '.join(error.recipients)}"
+    return f"Could not reach the mail server: {type(error).__name__}: {error}"
 
 
 def _record_failure(touchpoint: Touchpoint, error: str, *, final: bool = False) -> str:

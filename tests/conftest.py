@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 
@@ -157,17 +158,7 @@ def _database_url_for_subprocess() -> str:
     return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    """A real `celery worker` process on the configured broker and test database.
-
-    Committed rows (transactional_db) are what the worker reads; whatever the
-    broker held from an earlier run is purged first so it cannot interfere.
-    """
-    from referrals_crm.celery import app
-
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+def _process_env(**extra) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": _database_url_for_subprocess(),
@@ -176,32 +167,77 @@ def celery_worker_process(transactional_db):
     }
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         env["CELERY_BROKER_DIR"] = str(settings.BROKER_DIR)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "referrals_crm",
-            "worker",
-            "--pool",
-            "solo",
-            "--without-mingle",
-            "--without-gossip",
-            "--without-heartbeat",
-            "--loglevel",
-            "warning",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-    )
-    yield worker
-    worker.terminate()
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def celery_processes(transactional_db, tmp_path):
+    """Start real `celery worker` / `celery beat` processes on the test database.
+
+    Committed rows (transactional_db) are what they read. Whatever the broker
+    held from an earlier run is purged first so it cannot interfere. Every
+    process is stopped at the end of the test.
+    """
+    from referrals_crm.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("celery")
+    started = []
+
+    def start(kind: str = "worker", **env) -> subprocess.Popen:
+        command = [sys.executable, "-m", "celery", "-A", "referrals_crm", kind]
+        if kind == "worker":
+            command += ["--pool", "solo", "--without-mingle", "--without-gossip"]
+            command += ["--without-heartbeat"]
+        else:  # beat: a schedule file of its own, so two beats can run at once
+            command += ["--schedule", str(tmp_path / f"beat-{len(started)}")]
+        command += ["--loglevel", "warning"]
+        process = subprocess.Popen(
+            command, env=_process_env(**env), cwd=settings.BASE_DIR
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        _stop(process)
+
+
+@pytest.fixture
+def celery_worker_process(celery_processes):
+    return celery_processes("worker")
+
+
+@contextmanager
+def broker_unreachable():
+    """This process's broker becomes a port where nothing listens; then it is back."""
+    from referrals_crm.celery import app
+
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:1/0"  # env wins in Celery
+    app.conf.broker_url, app.conf.broker_transport_options = "redis://127.0.0.1:1/0", {}
+    app._after_fork()  # drop pooled connections to the real broker
     try:
-        worker.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+        yield
+    finally:
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app._after_fork()
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
