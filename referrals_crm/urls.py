@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import views as accounts_views
 from accounts.forms import EmailAuthenticationForm
 from partners.views import unsubscribe
 
@@ -14,6 +15,7 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("accounts/profile/", accounts_views.profile, name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("partners/", include("partners.urls")),

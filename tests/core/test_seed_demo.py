@@ -4,7 +4,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 from core.management.commands.seed_demo import REFUSE_IN_PRODUCTION
 from partners.models import Partner
-from referrals.models import Referral, StageChange
+from referrals.models import Referral, StageChange, Touchpoint
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +32,10 @@ def test_seed_demo_creates_the_demo_logins_and_data(db):
     )
     assert Partner.objects.count() == 8
     assert Referral.objects.count() == 30
+    # Every source was thanked for every referral, once; no old email waits
+    # to be sent when `make run` starts the worker.
+    assert Touchpoint.objects.filter(moment="received").count() == 30
+    assert not Touchpoint.objects.filter(channel="email", status="scheduled").exists()
     # Every referral's history starts at Received and ends at its current stage.
     for referral in Referral.objects.prefetch_related("stage_changes"):
         changes = list(referral.stage_changes.all())

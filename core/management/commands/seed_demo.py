@@ -17,7 +17,16 @@ from faker import Faker
 
 from accounts.models import ADMIN, MANAGER, REP, Team, User
 from partners.models import Partner
-from referrals.models import Activity, Referral, Stage, StageChange
+from referrals.models import (
+    Activity,
+    Moment,
+    Referral,
+    Stage,
+    StageChange,
+    ThankYouMoment,
+    Touchpoint,
+)
+from referrals.touchpoints import render_thank_you
 
 PASSWORD = "demo"
 # email, display name, team, role
@@ -49,6 +58,11 @@ FOCUS = [
     "Founders of SaaS start-ups",
 ]
 LOST_REASONS = ["Chose a competitor", "No budget this year", "Went quiet", "Not a fit"]
+THANKS_NOTES = [
+    "Called to say thanks; they were glad to hear it is moving.",
+    "Sent a handwritten card.",
+    "Thanked them over lunch.",
+]
 NOTES = [
     "Asked for a call next week about pricing.",
     "Interested, wants a case study from their industry.",
@@ -137,6 +151,7 @@ class Command(BaseCommand):
             for change in changes:
                 change.referral = referral
         StageChange.objects.bulk_create(c for changes in histories for c in changes)
+        self.create_thanks(rng, zip(referrals, histories, strict=True), now)
         Activity.objects.bulk_create(
             Activity(
                 referral=r,
@@ -214,3 +229,51 @@ class Command(BaseCommand):
             last_activity_at=at if len(path) > 1 else None,
         )
         return referral, changes
+
+    def create_thanks(self, rng, referrals_and_histories, now) -> None:
+        """The thank-you history: sent or done, with a few calls still owed."""
+        configs = {c.moment: c for c in ThankYouMoment.objects.filter(enabled=True)}
+        touchpoints = []
+        for referral, changes in referrals_and_histories:
+            events = [(Moment.RECEIVED, changes[0].at)]
+            if referral.meeting_held_at:
+                events.append((Moment.MEETING, referral.meeting_held_at))
+            if referral.stage.kind == Stage.Kind.WON:
+                events.append((Moment.WON, referral.closed_at))
+            for moment, at in events:
+                if moment in configs:
+                    touchpoints.append(
+                        self.touchpoint(rng, configs[moment], referral, at, now)
+                    )
+        Touchpoint.objects.bulk_create(touchpoints)
+
+    def touchpoint(self, rng, config, referral, at, now) -> Touchpoint:
+        deadline = at + timedelta(minutes=config.within_minutes)
+        touchpoint = Touchpoint(
+            referral=referral,
+            source=referral.source,
+            moment=config.moment,
+            created_at=at,
+            deadline_at=deadline,
+        )
+        if referral.source.can_email:
+            subject, body = render_thank_you(config, referral)
+            touchpoint.channel = Touchpoint.Channel.EMAIL
+            touchpoint.due_at = at
+            touchpoint.status = Touchpoint.Status.SENT
+            touchpoint.sent_at = at + timedelta(seconds=rng.uniform(5, 90))
+            touchpoint.attempts = 1
+            touchpoint.subject, touchpoint.body_text = subject, body
+        else:
+            touchpoint.channel = rng.choice(
+                [Touchpoint.Channel.CALL, Touchpoint.Channel.CARD]
+            )
+            touchpoint.due_at = deadline
+            if now - at < timedelta(days=3):
+                touchpoint.status = Touchpoint.Status.SCHEDULED  # still owed: on Today
+            else:
+                touchpoint.status = Touchpoint.Status.DONE
+                touchpoint.completed_at = at + timedelta(hours=rng.uniform(0.5, 30))
+                touchpoint.completed_by = referral.owner
+                touchpoint.note = rng.choice(THANKS_NOTES)
+        return touchpoint
