@@ -299,6 +299,11 @@ class StageForm(forms.ModelForm):
             "is_archived": "Archived",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.help_text = ""  # explained once above the table, not on every row
+
 
 class TouchpointActionForm(forms.Form):
     action = forms.ChoiceField(

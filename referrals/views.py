@@ -318,7 +318,10 @@ def _require_admin(user):
 
 def _stage_page(request, *, add_form=None, edited=None, status=200):
     """The stages page; a form with errors is shown in place of its clean one."""
-    stages = Stage.objects.annotate(referral_count=Count("referrals"))
+    # Meta.ordering does not apply to GROUP BY queries: order explicitly.
+    stages = Stage.objects.annotate(referral_count=Count("referrals")).order_by(
+        "position", "pk"
+    )
     forms = [
         edited
         if edited is not None and edited.instance.pk == stage.pk
@@ -329,7 +332,7 @@ def _stage_page(request, *, add_form=None, edited=None, status=200):
         request,
         "referrals/stage_list.html",
         {
-            "rows": zip(stages, forms, strict=True),
+            "rows": list(zip(stages, forms, strict=True)),
             "add_form": add_form or StageForm(prefix="new"),
         },
         status=status,

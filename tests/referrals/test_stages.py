@@ -11,10 +11,18 @@ def names():
     return list(Stage.objects.values_list("name", flat=True))
 
 
-def test_admins_see_the_stages(client, admin):
+def test_admins_see_the_stages_in_pipeline_order(client, admin, alice_referral):
     client.force_login(admin)
-    page = client.get(URL).content.decode()
-    assert "Meeting held" in page
+    rows = client.get(URL).context["rows"]
+    listed = [(stage.name, stage.referral_count) for stage, _ in rows]
+    assert listed == [
+        ("Received", 1),
+        ("Contacted", 0),
+        ("Meeting held", 0),
+        ("Proposal sent", 0),
+        ("Won", 0),
+        ("Lost", 0),
+    ]
 
 
 @pytest.mark.parametrize("persona", ["alice", "carol"])
