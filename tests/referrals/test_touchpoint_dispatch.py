@@ -209,3 +209,23 @@ def test_two_workers_racing_send_one_email(alice, alice_partner, smtp_sink):
     assert outcomes.count("sent") == 10
     assert len(smtp_sink.messages) == 10
     assert len({m["Message-ID"] for m in smtp_sink.parsed()}) == 10
+
+
+def test_a_hanging_smtp_server_does_not_hang_the_worker(referral, smtp_sink, settings):
+    settings.EMAIL_TIMEOUT = 1
+    smtp_sink.stall_rcpt_seconds = 10
+    touchpoint = referral.touchpoints.get()
+    started = timezone.now()
+    assert dispatch(touchpoint) == "retry"
+    assert timezone.now() - started < timedelta(seconds=5)
+    touchpoint.refresh_from_db()
+    assert "timed out" in touchpoint.last_error
+
+
+def test_a_reassigned_referral_is_thanked_by_its_new_owner(referral, bob, smtp_sink):
+    referral.owner = bob
+    referral.save()
+    dispatch(referral.touchpoints.get())
+    [message] = smtp_sink.parsed()
+    assert message["From"] == "Bob Rep <crm@example.com>"
+    assert message["Reply-To"] == "bob@example.com"
