@@ -37,3 +37,14 @@ class PartnerForm(forms.ModelForm):
         self.fields["owner"].initial = user.pk
         if not (user.is_manager or user.is_admin):
             self.fields["owner"].disabled = True
+        if (
+            self.instance.email_consent == Partner.Consent.OPTED_OUT
+            and not user.is_admin
+        ):
+            # They asked us to stop: only they (or an admin, on their word) undo it.
+            self.fields["email_consent"].disabled = True
+            self.fields[
+                "email_consent"
+            ].help_text = (
+                "They opted out. Only an admin can opt them back in, on their request."
+            )

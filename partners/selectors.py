@@ -1,4 +1,4 @@
-from django.db.models import Count, DecimalField, Max, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
@@ -45,7 +45,7 @@ PARTNER_SORTS = {
     "name": ("name", "pk"),
     "-referrals": ("-referral_count", "name", "pk"),
     "-won_value": ("-won_value", "name", "pk"),
-    "-last": ("-last_referral_on", "name", "pk"),
+    "-last": (F("last_referral_on").desc(nulls_last=True), "name", "pk"),
 }
 
 

@@ -68,6 +68,13 @@ class ActivityAdmin(admin.ModelAdmin):
 
 @admin.register(ThankYouMoment)
 class ThankYouMomentAdmin(admin.ModelAdmin):
+    # One row per moment, made by a migration; switch a moment off instead.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     list_display = [
         "moment",
         "enabled",

@@ -1,5 +1,6 @@
 """The rep's morning digest: thank-yous due or overdue, referrals gone stale."""
 
+import logging
 import zoneinfo
 from datetime import datetime, time
 
@@ -11,6 +12,8 @@ from accounts.models import User
 from core.emails import build_email
 from referrals.models import Stage, Touchpoint
 from referrals.selectors import referrals_for_user, stale_filter
+
+log = logging.getLogger(__name__)
 
 DIGEST_HOUR = 8  # local time
 DIGEST_WINDOW_HOURS = 4  # sent from 08:00 to 12:00 local, once a day
@@ -61,10 +64,17 @@ def digest_send(*, user, now=None) -> bool:
     ).update(digest_sent_on=today)
     if not claimed:
         return False
-    content = digest_content(user=user, now=now)
-    if not content["thanks"] and not content["stale"]:
-        return False  # nothing to say, no email
-    build_email("digest", content, to=[user.email]).send()
+    try:
+        content = digest_content(user=user, now=now)
+        if not content["thanks"] and not content["stale"]:
+            return False  # nothing to say, no email
+        build_email("digest", content, to=[user.email]).send()
+    except Exception:
+        # Give the day back, so the next run (15 minutes later) tries again.
+        User.objects.filter(pk=user.pk, digest_sent_on=today).update(
+            digest_sent_on=user.digest_sent_on
+        )
+        raise
     return True
 
 
@@ -76,5 +86,10 @@ def digests_send_due(*, now=None) -> int:
         local = local_now(user, now)
         in_window = DIGEST_HOUR <= local.hour < DIGEST_HOUR + DIGEST_WINDOW_HOURS
         if in_window and user.digest_sent_on != local.date():
-            sent += digest_send(user=user, now=now)
+            try:
+                sent += digest_send(user=user, now=now)
+            except Exception:  # one rep's failure must not stop the others' digests
+                log.exception(
+                    "The digest for %s could not be sent; retrying later", user.pk
+                )
     return sent

@@ -1,7 +1,7 @@
 from collections.abc import Callable
 
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
@@ -166,7 +166,10 @@ class ReferralForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = partners_for_user(user=user)
+        # The current source stays a choice even if someone else looks after it
+        # (a manager logged the referral for this rep with their own source).
+        current = Partner.objects.filter(pk=self.instance.source_id)
+        self.fields["source"].queryset = partners_for_user(user=user) | current
         self.fields["owner"].queryset = users_for_user(user)
         if not (user.is_manager or user.is_admin):
             self.fields["owner"].disabled = True
@@ -214,8 +217,9 @@ class ActivityForm(forms.ModelForm):
 SORTS = {
     "received": ("received_on", "pk"),
     "-received": ("-received_on", "-pk"),
-    "value": ("estimated_value", "pk"),
-    "-value": ("-estimated_value", "-pk"),
+    # Referrals with no value go last either way (PostgreSQL puts NULL first).
+    "value": (F("estimated_value").asc(nulls_last=True), "pk"),
+    "-value": (F("estimated_value").desc(nulls_last=True), "-pk"),
     "prospect": ("prospect_name", "pk"),
     "stage": ("stage__position", "pk"),
     "in_stage": ("stage_entered_at", "pk"),  # longest in stage first
@@ -268,8 +272,9 @@ class ReferralFilterForm(forms.Form):
 
     def filter(self, queryset, *, stale_q: Callable[[], Q]):
         """Apply the valid filters; an invalid one is ignored and shown as an error."""
-        data = self.cleaned_data if self.is_valid() else {}
-        data = {k: v for k, v in data.items() if k not in self.errors}
+        self.is_valid()  # cleaned_data keeps every field that is valid
+        cleaned = getattr(self, "cleaned_data", {})  # unbound: no filters
+        data = {k: v for k, v in cleaned.items() if k not in self.errors}
         if q := data.get("q", "").strip():
             queryset = queryset.filter(
                 Q(prospect_name__icontains=q)

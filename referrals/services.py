@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from partners.models import Partner
-from referrals.models import Activity, Moment, Referral, Stage, StageChange
+from referrals.models import Activity, Moment, Referral, Stage, StageChange, Touchpoint
 from referrals.touchpoints import touchpoint_schedule
 
 NO_OPEN_STAGE = "The pipeline has no open stage to put a new referral in."
@@ -63,7 +63,7 @@ def referral_log(
             stage_entered_at=now,
             estimated_value=estimated_value,
             received_on=received_on or timezone.localdate(),
-            last_activity_at=now if note else None,
+            last_activity_at=now if note.strip() else None,
         )
         StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
         touchpoint_schedule(referral=referral, moment=Moment.RECEIVED, at=now)
@@ -216,3 +216,28 @@ def stage_remove(*, stage: Stage) -> None:
             f"“{stage.name}” appears in referrals' histories; archive it instead."
         )
     stage.delete()
+
+
+def referral_update(*, form) -> Referral:
+    """Save edits to a referral; thanks not yet given follow a change of source.
+
+    The new source is thanked by email or, if they opted out, by a call.
+    """
+    with transaction.atomic():
+        referral = form.save()
+        if "source" in form.changed_data:
+            source = referral.source
+            pending = Touchpoint.objects.filter(
+                referral=referral,
+                status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
+            )
+            if source.can_email:
+                pending.update(source=source)
+            else:
+                pending.update(
+                    source=source,
+                    channel=Touchpoint.Channel.CALL,
+                    status=Touchpoint.Status.SCHEDULED,
+                    due_at=F("deadline_at"),
+                )
+    return referral

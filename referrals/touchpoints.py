@@ -34,6 +34,8 @@ UNSUBSCRIBE_SALT = "partners.unsubscribe"
 SKIP_REASON_REQUIRED = "Say why this thank-you is skipped."
 NOT_PENDING = "This thank-you is already handled."
 NOT_AN_EMAIL = "Only an email can be sent; mark a call or card as done."
+MOMENT_OFF = "Thanks for this moment were switched off before it was sent."
+GAVE_UP = "Its worker stopped answering on every attempt; check the workers and retry."
 
 
 def stuck_after() -> timedelta:
@@ -204,7 +206,10 @@ def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
             due_at=touchpoint.deadline_at,
         )
         return "now a task"
-    config = ThankYouMoment.objects.get(moment=touchpoint.moment)
+    config = ThankYouMoment.objects.filter(moment=touchpoint.moment).first()
+    if config is None or not config.enabled:
+        _finish(touchpoint, status=Touchpoint.Status.CANCELLED, note=MOMENT_OFF)
+        return "cancelled"
     try:
         message = thank_you_message(touchpoint, config)
         message.connection = connection
@@ -215,6 +220,11 @@ def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
         )
     except (smtplib.SMTPException, OSError) as error:
         return _record_failure(touchpoint, describe_smtp_error(error))
+    except Exception as error:  # never leave a claimed row in "sending" unexplained
+        log.exception("Thank-you %s could not be sent", touchpoint.pk)
+        return _record_failure(
+            touchpoint, f"Unexpected error: {type(error).__name__}: {error}"
+        )
     html = next(
         (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
     )
@@ -280,10 +290,15 @@ def touchpoints_sweep(*, now=None, enqueue=None) -> int:
     """
     enqueue = enqueue or _enqueue
     now = now or timezone.now()
-    # A send claimed long ago died with its worker: make it due again.
-    Touchpoint.objects.filter(
+    # A send claimed long ago died with its worker: make it due again, unless
+    # it has used up its attempts (then a person has to look).
+    stuck = Touchpoint.objects.filter(
         status=Touchpoint.Status.SENDING, claimed_at__lt=now - stuck_after()
-    ).update(status=Touchpoint.Status.SCHEDULED)
+    )
+    stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=Touchpoint.Status.FAILED, last_error=GAVE_UP
+    )
+    stuck.update(status=Touchpoint.Status.SCHEDULED)
     # Thanks for a deleted referral are owed to no one.
     Touchpoint.objects.filter(
         referral__isnull=True, status__in=Touchpoint.PENDING

@@ -40,6 +40,7 @@ from referrals.services import (
     activity_add,
     referral_log,
     referral_move,
+    referral_update,
     stage_create,
     stage_remove,
     stage_shift,
@@ -199,7 +200,7 @@ def referral_edit(request, pk):
     referral = referral_for_user(user=request.user, pk=pk)
     form = ReferralForm(request.POST or None, instance=referral, user=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        referral_update(form=form)
         messages.success(request, SAVED)
         return redirect(referral)
     return render(

@@ -217,6 +217,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Celery. The embedded default is kombu's filesystem transport under var/,
 # which needs no server; production sets CELERY_BROKER_URL=redis://...
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+REDIS_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = Path(
         env.str(
@@ -235,7 +236,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # A broker that accepts connections but never answers must not hang a web
+    # request that queues a thank-you: give up after a couple of seconds (the
+    # row is saved; the sweep sends it later).
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -248,7 +252,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Publishing a task must not hang a web request while the broker is down: two
 # quick retries, then give up; the sweep sends what was not queued.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
+    "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,

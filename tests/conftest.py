@@ -220,14 +220,16 @@ def celery_worker_process(celery_processes):
 
 
 @contextmanager
-def broker_unreachable():
-    """This process's broker becomes a port where nothing listens; then it is back."""
+def broker_unreachable(url="redis://127.0.0.1:1/0"):
+    """This process's broker becomes `url` (by default a port where nothing
+    listens), with the production Redis options; then the real one is back."""
     from referrals_crm.celery import app
 
     saved_env = os.environ.get("CELERY_BROKER_URL")
     saved = app.conf.broker_url, app.conf.broker_transport_options
-    os.environ["CELERY_BROKER_URL"] = "redis://127.0.0.1:1/0"  # env wins in Celery
-    app.conf.broker_url, app.conf.broker_transport_options = "redis://127.0.0.1:1/0", {}
+    os.environ["CELERY_BROKER_URL"] = url  # the environment wins in Celery
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = settings.REDIS_TRANSPORT_OPTIONS
     app._after_fork()  # drop pooled connections to the real broker
     try:
         yield
