@@ -6,12 +6,14 @@ from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Team
 from accounts.scoping import users_for_user
 from core.emails import render_snippet
 from partners.models import Partner
 from partners.selectors import partners_for_user, partners_matching
+from referrals.dashboard import DEFAULT_PERIOD, PERIODS, DashboardFilters, period_bounds
 from referrals.models import Activity, Referral, Stage, ThankYouMoment
-from referrals.selectors import open_duplicates
+from referrals.selectors import open_duplicates, reached_filter
 
 SOURCE_REQUIRED = "Choose who referred this prospect, or add them as a new source."
 SOURCE_AMBIGUOUS = "Several sources match. Pick one below."
@@ -242,6 +244,18 @@ class ReferralFilterForm(forms.Form):
     )
     received_to = forms.DateField(label="to", required=False, widget=DATE_INPUT)
     stale = forms.BooleanField(label="Stale only", required=False)
+    # Set by the dashboard's drill-down links.
+    reached = forms.ModelChoiceField(
+        queryset=Stage.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    source_kind = forms.ChoiceField(
+        choices=[("", ""), *Partner.Kind.choices],
+        required=False,
+        widget=forms.HiddenInput,
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[
@@ -291,6 +305,12 @@ class ReferralFilterForm(forms.Form):
             queryset = queryset.filter(received_on__lte=data["received_to"])
         if data.get("stale"):
             queryset = queryset.filter(stale_q())
+        if data.get("reached"):
+            queryset = queryset.filter(reached_filter(data["reached"]))
+        if data.get("team"):
+            queryset = queryset.filter(owner__team=data["team"])
+        if data.get("source_kind"):
+            queryset = queryset.filter(source__kind=data["source_kind"])
         return queryset.order_by(*SORTS[data.get("sort") or "-received"])
 
 
@@ -344,3 +364,59 @@ class ThankYouMomentForm(forms.ModelForm):
 
     def clean_body(self):
         return self._check_template("body")
+
+
+class DashboardFilterForm(forms.Form):
+    period = forms.ChoiceField(
+        choices=list(PERIODS.items()), required=False, initial=DEFAULT_PERIOD
+    )
+    start = forms.DateField(label="From", required=False, widget=DATE_INPUT)
+    end = forms.DateField(label="To", required=False, widget=DATE_INPUT)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="All teams"
+    )
+    rep = forms.ModelChoiceField(queryset=None, required=False, empty_label="All reps")
+    source_kind = forms.ChoiceField(
+        label="Source kind",
+        choices=[("", "All kinds"), *Partner.Kind.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["rep"].queryset = (
+            users_for_user(user).filter(referrals__isnull=False).distinct()
+        )
+        if not user.is_admin:
+            del self.fields["team"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                self.add_error("start", "A custom period needs both dates.")
+            elif start > end:
+                self.add_error("end", DATE_RANGE)
+        return data
+
+    def filters(self) -> DashboardFilters:
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        data = {k: v for k, v in cleaned.items() if k not in self.errors}
+        period = data.get("period") or DEFAULT_PERIOD
+        if period == "custom" and not (data.get("start") and data.get("end")):
+            period = DEFAULT_PERIOD
+        start, end = period_bounds(
+            period, timezone.localdate(), data.get("start"), data.get("end")
+        )
+        return DashboardFilters(
+            user=self.user,
+            period=period,
+            start=start,
+            end=end,
+            team=data.get("team"),
+            rep=data.get("rep"),
+            source_kind=data.get("source_kind", ""),
+        )

@@ -95,7 +95,9 @@ class Referral(models.Model):
     lost_reason = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When it was logged: the start of "speed to first contact". A default,
+    # not auto_now_add, so imports and demo data can give the real moment.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

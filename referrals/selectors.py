@@ -6,7 +6,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
-from referrals.models import Referral, Stage, Touchpoint
+from referrals.models import Referral, Stage, StageChange, Touchpoint
 
 
 def referrals_for_user(*, user) -> QuerySet:
@@ -186,4 +186,13 @@ def thanks_due(*, user) -> list[Touchpoint]:
         .filter(status__in=Touchpoint.PENDING, referral__isnull=False)
         .select_related("referral", "source")
         .order_by("deadline_at", "pk")[:100]
+    )
+
+
+def reached_filter(stage: Stage) -> Q:
+    """Referrals that ever entered `stage` or a later open or won stage."""
+    return Q(
+        pk__in=StageChange.objects.filter(to_stage__position__gte=stage.position)
+        .exclude(to_stage__kind=Stage.Kind.LOST)
+        .values("referral")
     )

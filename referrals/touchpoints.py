@@ -58,7 +58,7 @@ def touchpoint_schedule(
     if config is None:
         return None
     at = at or timezone.now()
-    deadline = at + timedelta(minutes=config.within_minutes)
+    deadline = promise_deadline(config, at)
     by_email = referral.source.can_email
     touchpoint, created = Touchpoint.objects.get_or_create(
         referral=referral,
@@ -84,6 +84,15 @@ def touchpoint_schedule(
     ):
         queue_send_on_commit(touchpoint.pk)
     return touchpoint
+
+
+# "At once" still takes a worker a moment; a thanks within 15 minutes is on time.
+MIN_PROMISE = timedelta(minutes=15)
+
+
+def promise_deadline(config: ThankYouMoment, at):
+    """When the source must have been thanked by, for an event at `at`."""
+    return at + max(timedelta(minutes=config.within_minutes), MIN_PROMISE)
 
 
 def queue_send_on_commit(touchpoint_id: int) -> None:

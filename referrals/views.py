@@ -6,19 +6,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
 from accounts.scoping import get_for_user_or_404
 from partners.services import partner_create
+from referrals.dashboard import dashboard as build_dashboard
+from referrals.dashboard_display import DASHBOARD_TABLES, dashboard_charts
 from referrals.forms import (
     ActivityForm,
+    DashboardFilterForm,
     MoveForm,
     ReferralFilterForm,
     ReferralForm,
@@ -30,7 +33,6 @@ from referrals.forms import (
 from referrals.models import Stage, ThankYouMoment, Touchpoint
 from referrals.selectors import (
     board_columns,
-    pipeline_summary,
     referral_for_user,
     referral_timeline,
     referrals_for_user,
@@ -79,9 +81,6 @@ def referral_list(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "source_filter": form.cleaned_data.get("source")
-            if form.is_bound and form.is_valid()
-            else None,
             "now": timezone.now(),
         },
     )
@@ -302,14 +301,39 @@ def board(request):
 
 @login_required
 def dashboard(request):
+    """The manager dashboard; every view of it is a URL, every table a CSV."""
     if not (request.user.is_manager or request.user.is_admin):
         raise PermissionDenied("The dashboard is for managers and admins.")
-    summary = pipeline_summary(user=request.user)
+    form = DashboardFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    data = build_dashboard(filters)
+    table = request.GET.get("export")
+    if table in DASHBOARD_TABLES:
+        return _csv_response(f"dashboard-{table}", *DASHBOARD_TABLES[table](data))
+    query = request.GET.copy()
+    query.pop("export", None)
     return render(
         request,
         "referrals/dashboard.html",
-        {"summary": summary, "forecast": sum(row["weighted"] for row in summary)},
+        {
+            "form": form,
+            "filters": filters,
+            "query": query.urlencode(),
+            "drill": urlencode(filters.as_query()),
+            "charts": dashboard_charts(data, filters),
+            **data,
+        },
     )
+
+
+def _csv_response(name: str, header: list, rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+    return response
 
 
 def _require_admin(user):

@@ -1,14 +1,264 @@
-from tests.factories import ReferralFactory
+"""The dashboard's numbers, checked one by one on a small known data set."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from referrals.models import Touchpoint
+from referrals.services import referral_log, referral_move
+from tests.factories import PartnerFactory, stage
+
+NOW = datetime.fromisoformat("2026-11-20T12:00:00+00:00")
 
 
-def test_dashboard_shows_pipeline_value_per_stage(client, carol, alice_partner):
-    ReferralFactory.create_batch(3, source=alice_partner, estimated_value=1000)
-    client.force_login(carol)
-    response = client.get("/dashboard/")
-    received = next(
-        r for r in response.context["summary"] if r["stage"].name == "Received"
+def at(text):
+    return datetime.fromisoformat(text + "+00:00")
+
+
+def log(user, source, when, value, name):
+    with time_machine.travel(at(when), tick=False):
+        referral = referral_log(
+            user=user,
+            source=source,
+            prospect_name=name,
+            estimated_value=Decimal(value),
+            received_on=at(when).date(),
+        )
+    return referral
+
+
+def move(referral, user, when, stage_name, **kw):
+    with time_machine.travel(at(when), tick=False):
+        referral_move(referral=referral, to_stage=stage(stage_name), user=user, **kw)
+
+
+def thanks(referral, moment):
+    return Touchpoint.objects.get(referral=referral, moment=moment)
+
+
+def finish(touchpoint, status, delay):
+    """Sent/done `delay` after its deadline (negative: before it)."""
+    when = touchpoint.deadline_at + delay
+    field = "sent_at" if status == "sent" else "completed_at"
+    Touchpoint.objects.filter(pk=touchpoint.pk).update(status=status, **{field: when})
+
+
+@pytest.fixture
+def data(alice, bob, carol, dave):
+    sam = PartnerFactory(owner=alice, name="Sam Source", kind="customer")
+    tia = PartnerFactory(owner=alice, name="Tia Source", kind="partner")
+    uma = PartnerFactory(owner=bob, name="Uma Source", kind="customer")
+    r1 = log(alice, sam, "2026-11-01T09:00:00", 800, "R1")
+    move(r1, alice, "2026-11-01T12:00:00", "Contacted")
+    move(r1, alice, "2026-11-03T10:00:00", "Meeting held")
+    move(r1, alice, "2026-11-10T09:00:00", "Won", final_value=Decimal(1000))
+    r2 = log(alice, sam, "2026-11-05T09:00:00", 300, "R2")
+    move(r2, alice, "2026-11-05T10:00:00", "Contacted")
+    move(r2, alice, "2026-11-06T10:00:00", "Lost", lost_reason="Budget")
+    r3 = log(alice, tia, "2026-11-10T09:00:00", 2000, "R3")
+    r4 = log(bob, uma, "2026-11-15T08:00:00", 500, "R4")
+    move(r4, bob, "2026-11-15T13:00:00", "Contacted")
+    r5 = log(
+        dave, PartnerFactory(owner=dave), "2026-11-12T09:00:00", 99999, "R5"
+    )  # South
+    finish(thanks(r1, "received"), "sent", -timedelta(hours=1))
+    finish(thanks(r1, "meeting"), "sent", timedelta(hours=1))  # late
+    finish(thanks(r1, "won"), "sent", -timedelta(minutes=10))
+    finish(thanks(r2, "received"), "done", -timedelta(minutes=30))
+    Touchpoint.objects.filter(pk=thanks(r4, "received").pk).update(status="skipped")
+    return {"sam": sam, "tia": tia, "uma": uma, "r3": r3, "r5": r5}
+
+
+def get(client, user, **params):
+    client.force_login(user)
+    with time_machine.travel(NOW, tick=False):
+        return client.get("/dashboard/", params)
+
+
+def test_pipeline_now(client, carol, data):
+    response = get(client, carol)
+    rows = {r["stage"].name: r for r in response.context["pipeline"]["rows"]}
+    assert (
+        rows["Received"]["count"],
+        rows["Received"]["total"],
+        rows["Received"]["weighted"],
+    ) == (1, 2000, 200)
+    assert (rows["Contacted"]["count"], rows["Contacted"]["weighted"]) == (1, 100)
+    assert (rows["Won"]["count"], rows["Won"]["total"]) == (1, 1000)
+    assert (rows["Lost"]["count"], rows["Lost"]["total"]) == (1, 300)
+    assert response.context["pipeline"]["forecast"] == 300  # open stages only
+
+
+def test_funnel_and_lost_reasons(client, carol, data):
+    funnel = get(client, carol).context["funnel"]
+    steps = [(r["stage"].name, r["count"]) for r in funnel["rows"]]
+    assert steps == [
+        ("Received", 4),
+        ("Contacted", 3),
+        ("Meeting held", 1),
+        ("Proposal sent", 1),
+        ("Won", 1),
+    ]
+    conversions = [r["conversion"] for r in funnel["rows"]]
+    assert conversions == [None, 0.75, 1 / 3, 1.0, 1.0]
+    assert funnel["lost_reasons"] == [{"lost_reason": "Budget", "count": 1}]
+
+
+def test_sources(client, carol, data):
+    sources = get(client, carol).context["sources"]
+    best = [
+        (p.name, p.sent, p.won_count, p.won_value, p.conversion)
+        for p in sources["best"]
+    ]
+    assert best == [
+        ("Sam Source", 2, 1, 1000, 0.5),
+        ("Tia Source", 1, 0, 0, 0.0),
+        ("Uma Source", 1, 0, 0, 0.0),
+    ]
+    sam = sources["best"][0]
+    assert sam.median_days_to_close == pytest.approx(
+        9.0
+    )  # logged Nov 1 09:00, won Nov 10 09:00
+    assert sam.last_thanked == at("2026-11-10T09:05:00")  # the won thanks, 10 min early
+    assert [p.name for p in sources["neglected"]] == ["Tia Source", "Uma Source"]
+
+
+def test_reps(client, carol, alice, bob, data):
+    reps = {r["rep"]: r for r in get(client, carol).context["reps"]}
+    assert set(reps) == {alice, bob}  # carol's team only; carol has no referrals
+    a, b = reps[alice], reps[bob]
+    assert (a["received"], a["won"], a["conversion"]) == (3, 1, 1 / 3)
+    assert a["hours_to_contact"] == pytest.approx(2.0)  # median of 3 h and 1 h
+    assert (a["open_count"], a["open_value"], a["won_value"]) == (1, 2000, 1000)
+    assert (a["thanks_total"], a["thanks_share"]) == (5, 0.6)
+    assert (b["received"], b["won"], b["hours_to_contact"]) == (
+        1,
+        0,
+        pytest.approx(5.0),
     )
-    assert received["count"] == 3
-    assert received["total"] == 3000
-    assert received["weighted"] == 300  # Received is 10% likely to win
-    assert response.context["forecast"] == 300
+    assert (b["thanks_total"], b["thanks_share"]) == (1, 0.0)
+
+
+def test_thank_you_compliance(client, carol, data):
+    compliance = get(client, carol).context["compliance"]
+    moments = {
+        m["moment"]: (m["total"], m["on_time"], m["skipped"])
+        for m in compliance["moments"]
+    }
+    assert moments == {"received": (4, 2, 1), "meeting": (1, 0, 0), "won": (1, 1, 0)}
+    assert (compliance["total"], compliance["on_time"], compliance["share"]) == (
+        6,
+        3,
+        0.5,
+    )
+    assert [t.referral.prospect_name for t in compliance["overdue"]] == ["R3"]
+
+
+def test_stale_and_trend(client, carol, data):
+    context = get(client, carol).context
+    assert [r.prospect_name for r in context["stale"]] == ["R3"]
+    buckets = context["trend"]["buckets"]
+    assert context["trend"]["unit"] == "week"
+    assert sum(b["received"] for b in buckets) == 4
+    assert sum(b["won_value"] for b in buckets) == 1000
+    won_week = next(b for b in buckets if b["won_value"])
+    assert won_week["start"] == at("2026-11-09T00:00:00").date()  # the Monday of Nov 10
+
+
+def test_filters_rep_and_source_kind(client, carol, alice, data):
+    context = get(client, carol, rep=alice.pk, source_kind="partner").context
+    assert context["funnel"]["rows"][0]["count"] == 1  # R3, from Tia (a partner)
+    assert [p.name for p in context["sources"]["best"]] == ["Tia Source"]
+
+
+def test_an_admin_sees_all_or_one_team(client, admin, south, data):
+    received = get(client, admin).context["funnel"]["rows"][0]["count"]
+    assert received == 5
+    only_south = get(client, admin, team=south.pk).context
+    assert only_south["funnel"]["rows"][0]["count"] == 1
+
+
+def test_a_manager_never_sees_another_team(client, erin, data):
+    context = get(client, erin).context
+    assert context["funnel"]["rows"][0]["count"] == 1  # dave's R5 only
+    assert "team" not in context["form"].fields  # no team picker for managers
+
+
+def test_periods(client, carol, data):
+    this_month = get(client, carol, period="this_month").context
+    assert (str(this_month["filters"].start), str(this_month["filters"].end)) == (
+        "2026-11-01",
+        "2026-11-20",
+    )
+    custom = get(
+        client, carol, period="custom", start="2026-11-05", end="2026-11-12"
+    ).context
+    assert custom["funnel"]["rows"][0]["count"] == 2  # R2, R3
+    bad = get(client, carol, period="custom", start="2026-11-12", end="2026-11-05")
+    assert "The start date must be before the end date." in bad.content.decode()
+
+
+def test_every_table_exports_to_csv(client, carol, data):
+    response = get(client, carol, export="sources")
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="dashboard-sources.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["Source", "Company", "Kind", "Sent"]
+    assert rows[1][0] == "Sam Source" and rows[1][3] == "2"
+    for table in (
+        "pipeline",
+        "funnel",
+        "neglected",
+        "reps",
+        "compliance",
+        "overdue",
+        "stale",
+        "trend",
+    ):
+        assert get(client, carol, export=table).status_code == 200, table
+
+
+def test_numbers_drill_down_to_the_list(client, carol, data):
+    page = get(client, carol).content.decode()
+    reached = stage("Meeting held").pk
+    assert f"reached={reached}" in page
+    client.force_login(carol)
+    with time_machine.travel(NOW, tick=False):
+        listed = client.get(
+            "/referrals/",
+            {
+                "received_from": "2026-08-23",
+                "received_to": "2026-11-20",
+                "reached": reached,
+            },
+        )
+    assert [r.prospect_name for r in listed.context["page"]] == ["R1"]
+
+
+def test_charts_are_svg_with_their_numbers_in_text(client, carol, data):
+    page = get(client, carol).content.decode()
+    assert '<svg class="chart"' in page
+    assert "Funnel: referrals received in the period" in page
+    assert (
+        "Received: 4; Contacted: 3; Meeting held: 1" in page
+    )  # the chart's description
+
+
+@pytest.mark.parametrize("extra", [0, 40])
+def test_the_dashboard_runs_a_constant_number_of_queries(
+    client, carol, alice, data, django_assert_max_num_queries, extra
+):
+    source = PartnerFactory(owner=alice)
+    for i in range(extra):
+        log(alice, source, f"2026-11-{1 + i % 15:02d}T09:00:00", 100, f"Extra {i}")
+    client.force_login(carol)
+    # session, user, role, team (navbar); rep choices; pipeline 2, funnel 3,
+    # sources 3, compliance 3, reps 6, stale 2, trend 2: 25 however many rows.
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(25):
+        client.get("/dashboard/")

@@ -75,7 +75,7 @@ def test_the_meeting_and_the_sale_are_thanked_once_each(alice, alice_partner, cl
     moments = list(referral.touchpoints.order_by("pk").values_list("moment", flat=True))
     assert moments == ["received", "meeting", "won"]
     won = referral.touchpoints.get(moment="won")
-    assert won.deadline_at == won.due_at  # at once
+    assert won.deadline_at == won.due_at + timedelta(minutes=15)  # "at once"
 
 
 def test_straight_to_won_thanks_for_the_sale_only(alice, alice_partner, clock):

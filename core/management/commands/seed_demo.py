@@ -26,7 +26,7 @@ from referrals.models import (
     ThankYouMoment,
     Touchpoint,
 )
-from referrals.touchpoints import render_thank_you
+from referrals.touchpoints import promise_deadline, render_thank_you
 
 PASSWORD = "demo"
 # email, display name, team, role
@@ -220,6 +220,7 @@ class Command(BaseCommand):
             stage_entered_at=at,
             estimated_value=value,
             received_on=received.date(),
+            created_at=received,
             first_contacted_at=dates.get("Contacted"),
             meeting_held_at=dates.get("Meeting held"),
             closed_at=at if final.is_closed else None,
@@ -248,7 +249,7 @@ class Command(BaseCommand):
         Touchpoint.objects.bulk_create(touchpoints)
 
     def touchpoint(self, rng, config, referral, at, now) -> Touchpoint:
-        deadline = at + timedelta(minutes=config.within_minutes)
+        deadline = promise_deadline(config, at)
         touchpoint = Touchpoint(
             referral=referral,
             source=referral.source,

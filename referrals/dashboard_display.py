@@ -1,0 +1,191 @@
+"""How the dashboard's figures are shown: charts with drill-down links, CSV tables."""
+
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from core.charts import bar_chart, hbar_chart
+from referrals.dashboard import DashboardFilters
+
+
+def list_url(filters: DashboardFilters, **extra) -> str:
+    """The referral list behind a number: the dashboard's slice plus `extra`."""
+    query = {**filters.as_query(), **{k: v for k, v in extra.items() if v is not None}}
+    return f"{reverse('referral_list')}?{urlencode(query)}"
+
+
+def _money(value) -> str:
+    return f"{float(value or 0):,.0f}"
+
+
+def _percent(value) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
+    funnel = [
+        (row["stage"].name, row["count"], list_url(filters, reached=row["stage"].pk))
+        for row in data["funnel"]["rows"]
+    ]
+    unit = data["trend"]["unit"]
+    label = "%b" if unit == "month" else "%b %-d"
+    buckets = data["trend"]["buckets"]
+    return {
+        "funnel": hbar_chart(funnel, title="Funnel: referrals received in the period"),
+        "received": bar_chart(
+            [(b["start"].strftime(label), b["received"]) for b in buckets],
+            title=f"Referrals received per {unit}",
+        ),
+        "won": bar_chart(
+            [(b["start"].strftime(label), b["won_value"]) for b in buckets],
+            title=f"Value won per {unit}",
+            fmt=_money,
+        ),
+    }
+
+
+def _pipeline(data):
+    header = ["Stage", "Referrals", "Total value", "Weighted value"]
+    rows = [
+        [r["stage"].name, r["count"], r["total"], f"{r['weighted']:.2f}"]
+        for r in data["pipeline"]["rows"]
+    ]
+    return header, rows
+
+
+def _funnel(data):
+    header = ["Step", "Referrals", "Conversion from previous step"]
+    return header, [
+        [r["stage"].name, r["count"], _percent(r["conversion"])]
+        for r in data["funnel"]["rows"]
+    ]
+
+
+def _sources(data):
+    header = [
+        "Source",
+        "Company",
+        "Kind",
+        "Sent",
+        "Won",
+        "Won value",
+        "Conversion",
+        "Median days to close",
+        "Last thanked",
+    ]
+    rows = [
+        [
+            p.name,
+            p.company,
+            p.get_kind_display(),
+            p.sent,
+            p.won_count,
+            p.won_value,
+            _percent(p.conversion),
+            "" if p.median_days_to_close is None else f"{p.median_days_to_close:.1f}",
+            p.last_thanked.isoformat() if p.last_thanked else "never",
+        ]
+        for p in data["sources"]["best"]
+    ]
+    return header, rows
+
+
+def _neglected(data):
+    return ["Source", "Company", "Referrals sent"], [
+        [p.name, p.company, p.sent] for p in data["sources"]["neglected"]
+    ]
+
+
+def _reps(data):
+    header = [
+        "Rep",
+        "Received",
+        "Won",
+        "Conversion",
+        "Median hours to first contact",
+        "Open referrals",
+        "Open value",
+        "Won value",
+        "Thank-yous on time",
+    ]
+    rows = [
+        [
+            r["rep"].get_full_name(),
+            r["received"],
+            r["won"],
+            _percent(r["conversion"]),
+            "" if r["hours_to_contact"] is None else f"{r['hours_to_contact']:.1f}",
+            r["open_count"],
+            r["open_value"],
+            r["won_value"],
+            _percent(r["thanks_share"]),
+        ]
+        for r in data["reps"]
+    ]
+    return header, rows
+
+
+def _compliance(data):
+    header = ["Moment", "Due", "On time", "Skipped", "Share on time"]
+    rows = [
+        [m["label"], m["total"], m["on_time"], m["skipped"], _percent(m["share"])]
+        for m in data["compliance"]["moments"]
+    ]
+    return header, rows
+
+
+def _overdue(data):
+    header = ["Moment", "Source", "Prospect", "Rep", "Channel", "Deadline", "Status"]
+    rows = [
+        [
+            t.get_moment_display(),
+            t.source.name,
+            t.referral.prospect_name,
+            t.referral.owner.get_full_name(),
+            t.get_channel_display(),
+            t.deadline_at.isoformat(),
+            t.get_status_display(),
+        ]
+        for t in data["compliance"]["overdue"]
+    ]
+    return header, rows
+
+
+def _stale(data):
+    header = ["Prospect", "Company", "Stage", "Days in stage", "Owner", "Source"]
+    rows = [
+        [
+            r.prospect_name,
+            r.prospect_company,
+            r.stage.name,
+            r.days_in_stage(),
+            r.owner.get_full_name(),
+            r.source.name,
+        ]
+        for r in data["stale"]
+    ]
+    return header, rows
+
+
+def _trend(data):
+    header = [
+        f"{data['trend']['unit'].title()} starting",
+        "Referrals received",
+        "Value won",
+    ]
+    return header, [
+        [b["start"].isoformat(), b["received"], b["won_value"]]
+        for b in data["trend"]["buckets"]
+    ]
+
+
+DASHBOARD_TABLES = {
+    "pipeline": _pipeline,
+    "funnel": _funnel,
+    "sources": _sources,
+    "neglected": _neglected,
+    "reps": _reps,
+    "compliance": _compliance,
+    "overdue": _overdue,
+    "stale": _stale,
+    "trend": _trend,
+}
