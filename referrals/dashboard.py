@@ -16,6 +16,7 @@ from django.db.models import (
     Count,
     DecimalField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
@@ -24,7 +25,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user, users_for_user
 from partners.models import Partner
-from referrals.models import Moment, Referral, Stage, StageChange, Touchpoint
+from referrals.models import Moment, Referral, Stage, Touchpoint
 
 PERIODS = {
     "this_month": "This month",
@@ -196,23 +196,12 @@ def funnel(filters: DashboardFilters) -> dict:
         .filter(is_archived=False)
         .order_by("position")
     )
-    furthest = Subquery(
-        StageChange.objects.filter(referral=OuterRef("pk"))
-        .exclude(to_stage__kind=Stage.Kind.LOST)
-        .order_by()
-        .values("referral")
-        .annotate(m=Max("to_stage__position"))
-        .values("m")[:1]
-    )
-    period = received_in_period(filters).annotate(
-        furthest=Coalesce(furthest, Value(-1))
-    )
-    counts = period.aggregate(
+    counts = received_in_period(filters).aggregate(
+        received=Count("pk"),
         **{
-            f"s{stage.pk}": Count("pk", filter=Q(furthest__gte=stage.position))
+            f"s{stage.pk}": Count("pk", filter=Q(furthest_position__gte=stage.position))
             for stage in steps
         },
-        received=Count("pk"),
     )
     rows, previous = [], None
     for index, stage in enumerate(steps):
@@ -237,51 +226,65 @@ def _share(part, whole):
 
 
 def sources(filters: DashboardFilters, limit: int = 10) -> dict:
-    """Best sources of the period, and those who sent referrals but were never thanked."""
-    period = Q(referrals__received_on__range=(filters.start, filters.end))
-    visible = Q(referrals__in=referrals(filters).values("pk"))
-    won = period & Q(referrals__stage__kind=Stage.Kind.WON)
-    last_thanked = (
-        Touchpoint.objects.filter(source=OuterRef("pk"), status__in=Touchpoint.FINISHED)
+    """Best sources of the period, and those who sent referrals but were never thanked.
+
+    Aggregated from the period's referrals (grouped by source), then the few
+    partners shown are fetched by id: no scan of every partner.
+    """
+    period = received_in_period(filters).order_by()
+    won = Q(stage__kind=Stage.Kind.WON)
+    best_rows = list(
+        period.values("source")
+        .annotate(
+            sent=Count("pk"),
+            won_count=Count("pk", filter=won),
+            won_value=Coalesce(
+                Sum("estimated_value", filter=won), Value(0), output_field=MONEY
+            ),
+        )
+        .order_by("-sent", "-won_value", "source")[:limit]
+    )
+    thanked = Touchpoint.objects.filter(
+        source=OuterRef("source"), status__in=Touchpoint.FINISHED
+    )
+    neglected_rows = list(
+        period.values("source")
+        .annotate(sent=Count("pk"))
+        .filter(~Exists(thanked))
+        .order_by("-sent", "source")[:limit]
+    )
+    ids = {row["source"] for row in best_rows + neglected_rows}
+    partners = Partner.objects.in_bulk(ids)
+    last_thanked = dict(
+        Touchpoint.objects.filter(source__in=ids, status__in=Touchpoint.FINISHED)
         .order_by()
         .values("source")
         .annotate(at=Max(Coalesce("sent_at", "completed_at")))
-        .values("at")[:1]
+        .values_list("source", "at")
     )
-    partners = scope_for_user(Partner.objects.all(), filters.user)
-    if filters.source_kind:
-        partners = partners.filter(kind=filters.source_kind)
-    best = list(
-        partners.filter(period & visible)
-        .annotate(
-            sent=Count("referrals", filter=period & visible, distinct=True),
-            won_count=Count("referrals", filter=won & visible, distinct=True),
-            won_value=Coalesce(
-                Sum("referrals__estimated_value", filter=won & visible),
-                Value(0),
-                output_field=MONEY,
-            ),
-            last_thanked=Subquery(last_thanked),
-        )
-        .order_by("-sent", "-won_value", "name")[:limit]
-    )
-    close_days = medians(
-        received_in_period(filters).filter(
-            stage__kind=Stage.Kind.WON, source__in=[p.pk for p in best]
-        ),
+    close_seconds = medians(
+        period.filter(won, source__in=[row["source"] for row in best_rows]),
         "source",
         F("closed_at") - F("created_at"),
     )
-    for partner in best:
-        partner.conversion = _share(partner.won_count, partner.sent)
-        median = close_days.get(partner.pk)
+    best = []
+    for row in best_rows:
+        partner = partners[row["source"]]
+        partner.sent, partner.won_count, partner.won_value = (
+            row["sent"],
+            row["won_count"],
+            row["won_value"],
+        )
+        partner.conversion = _share(row["won_count"], row["sent"])
+        partner.last_thanked = last_thanked.get(partner.pk)
+        median = close_seconds.get(partner.pk)
         partner.median_days_to_close = None if median is None else median / 86400
-    neglected = list(
-        partners.filter(period & visible)
-        .exclude(touchpoints__status__in=Touchpoint.FINISHED)
-        .annotate(sent=Count("referrals", filter=period & visible, distinct=True))
-        .order_by("-sent", "name")[:limit]
-    )
+        best.append(partner)
+    neglected = []
+    for row in neglected_rows:
+        partner = partners[row["source"]]
+        partner.sent = row["sent"]
+        neglected.append(partner)
     return {"best": best, "neglected": neglected}
 
 
@@ -329,7 +332,11 @@ def thank_you_compliance(filters: DashboardFilters) -> dict:
                     "share": _share(row["on_time"], row["total"]),
                 }
             )
-    overall = due.aggregate(total=Count("pk"), on_time=Count("pk", filter=ON_TIME))
+    # The totals are the sum of the moments: no second pass over the rows.
+    overall = {
+        "total": sum(row["total"] for row in per_moment.values()),
+        "on_time": sum(row["on_time"] for row in per_moment.values()),
+    }
     overdue = list(
         _touchpoints(filters)
         .filter(status__in=Touchpoint.PENDING, deadline_at__lt=filters.now)

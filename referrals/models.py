@@ -94,6 +94,9 @@ class Referral(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
+    # The position of the furthest open or won stage ever entered, kept by
+    # referral_log / referral_move: the funnel counts it without reading history.
+    furthest_position = models.PositiveIntegerField(default=0)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     # When it was logged: the start of "speed to first contact". A default,
     # not auto_now_add, so imports and demo data can give the real moment.
@@ -103,12 +106,27 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-received_on", "-pk"]
         indexes = [
-            # The board and the rep's lists: one owner's referrals per stage.
-            models.Index(fields=["owner", "stage"]),
+            # The board, the rep's lists and the pipeline's value per stage: one
+            # owner's referrals per stage, the value read from the index alone.
+            models.Index(
+                fields=["owner", "stage"],
+                include=["estimated_value"],
+                name="referral_owner_stage",
+            ),
+            # A team's or a rep's referrals received in a period (dashboard).
+            models.Index(
+                fields=["owner", "received_on"],
+                include=["stage", "estimated_value", "furthest_position", "source"],
+                name="referral_owner_received",
+            ),
             # A source's page and the partner list's counts.
             models.Index(fields=["source", "received_on"]),
             # Date-range filters and the dashboards' periods.
             models.Index(fields=["received_on"]),
+            # The dashboard's won value and trend, by close date.
+            models.Index(fields=["closed_at"]),
+            # Stale referrals: each stage's SLA cut-off.
+            models.Index(fields=["stage", "stage_entered_at"]),
         ]
 
     def __str__(self):
@@ -306,6 +324,12 @@ class Touchpoint(models.Model):
             ),
             # A source's page: when they were last thanked.
             models.Index(fields=["source", "status"]),
+            # The dashboard's thank-you compliance, by deadline.
+            models.Index(
+                fields=["deadline_at"],
+                include=["status", "moment", "sent_at", "completed_at", "referral"],
+                name="touchpoint_deadline",
+            ),
         ]
 
     def __str__(self):

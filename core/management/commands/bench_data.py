@@ -1,0 +1,391 @@
+"""A large, realistic, reproducible data set for the load benchmark (PostgreSQL).
+
+Defaults: 1,000,000 referrals, 20,000 partners, 200 reps in 20 teams (each with
+a manager), 5,000,000 activities, every referral's stage history and its
+thank-you touchpoints, spread over the last 3 years. Rows are streamed into
+PostgreSQL with COPY, in chunks, with ids assigned here so no row is read back.
+"""
+
+import io
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from accounts.models import Team, User
+from referrals.models import Stage
+
+PASSWORD = "bench"
+CHUNK = 50_000
+TABLES = [
+    "referrals_touchpoint",
+    "referrals_activity",
+    "referrals_stagechange",
+    "referrals_referral",
+    "partners_partner",
+]
+KINDS = (["customer"] * 5) + (["partner"] * 3) + (["network"] * 2) + ["other"]
+LOST = ["Chose a competitor", "No budget this year", "Went quiet", "Not a fit"]
+NOTES = [
+    "Left a voicemail.",
+    "Good call, sending a proposal.",
+    "Met for coffee.",
+    "Emailed a case study.",
+]
+
+
+def ts(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S+00")
+
+
+class Copier:
+    """Buffers rows for one table and COPYs them in chunks."""
+
+    def __init__(self, cursor, table: str, columns: list[str]):
+        self.cursor, self.table, self.columns = cursor, table, columns
+        self.buffer, self.rows, self.total = io.StringIO(), 0, 0
+
+    def add(self, *values) -> None:
+        self.buffer.write("\t".join("\\N" if v is None else str(v) for v in values))
+        self.buffer.write("\n")
+        self.rows += 1
+        if self.rows >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        self.buffer.seek(0)
+        self.cursor.copy_expert(
+            f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN", self.buffer
+        )
+        self.total += self.rows
+        self.buffer, self.rows = io.StringIO(), 0
+
+
+class Command(BaseCommand):
+    help = "Generate the load-benchmark data set in PostgreSQL (seeded, reproducible)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--referrals", type=int, default=1_000_000)
+        parser.add_argument("--partners", type=int, default=20_000)
+        parser.add_argument("--teams", type=int, default=20)
+        parser.add_argument("--reps-per-team", type=int, default=10)
+        parser.add_argument("--activities-per-referral", type=float, default=5.0)
+        parser.add_argument("--years", type=float, default=3.0)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument(
+            "--reset", action="store_true", help="Empty the referral tables first."
+        )
+
+    def handle(self, *args, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "bench_data writes with PostgreSQL's COPY: set DATABASE_URL."
+            )
+        started = time.monotonic()
+        rng = random.Random(options["seed"])
+        with transaction.atomic(), connection.cursor() as cursor:
+            self.prepare(cursor, options["reset"])
+            reps = self.users(options["teams"], options["reps_per_team"])
+            partners = self.partners(cursor, rng, reps, options["partners"])
+            counts = self.referrals(cursor, rng, partners, options)
+            for table in TABLES:
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        elapsed = time.monotonic() - started
+        summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
+        self.stdout.write(
+            self.style.SUCCESS(f"Generated {summary} in {elapsed:.0f} s.")
+        )
+
+    def prepare(self, cursor, reset: bool) -> None:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM referrals_referral)")
+        if cursor.fetchone()[0]:
+            if not reset:
+                raise CommandError("The database already holds referrals; use --reset.")
+            cursor.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+
+    def users(self, teams: int, per_team: int) -> list[int]:
+        """Teams with a manager each and their reps (password 'bench')."""
+        password = make_password(PASSWORD)
+        rep_group, manager_group = (
+            Group.objects.get(name="Rep"),
+            Group.objects.get(name="Manager"),
+        )
+        reps = []
+        for t in range(1, teams + 1):
+            team, _ = Team.objects.get_or_create(name=f"Bench team {t:02d}")
+            manager, _ = User.objects.get_or_create(
+                email=f"manager{t:02d}@bench.example",
+                defaults={
+                    "password": password,
+                    "display_name": f"Manager {t:02d}",
+                    "team": team,
+                },
+            )
+            manager.groups.add(manager_group)
+            team.manager = manager
+            team.save(update_fields=["manager"])
+            for r in range(1, per_team + 1):
+                rep, _ = User.objects.get_or_create(
+                    email=f"rep{t:02d}{r:02d}@bench.example",
+                    defaults={
+                        "password": password,
+                        "display_name": f"Rep {t:02d}-{r:02d}",
+                        "team": team,
+                    },
+                )
+                rep.groups.add(rep_group)
+                reps.append(rep.pk)
+        User.objects.get_or_create(
+            email="admin@bench.example",
+            defaults={
+                "password": password,
+                "display_name": "Bench admin",
+                "is_staff": True,
+                "is_superuser": True,
+            },
+        )
+        return reps
+
+    def partners(self, cursor, rng, reps, count) -> list[tuple[int, int, bool]]:
+        """(id, owner id, can email) of each partner."""
+        now = ts(datetime.now(UTC))
+        columns = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "title",
+            "kind",
+            "industry",
+            "client_focus",
+            "client_focus_industry",
+            "owner_id",
+            "email_consent",
+            "email_consent_at",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        copier = Copier(cursor, "partners_partner", columns)
+        partners = []
+        for pk in range(1, count + 1):
+            owner = rng.choice(reps)
+            consent = "out" if rng.random() < 0.15 else "in"
+            copier.add(
+                pk,
+                f"Partner {pk}",
+                f"partner{pk}@example.org",
+                "555-0100",
+                f"Company {pk % 5000}",
+                "Director",
+                rng.choice(KINDS),
+                "Software",
+                "HR directors at mid-size firms",
+                "Software",
+                owner,
+                consent,
+                now,
+                "",
+                now,
+                now,
+            )
+            partners.append((pk, owner, consent == "in"))
+        copier.flush()
+        return partners
+
+    def referrals(self, cursor, rng, partners, options) -> dict:
+        stages = list(Stage.objects.filter(is_archived=False).order_by("position"))
+        open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
+        won = next(s for s in stages if s.kind == Stage.Kind.WON)
+        lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
+        contacted = next(
+            (s for s in stages if s.milestone == "contacted"), open_stages[1]
+        )
+        meeting = next((s for s in stages if s.milestone == "meeting"), open_stages[2])
+        referral_copy = Copier(
+            cursor,
+            "referrals_referral",
+            [
+                "id",
+                "prospect_name",
+                "prospect_email",
+                "prospect_phone",
+                "prospect_company",
+                "prospect_title",
+                "source_id",
+                "owner_id",
+                "stage_id",
+                "stage_entered_at",
+                "estimated_value",
+                "received_on",
+                "first_contacted_at",
+                "meeting_held_at",
+                "closed_at",
+                "lost_reason",
+                "notes",
+                "last_activity_at",
+                "created_at",
+                "updated_at",
+                "furthest_position",
+            ],
+        )
+        change_copy = Copier(
+            cursor,
+            "referrals_stagechange",
+            ["id", "referral_id", "from_stage_id", "to_stage_id", "at", "by_id"],
+        )
+        activity_copy = Copier(
+            cursor,
+            "referrals_activity",
+            ["id", "referral_id", "kind", "at", "author_id", "text"],
+        )
+        touch_copy = Copier(
+            cursor,
+            "referrals_touchpoint",
+            [
+                "id",
+                "referral_id",
+                "source_id",
+                "moment",
+                "channel",
+                "status",
+                "due_at",
+                "deadline_at",
+                "attempts",
+                "last_error",
+                "sent_at",
+                "subject",
+                "body_text",
+                "body_html",
+                "completed_at",
+                "note",
+                "created_at",
+            ],
+        )
+        now = datetime.now(UTC)
+        span = options["years"] * 365 * 86400
+        per_referral = options["activities_per_referral"]
+        change_id = activity_id = touch_id = 0
+        for pk in range(1, options["referrals"] + 1):
+            source, owner, can_email = partners[rng.randrange(len(partners))]
+            created = now - timedelta(seconds=rng.random() * span)
+            depth = rng.choices((1, 2, 3, 4), weights=(2, 3, 3, 2))[0]
+            path = open_stages[:depth]
+            outcome = rng.random()
+            if created < now - timedelta(days=60):  # old referrals are mostly closed
+                path.append(won if outcome < 0.35 else lost)
+            elif outcome < 0.15:
+                path.append(won)
+            at, previous, entered = created, None, {}
+            for stage in path:
+                if previous is not None:
+                    at = min(at + timedelta(hours=rng.uniform(2, 24 * 10)), now)
+                change_id += 1
+                change_copy.add(
+                    change_id,
+                    pk,
+                    previous.pk if previous else None,
+                    stage.pk,
+                    ts(at),
+                    owner,
+                )
+                entered[stage.pk] = at
+                previous = stage
+            final = path[-1]
+            value = rng.randrange(2_000, 80_000, 500)
+            first_contact = entered.get(contacted.pk) or (at if final == won else None)
+            meeting_at = entered.get(meeting.pk)
+            closed = at if final.kind != Stage.Kind.OPEN else None
+            activities = int(per_referral * 2 * rng.random() + 0.5)
+            last_activity = None
+            for _ in range(activities):
+                activity_id += 1
+                when = created + (at - created) * rng.random()
+                last_activity = max(last_activity or when, when)
+                activity_copy.add(
+                    activity_id,
+                    pk,
+                    rng.choice(("call", "email", "meeting", "note")),
+                    ts(when),
+                    owner,
+                    rng.choice(NOTES),
+                )
+            referral_copy.add(
+                pk,
+                f"Prospect {pk}",
+                f"prospect{pk}@example.net",
+                "",
+                f"Prospect Co {pk % 50_000}",
+                "",
+                source,
+                owner,
+                final.pk,
+                ts(at),
+                value,
+                created.date().isoformat(),
+                ts(first_contact) if first_contact else None,
+                ts(meeting_at) if meeting_at else None,
+                ts(closed) if closed else None,
+                rng.choice(LOST) if final == lost else "",
+                "",
+                ts(last_activity) if last_activity else None,
+                ts(created),
+                ts(now),
+                max(s.position for s in path if s.kind != Stage.Kind.LOST),
+            )
+            moments = [("received", created)]
+            if meeting_at:
+                moments.append(("meeting", meeting_at))
+            if final == won:
+                moments.append(("won", at))
+            for moment, when in moments:
+                touch_id += 1
+                deadline = when + timedelta(hours=2 if moment == "received" else 4)
+                late = rng.random() < 0.1
+                done_at = (
+                    deadline + timedelta(hours=3)
+                    if late
+                    else when + timedelta(minutes=2)
+                )
+                pending = done_at > now
+                channel = "email" if can_email else "call"
+                status = "scheduled" if pending else ("sent" if can_email else "done")
+                touch_copy.add(
+                    touch_id,
+                    pk,
+                    source,
+                    moment,
+                    channel,
+                    status,
+                    ts(when),
+                    ts(deadline),
+                    1,
+                    "",
+                    ts(done_at) if status == "sent" else None,
+                    "",
+                    "",
+                    "",
+                    ts(done_at) if status == "done" else None,
+                    "",
+                    ts(when),
+                )
+        for copier in (referral_copy, change_copy, activity_copy, touch_copy):
+            copier.flush()
+        return {
+            "referrals": referral_copy.total,
+            "stage changes": change_copy.total,
+            "activities": activity_copy.total,
+            "touchpoints": touch_copy.total,
+        }
