@@ -1,0 +1,40 @@
+"""The manager's dashboard on the demo data, in a real browser."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+SCREENSHOTS = Path(django_settings.VAR_DIR) / "screenshots"
+
+
+@pytest.mark.browser
+def test_a_manager_reads_the_dashboard_and_drills_down(live_server, page, settings):
+    settings.DEBUG = True  # seed_demo is for development
+    call_command("seed_demo", partners=40, referrals=200)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill("manager@example.com")
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Dashboard").click()
+
+    expect(page.get_by_role("heading", name="Pipeline now")).to_be_visible()
+    expect(
+        page.get_by_role("img", name="Funnel: referrals received in the period")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Best sources")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
+
+    # The period is part of the URL, so the view can be shared.
+    page.get_by_label("Period", exact=True).select_option(label="This year")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"period=this_year"))
+
+    # A count leads to the referrals behind it.
+    page.locator("section", has_text="Reps").get_by_role("link").nth(1).click()
+    expect(page.get_by_role("heading", name="Referrals")).to_be_visible()
