@@ -8,6 +8,7 @@ from referrals.models import (
     ThankYouMoment,
     Touchpoint,
 )
+from referrals.services import touchpoints_follow_owner
 
 
 @admin.register(Stage)
@@ -46,6 +47,11 @@ class ReferralAdmin(admin.ModelAdmin):
     list_select_related = ["source", "owner", "stage"]
     raw_id_fields = ["source", "owner"]
     date_hierarchy = "received_on"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "owner" in form.changed_data:
+            touchpoints_follow_owner(referral=obj)
 
 
 @admin.register(StageChange)

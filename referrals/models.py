@@ -110,7 +110,7 @@ class Referral(models.Model):
             # owner's referrals per stage, the value read from the index alone.
             models.Index(
                 fields=["owner", "stage"],
-                include=["estimated_value"],
+                include=["estimated_value", "stage_entered_at", "last_activity_at"],
                 name="referral_owner_stage",
             ),
             # A team's or a rep's referrals received in a period (dashboard).
@@ -123,8 +123,13 @@ class Referral(models.Model):
             models.Index(fields=["source", "received_on"]),
             # Date-range filters and the dashboards' periods.
             models.Index(fields=["received_on"]),
-            # The dashboard's won value and trend, by close date.
+            # The dashboard's won value and trend, by close date (all, or a team).
             models.Index(fields=["closed_at"]),
+            models.Index(
+                fields=["owner", "closed_at"],
+                include=["stage", "estimated_value"],
+                name="referral_owner_closed",
+            ),
             # Stale referrals: each stage's SLA cut-off.
             models.Index(fields=["stage", "stage_entered_at"]),
         ]
@@ -282,6 +287,15 @@ class Touchpoint(models.Model):
     source = models.ForeignKey(
         "partners.Partner", on_delete=models.CASCADE, related_name="touchpoints"
     )
+    # The referral's owner, copied so the dashboard can count a team's thanks
+    # without joining every referral; kept in step by referral_update.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="touchpoints",
+    )
     moment = models.CharField(max_length=10, choices=Moment.choices)
     channel = models.CharField(max_length=5, choices=Channel.choices)
     status = models.CharField(
@@ -329,6 +343,11 @@ class Touchpoint(models.Model):
                 fields=["deadline_at"],
                 include=["status", "moment", "sent_at", "completed_at", "referral"],
                 name="touchpoint_deadline",
+            ),
+            models.Index(
+                fields=["owner", "deadline_at"],
+                include=["status", "moment", "sent_at", "completed_at", "referral"],
+                name="touchpoint_owner_deadline",
             ),
         ]
 

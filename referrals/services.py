@@ -228,6 +228,8 @@ def referral_update(*, form) -> Referral:
     """
     with transaction.atomic():
         referral = form.save()
+        if "owner" in form.changed_data:
+            touchpoints_follow_owner(referral=referral)
         if "source" in form.changed_data:
             source = referral.source
             pending = Touchpoint.objects.filter(
@@ -244,3 +246,8 @@ def referral_update(*, form) -> Referral:
                     due_at=F("deadline_at"),
                 )
     return referral
+
+
+def touchpoints_follow_owner(*, referral: Referral) -> None:
+    """A reassigned referral's thank-yous count for (and are owed by) its new owner."""
+    Touchpoint.objects.filter(referral=referral).update(owner=referral.owner)

@@ -65,6 +65,7 @@ def touchpoint_schedule(
         moment=moment,
         defaults={
             "source": referral.source,
+            "owner_id": referral.owner_id,
             # A source who opted out of email is still thanked: by a task.
             "channel": Touchpoint.Channel.EMAIL
             if by_email

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             model_name="referral",
             index=models.Index(
                 fields=["owner", "stage"],
-                include=("estimated_value",),
+                include=("estimated_value", "stage_entered_at", "last_activity_at"),
                 name="referral_owner_stage",
             ),
         ),
@@ -59,6 +59,14 @@ class Migration(migrations.Migration):
             model_name="referral",
             index=models.Index(
                 fields=["closed_at"], name="referrals_r_closed__c6ee38_idx"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="referral",
+            index=models.Index(
+                fields=["owner", "closed_at"],
+                include=("stage", "estimated_value"),
+                name="referral_owner_closed",
             ),
         ),
         migrations.AddIndex(

@@ -272,6 +272,7 @@ class Command(BaseCommand):
                 "completed_at",
                 "note",
                 "created_at",
+                "owner_id",
             ],
         )
         now = datetime.now(UTC)
@@ -380,6 +381,7 @@ class Command(BaseCommand):
                     ts(done_at) if status == "done" else None,
                     "",
                     ts(when),
+                    owner,
                 )
         for copier in (referral_copy, change_copy, activity_copy, touch_copy):
             copier.flush()

@@ -256,6 +256,7 @@ class Command(BaseCommand):
         touchpoint = Touchpoint(
             referral=referral,
             source=referral.source,
+            owner=referral.owner,
             moment=config.moment,
             created_at=at,
             deadline_at=deadline,
