@@ -222,8 +222,7 @@ def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
         return "cancelled"
     try:
         message = thank_you_message(touchpoint, config)
-        message.connection = connection
-        message.send()
+        _send(message, connection)
     except TemplateSyntaxError as error:
         return _record_failure(
             touchpoint, f"The {config} template is broken: {error}", final=True
@@ -250,6 +249,23 @@ def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
         next_attempt_at=None,
     )
     return "sent"
+
+
+def _send(message, connection) -> None:
+    """Send on a kept connection (opened on first use); reopen it once if the
+    server closed it while idle. Without one, Django opens and closes its own."""
+    if connection is None:
+        message.send()
+        return
+    message.connection = connection
+    try:
+        if getattr(connection, "connection", True) is None:
+            connection.open()
+        message.send()
+    except smtplib.SMTPServerDisconnected:
+        connection.close()
+        connection.open()
+        message.send()
 
 
 def describe_smtp_error(error: Exception) -> str:

@@ -9,6 +9,11 @@ app = Celery("referrals_crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Keep a worker's database connection between tasks (Django's CONN_MAX_AGE
+# then decides when to recycle it); Celery otherwise opens one per task, which
+# measured as the largest cost of sending a thank-you (bench/RESULTS.md).
+app.conf.CELERY_DB_REUSE_MAX = 1000
+
 # The beat schedule lives here and only here; each entry says why it exists.
 app.conf.beat_schedule = {
     # Sends every thank-you that is due and not sent: retries after SMTP
@@ -17,6 +22,8 @@ app.conf.beat_schedule = {
         "task": "referrals.tasks.touchpoints_sweep_task",
         # Tests shorten it; read from the environment, settings are not loaded yet.
         "schedule": float(os.environ.get("TOUCHPOINT_SWEEP_SECONDS", "60")),
+        # A sweep that waited behind a backlog is dropped: the next one comes.
+        "options": {"expires": 50},
     },
     # Each rep's morning digest goes at 08:00 in their own time zone, so the
     # check runs every 15 minutes for whoever's morning it is.

@@ -184,7 +184,9 @@ def test_a_rep_cannot_opt_an_unsubscribed_source_back_in(client, alice):
     assert source.email_consent == "out"
 
 
-def test_a_reassigned_referral_takes_its_thanks_along(client, carol, alice, bob, alice_partner):
+def test_a_reassigned_referral_takes_its_thanks_along(
+    client, carol, alice, bob, alice_partner
+):
     referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
     client.force_login(carol)
     client.post(

@@ -229,3 +229,25 @@ def test_a_reassigned_referral_is_thanked_by_its_new_owner(referral, bob, smtp_s
     [message] = smtp_sink.parsed()
     assert message["From"] == "Bob Rep <crm@example.com>"
     assert message["Reply-To"] == "bob@example.com"
+
+
+def test_a_kept_connection_is_reused_and_reopened_when_dropped(
+    alice, alice_partner, smtp_sink
+):
+    from django.core.mail import get_connection
+
+    kept = get_connection()
+    first, second, third = (
+        referral_log(
+            user=alice, source=alice_partner, prospect_name=f"P{i}"
+        ).touchpoints.get()
+        for i in range(3)
+    )
+    assert touchpoint_dispatch(touchpoint_id=first.pk, connection=kept) == "sent"
+    session = kept.connection
+    assert touchpoint_dispatch(touchpoint_id=second.pk, connection=kept) == "sent"
+    assert kept.connection is session  # one SMTP session for both
+    kept.connection.sock.close()  # the server hung up while idle
+    assert touchpoint_dispatch(touchpoint_id=third.pk, connection=kept) == "sent"
+    assert len(smtp_sink.messages) == 3
+    kept.close()
