@@ -9,7 +9,7 @@ PIP_VERSION := 26.3
 export PIP_CONSTRAINT := $(CURDIR)/constraints-build.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint migrate seed worker clean
+.PHONY: run test install lint migrate seed clean bench-touchpoints bench-data bench bench-install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,29 @@ lint: install
 
 clean:
 	rm -rf $(VENV) var
+
+## make bench-touchpoints: thank-you emails through 1 then 2 Celery workers on
+## PostgreSQL + Redis to a local SMTP sink; prints emails/s and latency and
+## writes bench/RESULTS.md (see bench/README.md). Needs `make install` first.
+bench-touchpoints: install
+	$(BIN)/python bench/touchpoints.py $(BENCH_ARGS)
+
+BENCH_DB := referrals_crm_loadbench
+BENCH_DATABASE_URL := postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+
+## make bench-data: the 1M-referral data set in PostgreSQL (about 4 minutes).
+bench-data: install
+	psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $(BENCH_DB)"
+	psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $(BENCH_DB)"
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py bench_data $(BENCH_DATA_ARGS)
+
+$(VENV)/.bench-installed: requirements-bench.txt | $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench-install: $(VENV)/.bench-installed
+
+## make bench: pages under load (locust, 8 users, 60 s each) on the bench data.
+bench: install bench-install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/load.py

@@ -1,0 +1,256 @@
+"""`make bench`: page speed at scale, under load, against the bench data set.
+
+1. Checks the bench database (make bench-data) and collects static files.
+2. Starts gunicorn (2 workers) on 127.0.0.1 with production settings.
+3. For each page, runs locust headless: 8 users for BENCH_SECONDS (60) after a
+   warm-up, and reads requests/s, p50, p95, p99 and errors from its CSV.
+4. Times the page's own database work alone (its selectors, no HTTP, no
+   template) and prints page p50 / database p50.
+5. Appends the table, with the date and commit, to bench/RESULTS.md.
+"""
+
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = int(os.environ.get("BENCH_PORT", "8100"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
+USERS = int(os.environ.get("BENCH_USERS", "8"))
+DATABASE_URL = os.environ.get(
+    "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/referrals_crm_loadbench"
+)
+VAR = Path(tempfile.mkdtemp(prefix="crm-bench-"))
+ENV = {
+    **os.environ,
+    "DATABASE_URL": DATABASE_URL,
+    "DEBUG": "false",
+    "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+    "CELERY_BROKER_URL": os.environ.get(
+        "BENCH_BROKER_URL", "redis://127.0.0.1:6379/13"
+    ),
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "VAR_DIR": str(VAR),
+    "LOG_LEVEL": "WARNING",
+    "AXES_FAILURE_LIMIT": "1000",
+}
+# page name (as locust reports it) -> locust user class; targets from the issue
+PAGES = [
+    ("/dashboard/ team, last 90 days", "DashboardTeam", 200),
+    ("/dashboard/ all, this year", "DashboardAll", 600),
+    ("/referrals/board/", "Board", 150),
+    ("/referrals/", "ReferralList", 150),
+    ("/partners/", "PartnerList", 150),
+    ("/referrals/new/ POST", "LogReferral", 100),
+]
+
+
+def django_setup():
+    os.environ.update(ENV)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "referrals_crm.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def database_p50(runs: int = 15) -> dict:
+    """The p50 of each page's own queries, run alone in this process."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from partners.selectors import partner_list_for_user
+    from referrals.dashboard import DashboardFilters, dashboard, period_bounds
+    from referrals.selectors import board_columns, referrals_for_user
+    from referrals.services import referral_log
+
+    manager = User.objects.get(email="manager01@bench.example")
+    admin = User.objects.get(email="admin@bench.example")
+    rep = User.objects.get(email="rep0101@bench.example")
+    today = timezone.localdate()
+    source = rep.partners.first()
+
+    def team():
+        start, end = period_bounds("last_90", today)
+        dashboard(DashboardFilters(user=manager, start=start, end=end))
+
+    def everyone():
+        start, end = period_bounds("this_year", today)
+        dashboard(DashboardFilters(user=admin, start=start, end=end))
+
+    def referral_page():
+        visible = referrals_for_user(user=rep).order_by("-received_on", "-pk")
+        visible.count()
+        list(visible[:50])
+
+    def partner_page():
+        visible = partner_list_for_user(user=rep)
+        visible.count()
+        list(visible[:50])
+
+    def log():
+        with transaction.atomic():
+            referral_log(
+                user=rep, source=source, prospect_name="Alone", prospect_email="a@b.c"
+            )
+            transaction.set_rollback(True)
+
+    work = {
+        "/dashboard/ team, last 90 days": team,
+        "/dashboard/ all, this year": everyone,
+        "/referrals/board/": lambda: board_columns(user=rep),
+        "/referrals/": referral_page,
+        "/partners/": partner_page,
+        "/referrals/new/ POST": log,
+    }
+    result = {}
+    for name, run in work.items():
+        run()  # warm
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            run()
+            times.append((time.perf_counter() - started) * 1000)
+        result[name] = statistics.median(times)
+    return result
+
+
+def wait_until_up(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except Exception:
+            time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer at {url}")
+
+
+def run_locust(user_class: str, seconds: int, extra_env: dict) -> dict:
+    prefix = VAR / f"locust-{user_class}"
+    done = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/locust"),
+            "-f",
+            str(ROOT / "bench/locustfile.py"),
+            "--headless",
+            "-u",
+            str(USERS),
+            "-r",
+            str(USERS),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            f"http://127.0.0.1:{PORT}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            user_class,
+        ],
+        env={**ENV, **extra_env},
+        check=False,
+        capture_output=True,
+    )
+    with open(f"{prefix}_stats.csv") as handle:
+        rows = {row["Name"]: row for row in csv.DictReader(handle)}
+    if not any(int(row["Request Count"]) for row in rows.values()):
+        raise SystemExit(
+            f"locust made no request:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
+    return rows
+
+
+def main() -> int:
+    django_setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.models import User
+    from referrals.models import Referral
+
+    count = Referral.objects.count()
+    if count < 1000:
+        raise SystemExit("The bench database is empty: run `make bench-data` first.")
+    call_command("collectstatic", "--noinput", verbosity=0)
+    rep = User.objects.get(email="rep0101@bench.example")
+    extra = {
+        "BENCH_SOURCE_ID": str(rep.partners.first().pk),
+        "BENCH_TODAY": str(timezone.localdate()),
+    }
+    gunicorn = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "referrals_crm.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
+        env=ENV,
+        cwd=ROOT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{PORT}/healthz")
+        results = []
+        for name, user_class, target in PAGES:
+            run_locust(user_class, 5, extra)  # warm-up: caches, connections, plans
+            stats = run_locust(user_class, SECONDS, extra)[name]
+            results.append((name, target, stats))
+            print(
+                f"  {name}: {stats['Requests/s'][:6]} req/s, p95 {stats['95%']} ms",
+                flush=True,
+            )
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+    alone = database_p50()
+    lines = [
+        "| page | target p95 | req/s | p50 ms | p95 ms | p99 ms | errors | db alone p50 ms | page p50 / db p50 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, target, s in results:
+        ratio = float(s["50%"]) / alone[name] if alone[name] else 0
+        ok = "ok" if float(s["95%"]) <= target else "MISSED"
+        lines.append(
+            f"| {name} | {target} ms ({ok}) | {float(s['Requests/s']):.1f} | {s['50%']} | {s['95%']} "
+            f"| {s['99%']} | {s['Failure Count']} | {alone[name]:.1f} | {ratio:.1f} |"
+        )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    header = (
+        f"\n## make bench: {date.today().isoformat()}, commit {commit}\n\n"
+        f"{count:,} referrals in PostgreSQL; gunicorn with 2 workers; locust, {USERS} users, "
+        f"{SECONDS} s per page after a 5 s warm-up; 2-core machine, everything on it.\n\n"
+    )
+    table = "\n".join(lines)
+    print(header + table)
+    with open(ROOT / "bench/RESULTS.md", "a") as handle:
+        handle.write(header + table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
