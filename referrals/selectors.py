@@ -87,7 +87,7 @@ def open_duplicates(*, user, email: str, company: str) -> QuerySet:
     return referrals_for_user(user=user).filter(same, stage__kind=Stage.Kind.OPEN)[:5]
 
 
-BOARD_OPEN_CARDS = 50  # per open column, oldest in stage first
+BOARD_OPEN_CARDS = 25  # per open column, oldest in stage first (the rest: "See all")
 BOARD_CLOSED_CARDS = 10  # per Won/Lost column, most recent first
 BOARD_CLOSED_DAYS = 30  # Won and Lost columns show the last 30 days
 
