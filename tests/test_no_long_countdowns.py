@@ -9,7 +9,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-PATTERN = re.compile(r"\b(countdown|eta)\s*=\s*([^,)\n]+)")
+PATTERN = re.compile(
+    r"\b(countdown|eta|retry_backoff_max|default_retry_delay)\s*=\s*([^,)\n]+)"
+)
 LIMIT_SECONDS = 5 * 60
 
 
@@ -35,3 +37,5 @@ def test_no_eta_or_countdown_longer_than_five_minutes():
 
 def test_the_check_finds_a_long_countdown(tmp_path):
     assert PATTERN.findall("touchpoint_send.apply_async(args=[1], countdown=3600)")
+    # autoretry's backoff is a countdown too
+    assert PATTERN.findall("@shared_task(retry_backoff=True, retry_backoff_max=600)")
