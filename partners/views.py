@@ -34,8 +34,6 @@ def partner_list(request):
         user=request.user, query=query, kind=kind, sort=sort
     )
     page = Paginator(partners, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "partners/partner_list.html",
@@ -45,7 +43,6 @@ def partner_list(request):
             "kind": kind,
             "sort": sort,
             "kinds": Partner.Kind.choices,
-            "query": params.urlencode(),
         },
     )
 
@@ -66,7 +63,6 @@ def partner_detail(request, pk):
             "partner": partner,
             "stats": stats,
             "referrals": referrals,
-            "now": timezone.now(),
             "last_thanked": last_thanked,
         },
     )

@@ -15,9 +15,7 @@ from django.db.models import (
     Aggregate,
     Count,
     DecimalField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -129,14 +127,12 @@ class PercentileCont(Aggregate):
 
 
 def seconds(expression) -> Func:
-    """An interval in seconds, as a float, on PostgreSQL and SQLite alike."""
-    if connection.vendor == "postgresql":
-        return Func(
-            expression,
-            template="EXTRACT(EPOCH FROM %(expressions)s)",
-            output_field=FloatField(),
-        )
-    return ExpressionWrapper(expression, output_field=DurationField())
+    """An interval in seconds, as a float (PostgreSQL)."""
+    return Func(
+        expression,
+        template="EXTRACT(EPOCH FROM %(expressions)s)",
+        output_field=FloatField(),
+    )
 
 
 def medians(queryset: QuerySet, group: str, duration) -> dict:

@@ -50,33 +50,6 @@ def referrals_needing_action(*, user, now=None) -> dict:
     }
 
 
-def pipeline_summary(*, user) -> list[dict]:
-    """Per stage: count, total and probability-weighted value of visible referrals.
-
-    Two queries however many referrals: the stages, and one GROUP BY.
-    """
-    totals = {
-        row["stage"]: row
-        for row in scope_for_user(Referral.objects.all(), user)
-        .order_by()
-        .values("stage")
-        .annotate(count=Count("pk"), total=Sum("estimated_value"))
-    }
-    summary = []
-    for stage in Stage.objects.filter(is_archived=False):
-        row = totals.get(stage.pk, {})
-        total = row.get("total") or Decimal(0)
-        summary.append(
-            {
-                "stage": stage,
-                "count": row.get("count", 0),
-                "total": total,
-                "weighted": total * stage.probability / 100,
-            }
-        )
-    return summary
-
-
 def open_duplicates(*, user, email: str, company: str) -> QuerySet:
     """Open referrals the user can see with the same prospect email or company."""
     same = Q(pk__in=[])

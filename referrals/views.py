@@ -72,18 +72,7 @@ def _filtered_referrals(request):
 def referral_list(request):
     form, referrals = _filtered_referrals(request)
     page = Paginator(referrals, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "referrals/referral_list.html",
-        {
-            "form": form,
-            "page": page,
-            "query": query.urlencode(),
-            "now": timezone.now(),
-        },
-    )
+    return render(request, "referrals/referral_list.html", {"form": form, "page": page})
 
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -310,15 +299,12 @@ def dashboard(request):
     table = request.GET.get("export")
     if table in DASHBOARD_TABLES:
         return _csv_response(f"dashboard-{table}", *DASHBOARD_TABLES[table](data))
-    query = request.GET.copy()
-    query.pop("export", None)
     return render(
         request,
         "referrals/dashboard.html",
         {
             "form": form,
             "filters": filters,
-            "query": query.urlencode(),
             "drill": urlencode(filters.as_query()),
             "charts": dashboard_charts(data, filters),
             **data,

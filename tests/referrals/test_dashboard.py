@@ -262,3 +262,8 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     # sources 5, compliance 2, reps 6, stale 2, trend 2: 26 however many rows.
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(26):
         client.get("/dashboard/")
+
+
+def test_csv_links_keep_the_view(client, carol, data):
+    page = get(client, carol, period="this_month").content.decode()
+    assert 'href="?period=this_month&amp;export=sources"' in page

@@ -144,3 +144,11 @@ def test_the_list_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         response = client.get(URL)
     assert response.context["page"].paginator.count == rows
+
+
+def test_paging_and_export_keep_the_filters(client, alice, alice_partner):
+    ReferralFactory.create_batch(55, source=alice_partner, prospect_company="Acme")
+    client.force_login(alice)
+    page = client.get(URL, {"q": "acme", "sort": "prospect"}).content.decode()
+    assert 'href="?q=acme&amp;sort=prospect&amp;page=2"' in page
+    assert 'href="/referrals/export.csv?q=acme&amp;sort=prospect"' in page
