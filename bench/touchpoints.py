@@ -7,18 +7,14 @@ first by 1 worker, then by 2. Each worker count gets two phases of --count
 touchpoints (default 5,000 + 5,000):
 
   on-commit  rows created due at the target rate (--rate-per-worker x
-             workers), each queued with touchpoint_send.delay right after its
-             creation commits, as transaction.on_commit does.
-  swept      rows created due at the same rate with nothing queued; a real
-             `celery beat` runs touchpoints_sweep every --sweep-seconds
-             (TOUCHPOINT_SWEEP_SECONDS) and the sweep queues them.
-
-Then a third, smaller phase, "on-commit, what-if" (--what-if-count, default
-2,000): the same as on-commit but with workers started with
-DJANGO_SETTINGS_MODULE=bench.whatif_settings, which adds to the app's settings
-the two changes the results recommend (keep the PostgreSQL connection between
-tasks, keep one SMTP connection per worker process), to measure them without
-touching the application.
+             workers), each followed by request_dispatch() right after its
+             creation commits, as transaction.on_commit does: with Redis,
+             one dispatch task is queued and serves every row committed
+             before a worker starts it.
+  swept      rows created due at a rate below capacity with nothing queued;
+             a real `celery beat` runs touchpoints_sweep every
+             --sweep-seconds (TOUCHPOINT_SWEEP_SECONDS) and the sweep queues
+             dispatch tasks.
 
 Offering the target rate answers both questions at once: if the workers keep
 up, emails/s equals the offered rate and the latency is the path's own; if
@@ -27,10 +23,10 @@ Latency is due_at -> sent_at from the rows, split into the wait (due_at ->
 claimed_at) and the send (claimed_at -> sent_at), cross-checked with the
 arrival time at the sink.
 
-Before that, in this process and without Celery, a profile of
-touchpoint_dispatch: where one email's time goes, and the rate as a Celery
-task runs it today (new PostgreSQL connection and new SMTP connection per
-email), with a kept database connection, and with a reused SMTP connection too.
+Before that, in this process and without Celery, a profile of one email's
+time: sent alone (touchpoint_dispatch, one row per call, as one task per
+email did) and sent in batches (touchpoints_dispatch_due, what a dispatch
+task runs), both with kept PostgreSQL and SMTP connections.
 
 Everything runs in a dedicated database (referrals_crm_bench, dropped and
 created here) and Redis db 14 (flushed); every process started here is
@@ -71,7 +67,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BEGIN, END = "<!-- bench:begin (generated) -->", "<!-- bench:end -->"
 ON_COMMIT_P95_TARGET = 5.0  # seconds
 SWEEP_SLACK = 5.0  # swept p95 target: sweep interval + this
-SEND_TASK = "referrals.tasks.touchpoint_send"
+SEND_TASK = "referrals.tasks.touchpoints_dispatch_task"
 
 
 class BenchError(Exception):
@@ -434,95 +430,89 @@ class ExclusiveTimer:
 
 
 PROFILE_LABELS = {
-    "pg_connect": "PostgreSQL connect (the Celery Django fixup closes the "
-    "connection before and after every task)",
-    "db_update": "PostgreSQL: 2 UPDATEs, each its own commit (claim, record)",
-    "db_select": "PostgreSQL: 2 SELECTs (touchpoint + 4 joins; moment)",
-    "orm": "Django ORM: build the 4 queries, make model objects",
+    "db_update": "PostgreSQL: UPDATEs, each its own commit (claim, record)",
+    "db_select": "PostgreSQL: SELECTs (touchpoint + 4 joins; moment)",
+    "orm": "Django ORM: build the queries, make model objects",
     "render": "render: 2 snippets + 3 templates + unsubscribe signing",
-    "smtp_open": "SMTP connect + EHLO (new connection per email)",
     "smtp_send": "SMTP MAIL/RCPT/DATA (+ MIME build)",
-    "smtp_close": "SMTP QUIT",
     "other": "the rest (message setup, Python)",
 }
 
 
 def profile_dispatch(partners, stage, n: int) -> dict:
-    """One email's time in touchpoint_dispatch: as the Celery task runs it
-    today, and with the PostgreSQL and SMTP connections kept."""
+    """One email's time sent alone (a task per email) and sent in batches (a
+    dispatch task), both with the PostgreSQL and SMTP connections kept."""
     from django.core.mail import get_connection
     from django.core.mail.backends.smtp import EmailBackend
-    from django.db import connection
-    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.backends.utils import CursorWrapper
     from django.db.models.query import QuerySet
     from django.utils import timezone
 
     import referrals.touchpoints as touchpoints
+    from referrals.models import Touchpoint
 
+    # Not due until taken: a batched dispatch sends every row that is due.
     ids = iter(
         make_touchpoints(
-            make_referrals(5 * n + 20, "profile", partners, stage), timezone.now()
+            make_referrals(5 * n + 20, "profile", partners, stage),
+            timezone.now() + timedelta(days=1),
         )
     )
     smtp = get_connection()
 
-    def as_task_today(touchpoint_id):
-        # celery.fixups.django: connection.close() on task_prerun and postrun.
-        connection.close()
-        outcome = touchpoints.touchpoint_dispatch(touchpoint_id=touchpoint_id)
-        connection.close()
-        return outcome
+    def take(count) -> list[int]:
+        taken = [next(ids) for _ in range(count)]
+        Touchpoint.objects.filter(pk__in=taken).update(due_at=timezone.now())
+        return taken
 
-    def kept_db(touchpoint_id):
-        return touchpoints.touchpoint_dispatch(touchpoint_id=touchpoint_id)
+    def alone(taken):
+        for touchpoint_id in taken:
+            outcome = touchpoints.touchpoint_dispatch(
+                touchpoint_id=touchpoint_id, connection=smtp
+            )
+            assert outcome == "sent", outcome
 
-    def kept_both(touchpoint_id):
-        return touchpoints.touchpoint_dispatch(
-            touchpoint_id=touchpoint_id, connection=smtp
-        )
+    def batched(taken):
+        outcomes, finished = touchpoints.touchpoints_dispatch_due(connection=smtp)
+        assert finished and outcomes == {"sent": len(taken)}, outcomes
 
-    variants = {"today": as_task_today, "kept_db": kept_db, "kept_both": kept_both}
+    variants = {"alone": alone, "batched": batched}
     smtp.open()
-    for _ in range(20):  # template loading, first connections
-        assert as_task_today(next(ids)) == "sent"
+    batched(take(20))  # template loading, first connections
 
     breakdowns = {}
-    for name in ("today", "kept_both"):
+    for name, run in variants.items():
         timer = ExclusiveTimer()
-        timer.patch(BaseDatabaseWrapper, "connect", "pg_connect")
         timer.patch(
             CursorWrapper,
             "_execute",
             lambda a, k: "db_update" if a[1].startswith("UPDATE") else "db_select",
         )
         timer.patch(QuerySet, "update", "orm")
-        timer.patch(QuerySet, "get", "orm")
+        timer.patch(QuerySet, "_fetch_all", "orm")
         timer.patch(touchpoints, "thank_you_message", "render")
-        timer.patch(EmailBackend, "open", "smtp_open")
         timer.patch(EmailBackend, "_send", "smtp_send")
-        timer.patch(EmailBackend, "close", "smtp_close")
+        taken = take(n)
         try:
-            for _ in range(n):
-                timer.stack.append(0.0)
-                started = time.perf_counter()
-                assert variants[name](next(ids)) == "sent"
-                elapsed = time.perf_counter() - started
-                timer.seconds["other"] += elapsed - timer.stack.pop()
+            timer.stack.append(0.0)
+            started = time.perf_counter()
+            run(taken)
+            elapsed = time.perf_counter() - started
+            timer.seconds["other"] += elapsed - timer.stack.pop()
         finally:
             timer.unpatch()
         breakdowns[name] = {
             key: timer.seconds[key] / n * 1000 for key in PROFILE_LABELS
         }
 
-    # Rates, interleaved in rounds so a noisy neighbour hits all three alike.
+    # Rates, interleaved in rounds so a noisy neighbour hits both alike.
     seconds = dict.fromkeys(variants, 0.0)
     sent = dict.fromkeys(variants, 0)
     for _ in range(max(1, n // 50)):
         for name, run in variants.items():
+            taken = take(50)
             started = time.perf_counter()
-            for _ in range(50):
-                assert run(next(ids)) == "sent"
+            run(taken)
             seconds[name] += time.perf_counter() - started
             sent[name] += 50
     smtp.close()
@@ -569,7 +559,7 @@ def start_workers(processes: Processes, count: int, settings: str) -> None:
 
 
 def tasks_run() -> int:
-    """touchpoint_send tasks the running workers executed since they started."""
+    """Dispatch tasks the running workers executed since they started."""
     from referrals_crm.celery import app
 
     stats = app.control.inspect(timeout=2).stats() or {}
@@ -695,7 +685,7 @@ def produce(referrals: list, rate: float, queue: bool) -> tuple[list[int], float
     """Create one touchpoint per referral, due now, at `rate` per second."""
     from django.utils import timezone
 
-    from referrals.tasks import touchpoint_send
+    from referrals.tasks import request_dispatch
 
     ids: list[int] = []
     started = time.monotonic()
@@ -707,8 +697,8 @@ def produce(referrals: list, rate: float, queue: bool) -> tuple[list[int], float
             continue
         created = make_touchpoints(referrals[done:target], timezone.now())
         if queue:  # after the commit, as transaction.on_commit does
-            for touchpoint_id in created:
-                touchpoint_send.delay(touchpoint_id)
+            for _ in created:
+                request_dispatch()
         ids.extend(created)
         done = target
     return ids, time.monotonic() - started
@@ -748,7 +738,6 @@ PHASES = [
     # (name, queued at creation, Django settings of the workers)
     ("on-commit", True, "referrals_crm.settings"),
     ("swept", False, "referrals_crm.settings"),
-    ("on-commit, what-if", True, "bench.whatif_settings"),
 ]
 
 
@@ -785,8 +774,6 @@ def run_worker_count(
                 # Below capacity, or this measures only the backlog (see README).
                 rate = min(target, args.swept_load * (capacity or target))
                 count = int(rate * args.swept_seconds)
-            elif "what-if" in name:
-                count = args.what_if_count
             if not count:
                 continue
             if running != settings:
@@ -915,27 +902,25 @@ def format_cpu(rows: list[dict]) -> str:
 
 
 def format_profile(profile: dict, capacity: dict) -> str:
-    today, kept = profile["breakdowns"]["today"], profile["breakdowns"]["kept_both"]
+    alone, batched = profile["breakdowns"]["alone"], profile["breakdowns"]["batched"]
     lines = [
-        "| part of one email (ms) | as the task runs today | both connections kept |",
+        "| part of one email (ms) | sent alone (a task per email) "
+        "| sent in batches (a dispatch task) |",
         "|---|---|---|",
     ]
     for key, label in PROFILE_LABELS.items():
-        lines.append(f"| {label} | {today[key]:.2f} | {kept[key]:.2f} |")
+        lines.append(f"| {label} | {alone[key]:.2f} | {batched[key]:.2f} |")
     lines.append(
-        f"| **total** | **{sum(today.values()):.2f}** | **{sum(kept.values()):.2f}** |"
+        f"| **total** | **{sum(alone.values()):.2f}** "
+        f"| **{sum(batched.values()):.2f}** |"
     )
     rates = profile["rates"]
     lines += [
         "",
-        "| touchpoint_dispatch in one process, no Celery | emails/s |",
+        "| in one process, no Celery, both connections kept | emails/s |",
         "|---|---|",
-        "| as the task runs today: new PostgreSQL and new SMTP connection "
-        f"per email | {rates['today']:.0f} |",
-        f"| PostgreSQL connection kept, new SMTP connection per email "
-        f"| {rates['kept_db']:.0f} |",
-        "| PostgreSQL connection kept and one SMTP connection reused "
-        f"(`connection=`) | {rates['kept_both']:.0f} |",
+        f"| sent alone: touchpoint_dispatch per row | {rates['alone']:.0f} |",
+        f"| sent in batches: touchpoints_dispatch_due | {rates['batched']:.0f} |",
         "",
         f"SMTP sink alone: {capacity['sink_cpu_ms']:.2f} ms of sink CPU per message "
         f"with a new connection each, so up to ~{capacity['sink_max_rate']:.0f} "
@@ -992,25 +977,21 @@ def report(args, meta: dict, rows: list[dict], profile: dict, capacity: dict) ->
             f"bench/touchpoints.py` (--count {args.count} on-commit, --workers "
             f"{args.workers}, --rate-per-worker {args.rate_per_worker}, "
             f"--sweep-seconds {args.sweep_seconds}, --swept-load {args.swept_load}, "
-            f"--swept-seconds {args.swept_seconds:.0f}, --what-if-count "
-            f"{args.what_if_count}); took {meta['took']:.0f} s",
+            f"--swept-seconds {args.swept_seconds:.0f}); took {meta['took']:.0f} s",
             "- Workers: `celery -A referrals_crm worker --pool solo` (one process "
             f"each), Redis db 14, PostgreSQL database `{DB_NAME}`, SMTP to aiosmtpd "
             "in its own process, DEBUG off. Beat runs only in the swept phase "
             f"(TOUCHPOINT_SWEEP_SECONDS={args.sweep_seconds}).",
             "- Offered: rows created due at this rate (on-commit: the target, "
-            "each queued with `.delay` at creation; swept: nothing queued, "
+            "each followed by `request_dispatch()` at creation; swept: nothing "
+            "queued, "
             f"{args.swept_load:g} x the on-commit emails/s for "
             f"{args.swept_seconds:.0f} s, below capacity on purpose). emails/s = "
             "sent / (last sent_at - first due_at). p50/p95: due_at -> sent_at; "
             "wait: due_at -> claimed_at; send: claimed_at -> sent_at (claim, "
-            "render, SMTP, record). Tasks run: touchpoint_send executions "
-            "(more than emails = duplicates that found nothing to claim). "
+            "render, SMTP, record). Tasks run: dispatch tasks executed (each "
+            "sends every email due when it runs, in batches). "
             "PG connections: sessions opened to the bench database.",
-            "- **on-commit, what-if** is not the application as committed: its "
-            "workers run with `bench/whatif_settings.py`, the two changes "
-            "recommended below (PostgreSQL connection kept between tasks, one "
-            "SMTP connection per worker process), to measure them.",
             "",
             "### Throughput and latency",
             "",
@@ -1032,8 +1013,8 @@ def report(args, meta: dict, rows: list[dict], profile: dict, capacity: dict) ->
             "",
             format_cpu(rows),
             "",
-            "### Where one email's time goes (touchpoint_dispatch in one "
-            f"process, no Celery, {profile['n']} emails, wall time)",
+            "### Where one email's time goes (in one process, no Celery, "
+            f"{profile['n']} emails per variant, wall time)",
             "",
             format_profile(profile, capacity),
         ]
@@ -1063,12 +1044,6 @@ def main() -> int:
         "--max-seconds", type=float, default=480, help="budget for the whole run"
     )
     parser.add_argument("--profile-count", type=int, default=200)
-    parser.add_argument(
-        "--what-if-count",
-        type=int,
-        default=2000,
-        help="on-commit emails through workers with bench/whatif_settings.py (0: skip)",
-    )
     parser.add_argument("--no-results", action="store_true", help="print only")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--strict", action="store_true", help="exit 2 on a miss")

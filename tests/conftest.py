@@ -189,10 +189,13 @@ def celery_processes(transactional_db, tmp_path):
     held from an earlier run is purged first so it cannot interfere. Every
     process is stopped at the end of the test.
     """
+    from referrals.tasks import QUEUED_FLAG, _broker_redis
     from referrals_crm.celery import app
 
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")
+    if client := _broker_redis():  # its "a dispatch is queued" went with the purge
+        client.delete(QUEUED_FLAG)
     started = []
 
     def start(kind: str = "worker", **env) -> subprocess.Popen:
@@ -223,6 +226,13 @@ def celery_worker_process(celery_processes):
 def broker_unreachable(url="redis://127.0.0.1:1/0"):
     """This process's broker becomes `url` (by default a port where nothing
     listens), with the production Redis options; then the real one is back."""
+    with broker_at(url):
+        yield
+
+
+@contextmanager
+def broker_at(url):
+    """This process publishes to the Redis broker at `url` for a while."""
     from referrals_crm.celery import app
 
     saved_env = os.environ.get("CELERY_BROKER_URL")

@@ -89,7 +89,7 @@ def test_a_send_that_keeps_dying_ends_up_failed_and_visible(alice, alice_partner
         attempts=MAX_ATTEMPTS,
         claimed_at=timezone.now() - timedelta(hours=1),
     )
-    touchpoints_sweep(enqueue=lambda pk: None)
+    touchpoints_sweep(enqueue=lambda: None)
     touchpoint.refresh_from_db()
     assert (touchpoint.status, touchpoint.last_error) == ("failed", GAVE_UP)
 

@@ -5,17 +5,21 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import redis
 import time_machine
 from django.db import connection
 from django.utils import timezone
 
 from referrals.models import Touchpoint
 from referrals.services import referral_log, referral_move
+from referrals.tasks import QUEUED_FLAG, request_dispatch, touchpoints_dispatch_task
 from referrals.touchpoints import (
     MAX_ATTEMPTS,
     touchpoint_dispatch,
+    touchpoints_dispatch_due,
     touchpoints_sweep,
 )
+from tests.conftest import broker_at
 from tests.factories import stage
 
 
@@ -37,6 +41,10 @@ def plain(message) -> str:
 
 def dispatch(touchpoint):
     return touchpoint_dispatch(touchpoint_id=touchpoint.pk)
+
+
+def drain():
+    return touchpoints_dispatch_due()
 
 
 def test_it_sends_the_thanks_with_the_right_headers(referral, smtp_sink, alice_partner):
@@ -166,10 +174,9 @@ def test_the_sweep_sends_what_is_due_and_revives_dead_sends(referral, alice, smt
     Touchpoint.objects.filter(pk=touchpoint.pk).update(
         status="sending", claimed_at=timezone.now() - timedelta(minutes=1)
     )
-    send = lambda pk: touchpoint_dispatch(touchpoint_id=pk)  # noqa: E731
-    assert touchpoints_sweep(enqueue=send) == 0  # maybe still sending: leave it
+    assert touchpoints_sweep(enqueue=drain) == 0  # maybe still sending: leave it
     with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
-        assert touchpoints_sweep(enqueue=send) == 1
+        assert touchpoints_sweep(enqueue=drain) == 1
     touchpoint.refresh_from_db()
     assert touchpoint.status == "sent"
     assert len(smtp_sink.messages) == 1
@@ -178,7 +185,7 @@ def test_the_sweep_sends_what_is_due_and_revives_dead_sends(referral, alice, smt
 def test_the_sweep_cancels_thanks_of_deleted_referrals(referral, smtp_sink):
     touchpoint = referral.touchpoints.get()
     referral.delete()
-    touchpoints_sweep(enqueue=lambda pk: None)
+    touchpoints_sweep(enqueue=lambda: None)
     touchpoint.refresh_from_db()
     assert touchpoint.status == "cancelled"
 
@@ -251,3 +258,93 @@ def test_a_kept_connection_is_reused_and_reopened_when_dropped(
     assert touchpoint_dispatch(touchpoint_id=third.pk, connection=kept) == "sent"
     assert len(smtp_sink.messages) == 3
     kept.close()
+
+
+def log_many(alice, alice_partner, count):
+    """`count` referrals, each owing a thank-you due now, oldest first."""
+    referrals = [
+        referral_log(user=alice, source=alice_partner, prospect_name=f"P{i}")
+        for i in range(count)
+    ]
+    return [referral.touchpoints.get() for referral in referrals]
+
+
+def test_one_dispatch_sends_everything_due_oldest_first(
+    alice, alice_partner, smtp_sink
+):
+    touchpoints = log_many(alice, alice_partner, 7)
+    later = touchpoints.pop()  # not due yet: left alone
+    Touchpoint.objects.filter(pk=later.pk).update(
+        due_at=timezone.now() + timedelta(hours=1)
+    )
+    outcomes, finished = touchpoints_dispatch_due(batch=3)  # 3 + 3 + none left
+    assert finished and outcomes == {"sent": 6}
+    assert [m["Subject"] for m in smtp_sink.parsed()] == [
+        f"Thank you for introducing P{i}" for i in range(6)
+    ]
+    assert set(Touchpoint.objects.values_list("status", flat=True)) == {
+        "sent",
+        "scheduled",
+    }
+    assert Touchpoint.objects.get(pk=later.pk).status == "scheduled"
+
+
+def test_a_dispatch_out_of_time_hands_back_what_it_did_not_try(
+    alice, alice_partner, smtp_sink
+):
+    log_many(alice, alice_partner, 3)
+    outcomes, finished = touchpoints_dispatch_due(seconds=0)
+    assert (outcomes, finished) == ({}, False)
+    assert smtp_sink.messages == []
+    # As if never claimed: the next dispatch sends all three, first attempt each.
+    assert (
+        list(Touchpoint.objects.values_list("status", "attempts", "claimed_at"))
+        == [("scheduled", 0, None)] * 3
+    )
+    assert drain() == ({"sent": 3}, True)
+    assert set(Touchpoint.objects.values_list("attempts", flat=True)) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_draining_at_once_send_each_email_once(
+    alice, alice_partner, smtp_sink
+):
+    touchpoints = log_many(alice, alice_partner, 20)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def worker():
+        start.wait()
+        try:
+            outcomes.append(touchpoints_dispatch_due(batch=4)[0])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(outcome["sent"] for outcome in outcomes) == 20
+    assert sorted(m["Message-ID"] for m in smtp_sink.parsed()) == sorted(
+        touchpoint.message_id for touchpoint in touchpoints
+    )
+
+
+def test_a_burst_of_thanks_queues_one_dispatch_on_redis(alice_partner):
+    """Real Redis: however many rows commit before a worker starts the queued
+    dispatch, one task is queued; once it starts, the next row queues another."""
+    url = "redis://127.0.0.1:6379/13"
+    broker = redis.Redis.from_url(url)
+    broker.flushdb()
+    try:
+        with broker_at(url):
+            for _ in range(5):
+                request_dispatch()
+            assert broker.llen("celery") == 1
+            touchpoints_dispatch_task.run()  # what the worker runs: clears the flag
+            assert not broker.exists(QUEUED_FLAG)
+            request_dispatch()
+            assert broker.llen("celery") == 2
+    finally:
+        broker.flushdb()
