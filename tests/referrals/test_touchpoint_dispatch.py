@@ -348,3 +348,24 @@ def test_a_burst_of_thanks_queues_one_dispatch_on_redis(alice_partner):
             assert broker.llen("celery") == 2
     finally:
         broker.flushdb()
+
+
+def durability_setting() -> str:
+    query = {
+        "postgresql": "SHOW synchronous_commit",
+        "sqlite": "PRAGMA synchronous",
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return str(cursor.fetchone()[0])
+
+
+def test_a_dispatch_leaves_the_workers_connection_as_it_found_it(
+    alice, alice_partner, smtp_sink
+):
+    """The dispatch's commits skip waiting for the disk; the worker's next
+    task on the same connection (a digest, a sweep) must not."""
+    log_many(alice, alice_partner, 2)
+    before = durability_setting()
+    assert drain() == ({"sent": 2}, True)
+    assert durability_setting() == before
