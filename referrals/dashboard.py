@@ -161,7 +161,7 @@ def pipeline_now(filters: DashboardFilters) -> dict:
         for row in referrals(filters)
         .order_by()
         .values("stage")
-        .annotate(count=Count("pk"), total=Sum("estimated_value"))
+        .annotate(count=Count("*"), total=Sum("estimated_value"))
     }
     rows, forecast = [], Decimal(0)
     for stage in Stage.objects.filter(is_archived=False).order_by("position", "pk"):
@@ -193,9 +193,11 @@ def funnel(filters: DashboardFilters) -> dict:
         .order_by("position")
     )
     counts = received_in_period(filters).aggregate(
-        received=Count("pk"),
+        received=Count("*"),
         **{
-            f"s{stage.pk}": Count("pk", filter=Q(furthest_position__gte=stage.position))
+            f"s{stage.pk}": Count(
+                "stage", filter=Q(furthest_position__gte=stage.position)
+            )
             for stage in steps
         },
     )
@@ -211,7 +213,7 @@ def funnel(filters: DashboardFilters) -> dict:
         .filter(stage__kind=Stage.Kind.LOST)
         .order_by()
         .values("lost_reason")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("*"))
         .order_by("-count", "lost_reason")
     )
     return {"rows": rows, "lost_reasons": lost}
@@ -232,8 +234,8 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
     best_rows = list(
         period.values("source")
         .annotate(
-            sent=Count("pk"),
-            won_count=Count("pk", filter=won),
+            sent=Count("*"),
+            won_count=Count("stage", filter=won),
             won_value=Coalesce(
                 Sum("estimated_value", filter=won), Value(0), output_field=MONEY
             ),
@@ -245,7 +247,7 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
     )
     neglected_rows = list(
         period.values("source")
-        .annotate(sent=Count("pk"))
+        .annotate(sent=Count("*"))
         .filter(~Exists(thanked))
         .order_by("-sent", "source")[:limit]
     )
@@ -311,9 +313,9 @@ def thank_you_compliance(filters: DashboardFilters) -> dict:
     per_moment = {
         row["moment"]: row
         for row in due.values("moment").annotate(
-            total=Count("pk"),
-            on_time=Count("pk", filter=ON_TIME),
-            skipped=Count("pk", filter=Q(status=Touchpoint.Status.SKIPPED)),
+            total=Count("*"),
+            on_time=Count("moment", filter=ON_TIME),
+            skipped=Count("moment", filter=Q(status=Touchpoint.Status.SKIPPED)),
         )
     }
     moments = []
@@ -359,8 +361,8 @@ def reps(filters: DashboardFilters) -> list[dict]:
     per_rep = {
         row["owner"]: row
         for row in period.values("owner").annotate(
-            received=Count("pk"),
-            won=Count("pk", filter=Q(stage__kind=Stage.Kind.WON)),
+            received=Count("*"),
+            won=Count("stage", filter=Q(stage__kind=Stage.Kind.WON)),
         )
     }
     won_value = {
@@ -380,7 +382,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
         .filter(stage__kind=Stage.Kind.OPEN)
         .order_by()
         .values("owner")
-        .annotate(count=Count("pk"), value=Sum("estimated_value"))
+        .annotate(count=Count("*"), value=Sum("estimated_value"))
     }
     thanks = {
         row["owner"]: row
@@ -388,7 +390,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
         .filter(compliance_filter(filters))
         .order_by()
         .values("owner")
-        .annotate(total=Count("pk"), on_time=Count("pk", filter=ON_TIME))
+        .annotate(total=Count("*"), on_time=Count("moment", filter=ON_TIME))
     }
     speed = medians(
         period.filter(first_contacted_at__isnull=False),
@@ -423,18 +425,30 @@ def reps(filters: DashboardFilters) -> list[dict]:
 
 
 def stale_referrals(filters: DashboardFilters, limit: int = 25) -> list[Referral]:
-    """Open referrals past their stage's SLA with no activity since, oldest first."""
-    quiet = Q(pk__in=[])
+    """Open referrals past their stage's SLA with no activity since, oldest first.
+
+    One branch per stage, glued with UNION ALL: each is a range on the
+    (owner, stage, stage_entered_at) index, where an OR of the stages' cut-offs
+    made PostgreSQL read every referral of the team. Then the page's few rows.
+    """
+    branches = []
     for stage in Stage.objects.filter(kind=Stage.Kind.OPEN, sla_days__isnull=False):
         cutoff = filters.now - timedelta(days=stage.sla_days)
-        quiet |= Q(stage=stage, stage_entered_at__lt=cutoff) & (
-            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
+        branches.append(
+            referrals(filters)
+            .filter(stage=stage, stage_entered_at__lt=cutoff)
+            .filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
+            .order_by()
+            .values_list("pk", "stage_entered_at")
         )
-    return list(
-        referrals(filters)
-        .filter(quiet)
-        .select_related("stage", "owner", "source")
-        .order_by("stage_entered_at")[:limit]
+    if not branches:
+        return []
+    first, *rest = branches
+    oldest = first.union(*rest, all=True).order_by("stage_entered_at")[:limit]
+    ids = [pk for pk, _ in oldest]
+    return sorted(
+        Referral.objects.filter(pk__in=ids).select_related("stage", "owner", "source"),
+        key=lambda referral: (referral.stage_entered_at, referral.pk),
     )
 
 
@@ -448,7 +462,7 @@ def trend(filters: DashboardFilters) -> dict:
         .order_by()
         .annotate(bucket=trunc("received_on"))
         .values("bucket")
-        .annotate(count=Count("pk"))
+        .annotate(count=Count("*"))
     }
     won = {
         (

@@ -76,8 +76,14 @@ class Referral(models.Model):
     source = models.ForeignKey(
         "partners.Partner", on_delete=models.PROTECT, related_name="referrals"
     )
+    # No index of its own: every index below that starts with the owner serves
+    # the owner's lookups, and a bare one lured the planner into reading rows
+    # its covering indexes hold.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        db_index=False,
     )
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="referrals")
     stage_entered_at = models.DateTimeField(default=timezone.now)
@@ -106,12 +112,13 @@ class Referral(models.Model):
     class Meta:
         ordering = ["-received_on", "-pk"]
         indexes = [
-            # The board, the rep's lists and the pipeline's value per stage: one
-            # owner's referrals per stage, the value read from the index alone.
+            # The board, the rep's lists, the pipeline's value per stage and
+            # stale referrals: one owner's referrals per stage, oldest in the
+            # stage first, read from the index alone (count with COUNT(*)).
             models.Index(
-                fields=["owner", "stage"],
-                include=["estimated_value", "stage_entered_at", "last_activity_at"],
-                name="referral_owner_stage",
+                fields=["owner", "stage", "stage_entered_at"],
+                include=["estimated_value", "last_activity_at"],
+                name="referral_owner_stage_entered",
             ),
             # A team's or a rep's referrals received in a period (dashboard).
             models.Index(
@@ -348,6 +355,12 @@ class Touchpoint(models.Model):
                 fields=["owner", "deadline_at"],
                 include=["status", "moment", "sent_at", "completed_at", "referral"],
                 name="touchpoint_owner_deadline",
+            ),
+            # Thank-yous still owed (Today, overdue lists): few rows among millions.
+            models.Index(
+                fields=["owner", "deadline_at"],
+                name="touchpoint_owner_pending",
+                condition=models.Q(status__in=["scheduled", "sending", "failed"]),
             ),
         ]
 

@@ -89,7 +89,7 @@ def board_columns(*, user, now=None) -> list[dict]:
         for row in visible.filter(recent_closed)
         .order_by()
         .values("stage")
-        .annotate(count=Count("pk"), total=Sum("estimated_value"))
+        .annotate(count=Count("*"), total=Sum("estimated_value"))
     }
     open_cards = _top_per_stage(
         visible.filter(stage__kind=Stage.Kind.OPEN),
