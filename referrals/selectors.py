@@ -65,6 +65,18 @@ BOARD_CLOSED_CARDS = 10  # per Won/Lost column, most recent first
 BOARD_CLOSED_DAYS = 30  # Won and Lost columns show the last 30 days
 
 
+BOARD_CARD_FIELDS = [
+    "prospect_name",
+    "prospect_company",
+    "estimated_value",
+    "stage_entered_at",
+    "closed_at",
+    "owner_id",
+    "stage",
+    "source__name",
+]
+
+
 def _top_per_stage(queryset: QuerySet, order, limit: int) -> list[Referral]:
     """The first `limit` referrals of each stage, in one query (a window function)."""
     ranked = queryset.annotate(
@@ -91,13 +103,19 @@ def board_columns(*, user, now=None) -> list[dict]:
         .values("stage")
         .annotate(count=Count("*"), total=Sum("estimated_value"))
     }
+    # What a card shows, and no more: the cards are most of the board's rows.
+    card_rows = (
+        visible.select_related(None)
+        .select_related("source", "stage")
+        .only(*BOARD_CARD_FIELDS)
+    )
     open_cards = _top_per_stage(
-        visible.filter(stage__kind=Stage.Kind.OPEN),
+        card_rows.filter(stage__kind=Stage.Kind.OPEN),
         F("stage_entered_at").asc(),
         BOARD_OPEN_CARDS,
     )
     closed_cards = _top_per_stage(
-        visible.exclude(stage__kind=Stage.Kind.OPEN).filter(recent_closed),
+        card_rows.exclude(stage__kind=Stage.Kind.OPEN).filter(recent_closed),
         F("closed_at").desc(),
         BOARD_CLOSED_CARDS,
     )
