@@ -356,10 +356,17 @@ class Touchpoint(models.Model):
                 include=["status", "moment", "sent_at", "completed_at", "referral"],
                 name="touchpoint_owner_deadline",
             ),
-            # Thank-yous still owed (Today, overdue lists): few rows among millions.
+            # Thank-yous still owed (Today, overdue lists): few rows among
+            # millions, found without reading the rest; for one rep or team,
+            # and for everyone (soonest deadline first).
             models.Index(
                 fields=["owner", "deadline_at"],
                 name="touchpoint_owner_pending",
+                condition=models.Q(status__in=["scheduled", "sending", "failed"]),
+            ),
+            models.Index(
+                fields=["deadline_at"],
+                name="touchpoint_pending_deadline",
                 condition=models.Q(status__in=["scheduled", "sending", "failed"]),
             ),
         ]
