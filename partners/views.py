@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -8,11 +7,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from core.paginator import CountingPaginator
 from partners.forms import PartnerForm
 from partners.models import Partner
 from partners.selectors import (
     partner_for_user,
     partner_list_for_user,
+    partners_listed,
     partners_matching,
     with_referral_stats,
 )
@@ -33,7 +34,10 @@ def partner_list(request):
     partners = partner_list_for_user(
         user=request.user, query=query, kind=kind, sort=sort
     )
-    page = Paginator(partners, 50).get_page(request.GET.get("page"))
+    listed = partners_listed(user=request.user, query=query, kind=kind)
+    page = CountingPaginator(partners, 50, count=listed.count).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "partners/partner_list.html",

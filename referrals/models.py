@@ -126,8 +126,12 @@ class Referral(models.Model):
                 include=["stage", "estimated_value", "furthest_position", "source"],
                 name="referral_owner_received",
             ),
-            # A source's page and the partner list's counts.
-            models.Index(fields=["source", "received_on"]),
+            # A source's page and the partner list's counts, from the index alone.
+            models.Index(
+                fields=["source", "received_on"],
+                include=["stage", "estimated_value"],
+                name="referral_source_received",
+            ),
             # Date-range filters and the dashboards' periods.
             models.Index(fields=["received_on"]),
             # The dashboard's won value and trend, by close date (all, or a team).
