@@ -54,7 +54,7 @@ bench-touchpoints: install
 BENCH_DB := referrals_crm_loadbench
 BENCH_DATABASE_URL := postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
 
-## make bench-data: the 1M-referral data set in PostgreSQL (about 4 minutes).
+## make bench-data: the 1M-referral data set in PostgreSQL (4 to 6 minutes).
 bench-data: install
 	psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $(BENCH_DB)"
 	psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $(BENCH_DB)"

@@ -188,6 +188,7 @@ class MoveForm(forms.Form):
         queryset=Stage.objects.filter(is_archived=False),
         empty_label=None,
         label="Move to",
+        error_messages={"required": "Choose the stage to move it to."},
     )
     final_value = forms.DecimalField(
         label="Final value",

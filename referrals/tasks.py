@@ -83,7 +83,7 @@ def touchpoints_dispatch_task() -> dict:
             log.warning("Could not clear the dispatch flag; it expires by itself")
     outcomes, finished = touchpoints_dispatch_due(connection=worker_mail_connection())
     if not finished:  # time is up and rows are left: let other tasks in, then go on
-        touchpoints_dispatch_task.delay()
+        request_dispatch()
     return dict(outcomes)
 
 

@@ -37,6 +37,9 @@ RETRY_DELAYS = [timedelta(minutes=m) for m in (2, 8, 20, 30)]
 # turn, and queues a successor if work is left.
 DISPATCH_BATCH = 50
 DRAIN_SECONDS = 20
+# A batch's rows are read once; when sends are slow, what is left is read
+# again after this long (opt-outs, deleted referrals, moments switched off).
+REREAD_SECONDS = 1.0
 # The sweep queues one dispatch per batch due, up to this many (one per worker
 # process is plenty; extra ones find nothing and return).
 SWEEP_DISPATCHES = 4
@@ -257,20 +260,41 @@ def _dispatch_due(connection, batch: int, seconds: float) -> tuple[Counter, bool
     outcomes: Counter = Counter()
     began = time.monotonic()
     while True:
-        ids = _claim_due(timezone.now(), batch)
+        claimed_at = timezone.now()
+        ids = _claim_due(claimed_at, batch)
         if not ids:
             return outcomes, True
-        configs = {config.moment: config for config in ThankYouMoment.objects.all()}
-        touchpoints = _claimed(ids=ids)
-        for index, touchpoint in enumerate(touchpoints):
-            if time.monotonic() - began >= seconds:
-                _release(touchpoints[index:])
-                return outcomes, False
-            outcomes[
-                _deliver(touchpoint, configs.get(touchpoint.moment), connection)
-            ] += 1
+        pending = _claimed(ids=ids)
+        configs = _moment_configs()
+        read_at = time.monotonic()
+        try:
+            while pending:
+                if time.monotonic() - began >= seconds:
+                    _release(pending, claimed_at)
+                    return outcomes, False
+                if time.monotonic() - read_at >= REREAD_SECONDS:
+                    # Slow sends: read again what is left, so an opt-out, a
+                    # deleted referral or a switched-off moment counts, and a
+                    # row the sweep gave to another worker is left to it.
+                    pending = _claimed(
+                        ids=[touchpoint.pk for touchpoint in pending],
+                        claimed_at=claimed_at,
+                    )
+                    configs, read_at = _moment_configs(), time.monotonic()
+                    if not pending:
+                        break
+                touchpoint = pending.pop(0)
+                config = configs.get(touchpoint.moment)
+                outcomes[_deliver(touchpoint, config, connection)] += 1
+        except BaseException:  # a database error, a time limit: untried rows go back
+            _release(pending, claimed_at)
+            raise
         if time.monotonic() - began >= seconds:
             return outcomes, False
+
+
+def _moment_configs() -> dict:
+    return {config.moment: config for config in ThankYouMoment.objects.all()}
 
 
 def _claim_due(now, limit: int) -> list[int]:
@@ -309,21 +333,25 @@ def _claim_due(now, limit: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _claimed(*, ids: list[int]) -> list[Touchpoint]:
-    return list(
-        Touchpoint.objects.select_related(
-            "referral__owner", "referral__stage", "referral__source", "source"
-        )
-        .filter(pk__in=ids)
-        .order_by("due_at", "pk")
-    )
+def _claimed(*, ids: list[int], claimed_at=None) -> list[Touchpoint]:
+    """The claimed rows with what sending needs; with `claimed_at`, only those
+    still claimed by that claim."""
+    rows = Touchpoint.objects.select_related(
+        "referral__owner", "referral__stage", "referral__source", "source"
+    ).filter(pk__in=ids)
+    if claimed_at is not None:
+        rows = rows.filter(status=Touchpoint.Status.SENDING, claimed_at=claimed_at)
+    return list(rows.order_by("due_at", "pk"))
 
 
-def _release(touchpoints: list[Touchpoint]) -> None:
+def _release(touchpoints: list[Touchpoint], claimed_at) -> None:
     """Hand claimed rows that were not tried back, as if never claimed."""
+    if not touchpoints:
+        return
     Touchpoint.objects.filter(
         pk__in=[touchpoint.pk for touchpoint in touchpoints],
         status=Touchpoint.Status.SENDING,
+        claimed_at=claimed_at,
     ).update(
         status=Touchpoint.Status.SCHEDULED,
         claimed_at=None,

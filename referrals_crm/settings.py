@@ -261,7 +261,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 # Thank-you dispatch: when a send claimed by a worker that died is tried again
-# (well above EMAIL_TIMEOUT, so a slow send is not mistaken for a dead one).
+# (well above a dispatch's 20 s plus EMAIL_TIMEOUT, so a slow batch is not
+# mistaken for a dead one).
 # The sweep's period (TOUCHPOINT_SWEEP_SECONDS, default 60) is in celery.py.
 TOUCHPOINT_STUCK_SECONDS = env.int("TOUCHPOINT_STUCK_SECONDS", default=300)
 

@@ -10,6 +10,8 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from partners.services import partner_opt_out
+from referrals import touchpoints
 from referrals.models import Touchpoint
 from referrals.services import referral_log, referral_move
 from referrals.tasks import QUEUED_FLAG, request_dispatch, touchpoints_dispatch_task
@@ -20,7 +22,7 @@ from referrals.touchpoints import (
     touchpoints_sweep,
 )
 from tests.conftest import broker_at
-from tests.factories import stage
+from tests.factories import PartnerFactory, stage
 
 
 @pytest.fixture
@@ -369,3 +371,53 @@ def test_a_dispatch_leaves_the_workers_connection_as_it_found_it(
     before = durability_setting()
     assert drain() == ({"sent": 2}, True)
     assert durability_setting() == before
+    # Also when the dispatch fails half-way.
+    log_many(alice, alice_partner, 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(touchpoints, "_deliver", lambda *args: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            drain()
+    assert durability_setting() == before
+
+
+def test_slow_sends_read_the_rest_of_the_batch_again(
+    alice, alice_partner, smtp_sink, monkeypatch
+):
+    """A source who opts out while their email waits in a batch gets no email."""
+    other = PartnerFactory(owner=alice, name="Omar Other", email="omar@example.com")
+    referral_log(user=alice, source=alice_partner, prospect_name="First")
+    second = referral_log(user=alice, source=other, prospect_name="Second")
+    monkeypatch.setattr(touchpoints, "REREAD_SECONDS", 0)
+    send = touchpoints._send
+
+    def send_then_opt_out(message, connection):
+        send(message, connection)
+        partner_opt_out(partner=other)  # while "Second" waits its turn
+
+    monkeypatch.setattr(touchpoints, "_send", send_then_opt_out)
+    assert drain() == ({"sent": 1, "now a task": 1}, True)
+    assert [m["To"] for m in smtp_sink.parsed()] == [alice_partner.email]
+    assert second.touchpoints.get().channel == "call"
+
+
+def test_an_error_mid_batch_hands_back_the_rows_not_tried(
+    alice, alice_partner, smtp_sink, monkeypatch
+):
+    log_many(alice, alice_partner, 3)
+    deliver = touchpoints._deliver
+    calls = []
+
+    def fail_on_second(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return deliver(*args)
+
+    monkeypatch.setattr(touchpoints, "_deliver", fail_on_second)
+    with pytest.raises(RuntimeError):
+        drain()
+    assert list(Touchpoint.objects.values_list("status", "attempts")) == [
+        ("sent", 1),
+        ("sending", 1),  # maybe sent: left for the stuck-send revival
+        ("scheduled", 0),  # never tried: back in the queue at once
+    ]
