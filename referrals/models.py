@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -143,6 +144,10 @@ class Referral(models.Model):
             ),
             # Stale referrals: each stage's SLA cut-off.
             models.Index(fields=["stage", "stage_entered_at"]),
+            # The duplicate warning when a referral is logged: the same prospect
+            # email or company, whatever the case (iexact compares UPPER()s).
+            models.Index(Upper("prospect_email"), name="referral_email_ci"),
+            models.Index(Upper("prospect_company"), name="referral_company_ci"),
         ]
 
     def __str__(self):
