@@ -424,8 +424,9 @@ def reps(filters: DashboardFilters) -> list[dict]:
     return rows
 
 
-def stale_referrals(filters: DashboardFilters, limit: int = 25) -> list[Referral]:
-    """Open referrals past their stage's SLA with no activity since, oldest first.
+def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
+    """Open referrals past their stage's SLA with no activity since: how many,
+    and the oldest first.
 
     One branch per stage, glued with UNION ALL: each is a range on the
     (owner, stage, stage_entered_at) index, where an OR of the stages' cut-offs
@@ -442,14 +443,17 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> list[Referral
             .values_list("pk", "stage_entered_at")
         )
     if not branches:
-        return []
+        return {"count": 0, "oldest": []}
     first, *rest = branches
-    oldest = first.union(*rest, all=True).order_by("stage_entered_at")[:limit]
-    ids = [pk for pk, _ in oldest]
-    return sorted(
-        Referral.objects.filter(pk__in=ids).select_related("stage", "owner", "source"),
-        key=lambda referral: (referral.stage_entered_at, referral.pk),
+    stale = first.union(*rest, all=True)
+    ids = [pk for pk, _ in stale.order_by("stage_entered_at")[:limit]]
+    oldest = Referral.objects.filter(pk__in=ids).select_related(
+        "stage", "owner", "source"
     )
+    return {
+        "count": stale.count(),
+        "oldest": sorted(oldest, key=lambda r: (r.stage_entered_at, r.pk)),
+    }
 
 
 def trend(filters: DashboardFilters) -> dict:

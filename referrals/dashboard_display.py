@@ -161,7 +161,7 @@ def _stale(data):
             r.owner.get_full_name(),
             r.source.name,
         ]
-        for r in data["stale"]
+        for r in data["stale"]["oldest"]
     ]
     return header, rows
 

@@ -162,11 +162,12 @@ class Referral(models.Model):
         return ((now or timezone.now()) - self.stage_entered_at).days
 
     def is_stale(self, now=None) -> bool:
-        """Past the stage's SLA (open stages only)."""
+        """Past the stage's SLA with no activity since (open stages only)."""
         if self.stage.is_closed or self.stage.sla_days is None:
             return False
-        limit = self.stage_entered_at + timedelta(days=self.stage.sla_days)
-        return (now or timezone.now()) > limit
+        cutoff = (now or timezone.now()) - timedelta(days=self.stage.sla_days)
+        quiet = self.last_activity_at is None or self.last_activity_at < cutoff
+        return self.stage_entered_at < cutoff and quiet
 
 
 class StageChange(models.Model):

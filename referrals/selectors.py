@@ -24,7 +24,9 @@ def referral_for_user(*, user, pk) -> Referral:
 
 
 def stale_filter(now=None) -> Q:
-    """Open referrals that sat in their stage longer than the stage's SLA.
+    """Open referrals that sat in their stage longer than the stage's SLA with
+    no activity logged since that limit (the board, the list, the digest and
+    the dashboard all mean this by "stale").
 
     Computed in the database: stage_entered_at + sla_days < now, written as
     stage_entered_at < now - sla_days so it can use an index on the date.
@@ -32,8 +34,9 @@ def stale_filter(now=None) -> Q:
     now = now or timezone.now()
     conditions = Q(pk__in=[])
     for stage in Stage.objects.filter(kind=Stage.Kind.OPEN, sla_days__isnull=False):
-        conditions |= Q(
-            stage=stage, stage_entered_at__lt=now - timedelta(days=stage.sla_days)
+        cutoff = now - timedelta(days=stage.sla_days)
+        conditions |= Q(stage=stage, stage_entered_at__lt=cutoff) & (
+            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
         )
     return conditions
 
@@ -70,6 +73,7 @@ BOARD_CARD_FIELDS = [
     "prospect_company",
     "estimated_value",
     "stage_entered_at",
+    "last_activity_at",
     "closed_at",
     "owner_id",
     "stage",

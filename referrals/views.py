@@ -281,7 +281,7 @@ def _board_context(request) -> dict:
     # One menu for every card, rendered once: a loop over the stages inside
     # each of 100+ cards was the board's largest rendering cost.
     move_options = format_html(
-        '<option value="" selected disabled>Move to…</option>{}',
+        '<option value="" selected disabled>Move to</option>{}',
         format_html_join(
             "",
             '<option value="{}">{}</option>',

@@ -59,6 +59,33 @@ def test_a_card_past_its_stage_sla_is_marked_stale(client, alice, alice_partner)
     assert "3 d in stage" in page
 
 
+def test_recent_activity_keeps_a_referral_from_going_stale(
+    client, alice, alice_partner
+):
+    """Past the SLA but called yesterday: not stale on the board or in the list."""
+    now = timezone.now()
+    ReferralFactory(
+        source=alice_partner,
+        prospect_name="Called Carla",
+        stage_entered_at=now - timedelta(days=5),  # Received allows 2
+        last_activity_at=now - timedelta(days=1),
+    )
+    ReferralFactory(
+        source=alice_partner,
+        prospect_name="Quiet Quinn",
+        stage_entered_at=now - timedelta(days=5),
+        last_activity_at=now - timedelta(days=4),  # before the 2-day limit
+    )
+    client.force_login(alice)
+    page = client.get(URL).content.decode()
+    carla = page[page.index("Called Carla") - 400 : page.index("Called Carla")]
+    quinn = page[page.index("Quiet Quinn") - 400 : page.index("Quiet Quinn")]
+    assert "is-stale" not in carla
+    assert "is-stale" in quinn
+    listed = client.get("/referrals/?stale=on").content.decode()
+    assert "Quiet Quinn" in listed and "Called Carla" not in listed
+
+
 def test_won_and_lost_columns_show_the_last_30_days(client, alice, alice_partner):
     now = timezone.now()
     ReferralFactory(
