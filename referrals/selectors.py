@@ -81,23 +81,30 @@ BOARD_CARD_FIELDS = [
 ]
 
 
-def _top_per_stage(queryset: QuerySet, order, limit: int) -> list[Referral]:
-    """The first `limit` referrals of each stage, in one query (a window function)."""
+def _top_per_stage(queryset: QuerySet, order, limit: int) -> list[int]:
+    """Ids of the first `limit` referrals of each stage, in one query (a
+    window function over the referral table alone: no join to widen the rows
+    it ranks)."""
     ranked = queryset.annotate(
         rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=order)
     )
-    return list(ranked.filter(rank__lte=limit).order_by("stage__position", "rank"))
+    return list(ranked.filter(rank__lte=limit).values_list("pk", flat=True))
 
 
 def board_columns(*, user, now=None) -> list[dict]:
     """The pipeline board: a column per open stage, then Won and Lost.
 
-    Four queries however many referrals: stages, totals per stage, open cards,
-    recent closed cards. Closed columns count the last BOARD_CLOSED_DAYS days.
+    Five queries however many referrals: stages, totals per stage, the ids of
+    the oldest open cards and of the recent closed ones (window functions over
+    the referral table alone), then those cards. Closed columns count the last
+    BOARD_CLOSED_DAYS days.
     """
     now = now or timezone.now()
-    visible = referrals_for_user(user=user)
-    recent_closed = Q(stage__kind=Stage.Kind.OPEN) | Q(
+    stages = list(Stage.objects.all())
+    open_ids = [stage.pk for stage in stages if stage.kind == Stage.Kind.OPEN]
+    closed_ids = [stage.pk for stage in stages if stage.kind != Stage.Kind.OPEN]
+    visible = scope_for_user(Referral.objects.all(), user)
+    recent_closed = Q(stage__in=open_ids) | Q(
         closed_at__gte=now - timedelta(days=BOARD_CLOSED_DAYS)
     )
     totals = {
@@ -107,27 +114,30 @@ def board_columns(*, user, now=None) -> list[dict]:
         .values("stage")
         .annotate(count=Count("*"), total=Sum("estimated_value"))
     }
-    # What a card shows, and no more: the cards are most of the board's rows.
-    card_rows = (
-        visible.select_related(None)
-        .select_related("source", "stage")
-        .only(*BOARD_CARD_FIELDS)
-    )
-    open_cards = _top_per_stage(
-        card_rows.filter(stage__kind=Stage.Kind.OPEN),
-        F("stage_entered_at").asc(),
+    ids = _top_per_stage(
+        visible.filter(stage__in=open_ids),
+        [F("stage_entered_at").asc(), F("pk").asc()],
         BOARD_OPEN_CARDS,
-    )
-    closed_cards = _top_per_stage(
-        card_rows.exclude(stage__kind=Stage.Kind.OPEN).filter(recent_closed),
-        F("closed_at").desc(),
+    ) + _top_per_stage(
+        visible.filter(recent_closed, stage__in=closed_ids),
+        [F("closed_at").desc(), F("pk").desc()],
         BOARD_CLOSED_CARDS,
     )
+    # Then the cards themselves: what a card shows, and no more.
     cards: dict[int, list] = {}
-    for referral in open_cards + closed_cards:
+    for referral in (
+        Referral.objects.filter(pk__in=ids)
+        .select_related("source", "stage")
+        .only(*BOARD_CARD_FIELDS)
+    ):
         cards.setdefault(referral.stage_id, []).append(referral)
+    for stage_id, column in cards.items():
+        if stage_id in open_ids:
+            column.sort(key=lambda r: (r.stage_entered_at, r.pk))
+        else:
+            column.sort(key=lambda r: (r.closed_at, r.pk), reverse=True)
     columns = []
-    for stage in Stage.objects.all():
+    for stage in stages:
         if stage.is_archived and stage.pk not in totals:
             continue  # an archived stage shows only while it still holds referrals
         row = totals.get(stage.pk, {})
