@@ -115,10 +115,11 @@ class Referral(models.Model):
         indexes = [
             # The board, the rep's lists, the pipeline's value per stage and
             # stale referrals: one owner's referrals per stage, oldest in the
-            # stage first, read from the index alone (count with COUNT(*)).
+            # stage first, read from the index alone (count with COUNT(*); the
+            # id is there for the board's and the stale list's ranking).
             models.Index(
                 fields=["owner", "stage", "stage_entered_at"],
-                include=["estimated_value", "last_activity_at"],
+                include=["estimated_value", "last_activity_at", "id"],
                 name="referral_owner_stage_entered",
             ),
             # A team's or a rep's referrals received in a period (dashboard),
