@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
 from accounts.scoping import get_for_user_or_404
+from core.urls_for_rows import url_maker
 from partners.services import partner_create
 from referrals.dashboard import dashboard as build_dashboard
 from referrals.dashboard_display import DASHBOARD_TABLES, dashboard_charts
@@ -288,10 +289,15 @@ def _board_context(request) -> dict:
             Stage.objects.filter(is_archived=False).values_list("pk", "name"),
         ),
     )
-    return {
-        "columns": board_columns(user=request.user),
-        "move_options": move_options,
-    }
+    columns = board_columns(user=request.user)
+    detail_url, move_url = url_maker("referral_detail"), url_maker("referral_move")
+    for column in columns:
+        for referral in column["cards"]:
+            referral.url, referral.move_url = (
+                detail_url(referral.pk),
+                move_url(referral.pk),
+            )
+    return {"columns": columns, "move_options": move_options}
 
 
 @login_required
