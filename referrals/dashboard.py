@@ -33,6 +33,7 @@ from accounts.models import Team, User
 from accounts.scoping import scope_for_user, users_for_user
 from partners.models import Partner
 from referrals.models import Moment, Referral, Stage, Touchpoint
+from referrals.selectors import stale_per_stage
 
 PERIODS = {
     "this_month": "This month",
@@ -432,15 +433,10 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     (owner, stage, stage_entered_at) index, where an OR of the stages' cut-offs
     made PostgreSQL read every referral of the team. Then the page's few rows.
     """
-    branches = []
-    for stage in Stage.objects.filter(kind=Stage.Kind.OPEN, sla_days__isnull=False):
-        cutoff = filters.now - timedelta(days=stage.sla_days)
-        branches.append(
-            referrals(filters)
-            .filter(stage=stage, stage_entered_at__lt=cutoff)
-            .filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
-            .order_by()
-        )
+    branches = [
+        referrals(filters).filter(condition).order_by()
+        for condition in stale_per_stage(filters.now)
+    ]
     if not branches:
         return {"count": 0, "oldest": []}
     first, *rest = branches

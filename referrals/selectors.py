@@ -23,21 +23,30 @@ def referral_for_user(*, user, pk) -> Referral:
     )
 
 
-def stale_filter(now=None) -> Q:
-    """Open referrals that sat in their stage longer than the stage's SLA with
-    no activity logged since that limit (the board, the list, the digest and
-    the dashboard all mean this by "stale").
+def stale_per_stage(now=None) -> list[Q]:
+    """What "stale" means, one condition per open stage with an SLA: in the
+    stage longer than its SLA, with no activity logged since that limit (the
+    board, the list, Today, the digest and the dashboard all use this).
 
-    Computed in the database: stage_entered_at + sla_days < now, written as
-    stage_entered_at < now - sla_days so it can use an index on the date.
+    Written as stage_entered_at < now - sla_days so it can use an index on
+    the date.
     """
     now = now or timezone.now()
-    conditions = Q(pk__in=[])
+    conditions = []
     for stage in Stage.objects.filter(kind=Stage.Kind.OPEN, sla_days__isnull=False):
         cutoff = now - timedelta(days=stage.sla_days)
-        conditions |= Q(stage=stage, stage_entered_at__lt=cutoff) & (
-            Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff)
+        conditions.append(
+            Q(stage=stage, stage_entered_at__lt=cutoff)
+            & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
         )
+    return conditions
+
+
+def stale_filter(now=None) -> Q:
+    """Stale referrals, as one filter."""
+    conditions = Q(pk__in=[])
+    for condition in stale_per_stage(now):
+        conditions |= condition
     return conditions
 
 

@@ -281,15 +281,19 @@ def activity_add_view(request, pk):
 def _board_context(request) -> dict:
     # One menu for every card, rendered once: a loop over the stages inside
     # each of 100+ cards was the board's largest rendering cost.
+    columns = board_columns(user=request.user)
     move_options = format_html(
         '<option value="" selected disabled>Move to</option>{}',
         format_html_join(
             "",
             '<option value="{}">{}</option>',
-            Stage.objects.filter(is_archived=False).values_list("pk", "name"),
+            (
+                (column["stage"].pk, column["stage"].name)
+                for column in columns
+                if not column["stage"].is_archived
+            ),
         ),
     )
-    columns = board_columns(user=request.user)
     detail_url, move_url = url_maker("referral_detail"), url_maker("referral_move")
     for column in columns:
         for referral in column["cards"]:
