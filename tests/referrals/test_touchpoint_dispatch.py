@@ -49,6 +49,27 @@ def drain():
     return touchpoints_dispatch_due()
 
 
+def at_once(work, workers: int = 2) -> list:
+    """Run `work` in `workers` threads (each its own database connection),
+    started together; their results."""
+    start = threading.Barrier(workers)
+    results = []
+
+    def worker():
+        start.wait()
+        try:
+            results.append(work())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def test_it_sends_the_thanks_with_the_right_headers(referral, smtp_sink, alice_partner):
     touchpoint = referral.touchpoints.get()
     assert dispatch(touchpoint) == "sent"
@@ -200,21 +221,13 @@ def test_two_workers_racing_send_one_email(alice, alice_partner, smtp_sink):
         for i in range(10)
     ]
     ids = [r.touchpoints.get().pk for r in referrals]
-    start = threading.Barrier(2)
-    outcomes = []
-
-    def worker():
-        start.wait()
-        try:
-            outcomes.extend(touchpoint_dispatch(touchpoint_id=pk) for pk in ids)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [
+        outcome
+        for run in at_once(
+            lambda: [touchpoint_dispatch(touchpoint_id=pk) for pk in ids]
+        )
+        for outcome in run
+    ]
     assert outcomes.count("sent") == 10
     assert len(smtp_sink.messages) == 10
     assert len({m["Message-ID"] for m in smtp_sink.parsed()}) == 10
@@ -312,21 +325,9 @@ def test_two_workers_draining_at_once_send_each_email_once(
     alice, alice_partner, smtp_sink
 ):
     touchpoints = log_many(alice, alice_partner, 20)
-    start = threading.Barrier(2)
-    outcomes = []
-
-    def worker():
-        start.wait()
-        try:
-            outcomes.append(touchpoints_dispatch_due(batch=4)[0])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [
+        counts for counts, _ in at_once(lambda: touchpoints_dispatch_due(batch=4))
+    ]
     assert sum(outcome["sent"] for outcome in outcomes) == 20
     assert sorted(m["Message-ID"] for m in smtp_sink.parsed()) == sorted(
         touchpoint.message_id for touchpoint in touchpoints
