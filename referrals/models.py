@@ -66,6 +66,19 @@ class Stage(models.Model):
         return self.kind != self.Kind.OPEN
 
 
+def is_stale(stage: Stage, entered_at, last_activity_at, now) -> bool:
+    """Past the stage's SLA with no activity since (open stages only).
+
+    The rule in Python, for one referral; stale_per_stage() in selectors is
+    the same rule as query conditions.
+    """
+    if stage.is_closed or stage.sla_days is None:
+        return False
+    cutoff = now - timedelta(days=stage.sla_days)
+    quiet = last_activity_at is None or last_activity_at < cutoff
+    return entered_at < cutoff and quiet
+
+
 class Referral(models.Model):
     """A prospect introduced to us by a referral source."""
 
@@ -165,12 +178,12 @@ class Referral(models.Model):
         return ((now or timezone.now()) - self.stage_entered_at).days
 
     def is_stale(self, now=None) -> bool:
-        """Past the stage's SLA with no activity since (open stages only)."""
-        if self.stage.is_closed or self.stage.sla_days is None:
-            return False
-        cutoff = (now or timezone.now()) - timedelta(days=self.stage.sla_days)
-        quiet = self.last_activity_at is None or self.last_activity_at < cutoff
-        return self.stage_entered_at < cutoff and quiet
+        return is_stale(
+            self.stage,
+            self.stage_entered_at,
+            self.last_activity_at,
+            now or timezone.now(),
+        )
 
 
 class StageChange(models.Model):

@@ -6,7 +6,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
-from referrals.models import Referral, Stage, StageChange, Touchpoint
+from referrals.models import Referral, Stage, StageChange, Touchpoint, is_stale
 
 
 def referrals_for_user(*, user) -> QuerySet:
@@ -78,14 +78,14 @@ BOARD_CLOSED_DAYS = 30  # Won and Lost columns show the last 30 days
 
 
 BOARD_CARD_FIELDS = [
+    "pk",
     "prospect_name",
     "prospect_company",
     "estimated_value",
     "stage_entered_at",
     "last_activity_at",
     "closed_at",
-    "owner_id",
-    "stage",
+    "stage_id",
     "source__name",
 ]
 
@@ -132,19 +132,25 @@ def board_columns(*, user, now=None) -> list[dict]:
         [F("closed_at").desc(), F("pk").desc()],
         BOARD_CLOSED_CARDS,
     )
-    # Then the cards themselves: what a card shows, and no more.
+    # Then the cards themselves, as plain dicts of what a card shows: no model
+    # instances to build, and a template finds a dict's keys at the first try.
+    by_pk = {stage.pk: stage for stage in stages}
     cards: dict[int, list] = {}
-    for referral in (
-        Referral.objects.filter(pk__in=ids)
-        .select_related("source", "stage")
-        .only(*BOARD_CARD_FIELDS)
-    ):
-        cards.setdefault(referral.stage_id, []).append(referral)
+    for card in Referral.objects.filter(pk__in=ids).values(*BOARD_CARD_FIELDS):
+        stage = by_pk[card["stage_id"]]
+        card["source_name"] = card.pop("source__name")
+        card["days_in_stage"] = (now - card["stage_entered_at"]).days
+        card["is_stale"] = is_stale(
+            stage, card["stage_entered_at"], card["last_activity_at"], now
+        )
+        if not stage.is_closed:
+            card["closed_at"] = None
+        cards.setdefault(stage.pk, []).append(card)
     for stage_id, column in cards.items():
         if stage_id in open_ids:
-            column.sort(key=lambda r: (r.stage_entered_at, r.pk))
+            column.sort(key=lambda c: (c["stage_entered_at"], c["pk"]))
         else:
-            column.sort(key=lambda r: (r.closed_at, r.pk), reverse=True)
+            column.sort(key=lambda c: (c["closed_at"], c["pk"]), reverse=True)
     columns = []
     for stage in stages:
         if stage.is_archived and stage.pk not in totals:
