@@ -20,6 +20,12 @@ class Bar:
     value_x: float = 0
 
 
+def _round(bar: Bar) -> None:
+    """Coordinates to a tenth of a pixel: short SVG, no formatting in the template."""
+    for name in ("x", "y", "width", "height", "value_x"):
+        setattr(bar, name, round(getattr(bar, name), 1))
+
+
 def bar_chart(
     items, *, title: str, width: int = 640, height: int = 220, fmt=str
 ) -> dict:
@@ -36,6 +42,7 @@ def bar_chart(
         bar.width = max(slot * 0.7, 2)
         bar.x = left + index * slot + (slot - bar.width) / 2
         bar.y = plot_bottom - bar.height
+        _round(bar)
     step = max(1, len(bars) // 8)  # label every nth bar so labels never collide
     return {
         "kind": "bars",
@@ -61,6 +68,7 @@ def hbar_chart(items, *, title: str, width: int = 640, row: int = 34, fmt=str) -
         bar.width = (width - label_width - value_width) * bar.value / top
         bar.x, bar.y, bar.height = label_width, index * row + 6, row - 12
         bar.value_x = bar.x + bar.width + 6
+        _round(bar)
     return {
         "kind": "hbars",
         "title": title,

@@ -35,6 +35,10 @@ class Partner(models.Model):
     )
     email_consent_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # When a thank-you to this source was last sent or done, kept by the code
+    # that finishes one (partner_thanked), so "never thanked" and "last
+    # thanked" need no search through millions of touchpoints.
+    last_thanked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,5 +1,6 @@
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from partners.models import Partner
@@ -56,3 +57,30 @@ def partner_opt_out(*, partner: Partner) -> bool:
             due_at=F("deadline_at"),
         )
     return bool(changed)
+
+
+def partner_thanked(*, partner_id: int, at) -> None:
+    """Note that the source was thanked at `at` (a thank-you sent or done).
+
+    Only moves forward: a late record of an older thank-you changes nothing.
+    """
+    Partner.objects.filter(pk=partner_id).filter(
+        Q(last_thanked_at__isnull=True) | Q(last_thanked_at__lt=at)
+    ).update(last_thanked_at=at)
+
+
+def partners_last_thanked_rebuild(*, partner_ids=None) -> None:
+    """Recompute when each source was last thanked, from its thank-yous."""
+    from referrals.models import Touchpoint
+
+    last = (
+        Touchpoint.objects.filter(source=OuterRef("pk"), status__in=Touchpoint.FINISHED)
+        .order_by()
+        .values("source")
+        .annotate(at=Max(Coalesce("sent_at", "completed_at")))
+        .values("at")
+    )
+    partners = Partner.objects.all()
+    if partner_ids is not None:
+        partners = partners.filter(pk__in=partner_ids)
+    partners.update(last_thanked_at=Subquery(last))

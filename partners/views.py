@@ -1,7 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Max
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +16,6 @@ from partners.selectors import (
     with_referral_stats,
 )
 from partners.services import partner_create, partner_opt_out
-from referrals.models import Touchpoint
 from referrals.selectors import referrals_for_user
 from referrals.touchpoints import partner_id_from_token
 
@@ -57,9 +54,6 @@ def partner_detail(request, pk):
     stats = with_referral_stats(Partner.objects.filter(pk=partner.pk)).get()
     # The source's referrals, through the same scoping rule as everything else.
     referrals = referrals_for_user(user=request.user).filter(source=partner)
-    last_thanked = partner.touchpoints.filter(status__in=Touchpoint.FINISHED).aggregate(
-        at=Max(Coalesce("sent_at", "completed_at"))
-    )["at"]
     return render(
         request,
         "partners/partner_detail.html",
@@ -67,7 +61,7 @@ def partner_detail(request, pk):
             "partner": partner,
             "stats": stats,
             "referrals": referrals,
-            "last_thanked": last_thanked,
+            "last_thanked": partner.last_thanked_at,
         },
     )
 

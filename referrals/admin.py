@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.db import transaction
 
+from partners.services import partners_last_thanked_rebuild
+from referrals import rollups
 from referrals.models import (
     Activity,
+    PipelineTotal,
     Referral,
     Stage,
     StageChange,
@@ -48,10 +52,30 @@ class ReferralAdmin(admin.ModelAdmin):
     raw_id_fields = ["source", "owner"]
     date_hierarchy = "received_on"
 
+    # The admin changes rows directly, so it keeps the summaries itself.
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "owner" in form.changed_data:
-            touchpoints_follow_owner(referral=obj)
+        with transaction.atomic():
+            before = None
+            if change:
+                before = rollups.snapshot(
+                    Referral.objects.select_for_update().get(pk=obj.pk)
+                )
+            super().save_model(request, obj, form, change)
+            rollups.referral_counted(before=before, after=rollups.snapshot(obj))
+            if change and "owner" in form.changed_data:
+                touchpoints_follow_owner(referral=obj)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            before = rollups.snapshot(obj)
+            super().delete_model(request, obj)
+            rollups.referral_counted(before=before, after=None)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            owners = set(queryset.values_list("owner", flat=True))
+            super().delete_queryset(request, queryset)
+            rollups.rollups_rebuild(owner_ids=owners)
 
 
 @admin.register(StageChange)
@@ -114,3 +138,29 @@ class TouchpointAdmin(admin.ModelAdmin):
     list_select_related = ["referral", "source"]
     raw_id_fields = ["referral", "source", "completed_by"]
     readonly_fields = ["subject", "body_text", "body_html", "last_error", "claimed_at"]
+
+    # A thank-you marked sent or done here counts as the source's last thanks.
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            sources = {obj.source_id, form.initial.get("source")} - {None}
+            partners_last_thanked_rebuild(partner_ids=sources)
+
+
+@admin.register(PipelineTotal)
+class PipelineTotalAdmin(admin.ModelAdmin):
+    """A summary the application keeps (see rollups_rebuild): shown, never edited."""
+
+    list_display = ["owner", "stage", "count", "value"]
+    list_filter = ["stage", "owner__team"]
+    search_fields = ["owner__email", "owner__display_name"]
+    list_select_related = ["owner", "stage"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

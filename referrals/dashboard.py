@@ -15,12 +15,9 @@ from django.db.models import (
     Aggregate,
     Count,
     DecimalField,
-    Exists,
     F,
     FloatField,
     Func,
-    Max,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -32,7 +29,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user, users_for_user
 from partners.models import Partner
-from referrals.models import Moment, Referral, Stage, Touchpoint
+from referrals.models import Moment, PipelineTotal, Referral, Stage, Touchpoint
 from referrals.selectors import stale_per_stage
 
 PERIODS = {
@@ -155,15 +152,23 @@ def medians(queryset: QuerySet, group: str, duration) -> dict:
 # -- Sections -------------------------------------------------------------------
 
 
+def pipeline_totals(filters: DashboardFilters, group: str) -> QuerySet:
+    """Referrals there now per `group` ("stage" or "owner"), as rows of
+    {group, "n", "total"} (the count and the value).
+
+    From the PipelineTotal summary (a few rows per rep) instead of counting
+    every referral; it has no source kind, so that filter counts referrals.
+    """
+    if filters.source_kind:
+        rows = referrals(filters).order_by().values(group)
+        return rows.annotate(n=Count("*"), total=Sum("estimated_value"))
+    rows = scoped(filters, PipelineTotal.objects.all()).order_by().values(group)
+    return rows.annotate(n=Sum("count"), total=Sum("value"))
+
+
 def pipeline_now(filters: DashboardFilters) -> dict:
     """Per stage: count, total and weighted value of the referrals there now."""
-    totals = {
-        row["stage"]: row
-        for row in referrals(filters)
-        .order_by()
-        .values("stage")
-        .annotate(count=Count("*"), total=Sum("estimated_value"))
-    }
+    totals = {row["stage"]: row for row in pipeline_totals(filters, "stage")}
     rows, forecast = [], Decimal(0)
     for stage in Stage.objects.filter(is_archived=False).order_by("position", "pk"):
         row = totals.get(stage.pk, {})
@@ -174,7 +179,7 @@ def pipeline_now(filters: DashboardFilters) -> dict:
         rows.append(
             {
                 "stage": stage,
-                "count": row.get("count", 0),
+                "count": row.get("n", 0),
                 "total": total,
                 "weighted": weighted,
             }
@@ -243,24 +248,14 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
         )
         .order_by("-sent", "-won_value", "source")[:limit]
     )
-    thanked = Touchpoint.objects.filter(
-        source=OuterRef("source"), status__in=Touchpoint.FINISHED
-    )
     neglected_rows = list(
-        period.values("source")
+        period.filter(source__last_thanked_at__isnull=True)
+        .values("source")
         .annotate(sent=Count("*"))
-        .filter(~Exists(thanked))
         .order_by("-sent", "source")[:limit]
     )
     ids = {row["source"] for row in best_rows + neglected_rows}
     partners = Partner.objects.in_bulk(ids)
-    last_thanked = dict(
-        Touchpoint.objects.filter(source__in=ids, status__in=Touchpoint.FINISHED)
-        .order_by()
-        .values("source")
-        .annotate(at=Max(Coalesce("sent_at", "completed_at")))
-        .values_list("source", "at")
-    )
     close_seconds = medians(
         period.filter(won, source__in=[row["source"] for row in best_rows]),
         "source",
@@ -275,7 +270,7 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
             row["won_value"],
         )
         partner.conversion = _share(row["won_count"], row["sent"])
-        partner.last_thanked = last_thanked.get(partner.pk)
+        partner.last_thanked = partner.last_thanked_at
         median = close_seconds.get(partner.pk)
         partner.median_days_to_close = None if median is None else median / 86400
         best.append(partner)
@@ -379,11 +374,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
     }
     open_pipeline = {
         row["owner"]: row
-        for row in referrals(filters)
-        .filter(stage__kind=Stage.Kind.OPEN)
-        .order_by()
-        .values("owner")
-        .annotate(count=Count("*"), value=Sum("estimated_value"))
+        for row in pipeline_totals(filters, "owner").filter(stage__kind=Stage.Kind.OPEN)
     }
     thanks = {
         row["owner"]: row
@@ -401,11 +392,11 @@ def reps(filters: DashboardFilters) -> list[dict]:
     rows = []
     for rep in visible_reps.order_by("display_name", "email"):
         counts = per_rep.get(rep.pk, {"received": 0, "won": 0})
-        pipe = open_pipeline.get(rep.pk, {"count": 0, "value": None})
+        pipe = open_pipeline.get(rep.pk, {"n": 0, "total": None})
         done = thanks.get(rep.pk, {"total": 0, "on_time": 0})
         hours = speed.get(rep.pk)
         if not (
-            counts["received"] or pipe["count"] or rep.pk in won_value or done["total"]
+            counts["received"] or pipe["n"] or rep.pk in won_value or done["total"]
         ):
             continue  # a user with nothing in the pipeline (an admin, a new hire)
         rows.append(
@@ -415,8 +406,8 @@ def reps(filters: DashboardFilters) -> list[dict]:
                 "won": counts["won"],
                 "conversion": _share(counts["won"], counts["received"]),
                 "hours_to_contact": None if hours is None else hours / 3600,
-                "open_count": pipe["count"],
-                "open_value": pipe["value"] or Decimal(0),
+                "open_count": pipe["n"],
+                "open_value": pipe["total"] or Decimal(0),
                 "won_value": won_value.get(rep.pk) or Decimal(0),
                 "thanks_total": done["total"],
                 "thanks_share": _share(done["on_time"], done["total"]),

@@ -186,6 +186,33 @@ class Referral(models.Model):
         )
 
 
+class PipelineTotal(models.Model):
+    """How many referrals an owner has in a stage now, and their value.
+
+    A summary of the referral table, so "pipeline now" reads a few hundred
+    rows instead of counting every referral. It is changed in the same
+    transaction as the referrals it counts (referrals.rollups), and
+    `manage.py rollups_rebuild` recomputes it from the referrals.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    count = models.IntegerField(default=0)
+    value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "stage"], name="one_pipeline_total_per_owner_stage"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.owner_id} in {self.stage_id}: {self.count}"
+
+
 class StageChange(models.Model):
     """Every move between stages, so time in stage and the funnel can be computed."""
 

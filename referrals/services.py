@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from partners.models import Partner
+from referrals import rollups
 from referrals.models import Activity, Moment, Referral, Stage, StageChange, Touchpoint
 from referrals.touchpoints import touchpoint_schedule
 
@@ -67,6 +68,7 @@ def referral_log(
             last_activity_at=now if note.strip() else None,
         )
         StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
+        rollups.referral_counted(before=None, after=rollups.snapshot(referral))
         touchpoint_schedule(referral=referral, moment=Moment.RECEIVED, at=now)
         if note.strip():
             Activity.objects.create(
@@ -120,6 +122,7 @@ def referral_move(
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         if locked.stage_id == to_stage.pk:
             return False
+        before = rollups.snapshot(locked)
         StageChange.objects.create(
             referral=locked,
             from_stage_id=locked.stage_id,
@@ -154,6 +157,7 @@ def referral_move(
         if to_stage.kind == Stage.Kind.LOST:
             locked.lost_reason = lost_reason.strip()
         locked.save()
+        rollups.referral_counted(before=before, after=rollups.snapshot(locked))
         # The thanks this move owes, in the same transaction: a referral that
         # moves back and forth is thanked once per moment (unique row).
         for moment in moments:
@@ -227,7 +231,13 @@ def referral_update(*, form) -> Referral:
     The new source is thanked by email or, if they opted out, by a call.
     """
     with transaction.atomic():
+        # The form has already changed its instance: what it counted for
+        # before comes from the database (locked, as a move would lock it).
+        before = rollups.snapshot(
+            Referral.objects.select_for_update().get(pk=form.instance.pk)
+        )
         referral = form.save()
+        rollups.referral_counted(before=before, after=rollups.snapshot(referral))
         if "owner" in form.changed_data:
             touchpoints_follow_owner(referral=referral)
         if "source" in form.changed_data:

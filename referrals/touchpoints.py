@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import build_email, render_snippet
+from partners.services import partner_thanked
 from referrals.models import Referral, ThankYouMoment, Touchpoint
 
 log = logging.getLogger(__name__)
@@ -403,17 +404,20 @@ def _deliver(touchpoint: Touchpoint, config: ThankYouMoment | None, connection) 
     html = next(
         (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
     )
-    Touchpoint.objects.filter(
+    sent_at = timezone.now()
+    recorded = Touchpoint.objects.filter(
         pk=touchpoint.pk, status=Touchpoint.Status.SENDING
     ).update(
         status=Touchpoint.Status.SENT,
-        sent_at=timezone.now(),
+        sent_at=sent_at,
         subject=message.subject,
         body_text=message.body,
         body_html=html,
         last_error="",
         next_attempt_at=None,
     )
+    if recorded:
+        partner_thanked(partner_id=touchpoint.source_id, at=sent_at)
     return "sent"
 
 
@@ -523,13 +527,16 @@ def _claim_pending(touchpoint: Touchpoint, **fields) -> None:
 
 def touchpoint_mark_done(*, touchpoint: Touchpoint, user, note: str = "") -> None:
     """The rep thanked the source themselves (a call, a card)."""
-    _claim_pending(
-        touchpoint,
-        status=Touchpoint.Status.DONE,
-        completed_at=timezone.now(),
-        completed_by=user,
-        note=note.strip(),
-    )
+    now = timezone.now()
+    with transaction.atomic():
+        _claim_pending(
+            touchpoint,
+            status=Touchpoint.Status.DONE,
+            completed_at=now,
+            completed_by=user,
+            note=note.strip(),
+        )
+        partner_thanked(partner_id=touchpoint.source_id, at=now)
 
 
 def touchpoint_skip(*, touchpoint: Touchpoint, user, reason: str) -> None:

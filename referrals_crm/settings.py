@@ -117,10 +117,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database, so a real Celery worker
     # started by the tests reads the same rows; a busy timeout because the web
-    # server and the worker write to it at once.
+    # server and the worker write to it at once, and transactions that take
+    # the write lock when they begin: one that took it only at its first
+    # write could find it held and fail at once ("database is locked").
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) speed up the dashboard on PostgreSQL; SQLite, the

@@ -157,6 +157,6 @@ def test_the_source_page_runs_a_constant_number_of_queries(
 ):
     ReferralFactory.create_batch(count, source=alice_partner)
     client.force_login(alice)
-    # session, user, role, team; partner, stats, referrals, last thanked
-    with django_assert_max_num_queries(8):
+    # session, user, role, team; partner (with when last thanked), stats, referrals
+    with django_assert_max_num_queries(7):
         client.get(f"/partners/{alice_partner.pk}/")

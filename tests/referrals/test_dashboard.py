@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from partners.services import partner_thanked
 from referrals.models import Touchpoint
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, stage
@@ -45,6 +46,7 @@ def finish(touchpoint, status, delay):
     when = touchpoint.deadline_at + delay
     field = "sent_at" if status == "sent" else "completed_at"
     Touchpoint.objects.filter(pk=touchpoint.pk).update(status=status, **{field: when})
+    partner_thanked(partner_id=touchpoint.source_id, at=when)
 
 
 @pytest.fixture

@@ -95,6 +95,8 @@ def test_it_sends_the_thanks_with_the_right_headers(referral, smtp_sink, alice_p
     assert touchpoint.sent_at is not None
     assert touchpoint.subject == "Thank you for introducing Paula Prospect"
     assert "Where it stands today" in touchpoint.body_text
+    alice_partner.refresh_from_db()  # the source's "last thanked" moves with it
+    assert alice_partner.last_thanked_at == touchpoint.sent_at
 
 
 def test_it_never_sends_twice(referral, smtp_sink):

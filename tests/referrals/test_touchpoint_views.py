@@ -143,17 +143,18 @@ def test_actions_require_post_and_follow_the_scoping_rule(
     assert client.post(action_url(call_task), {"action": "done"}).status_code == 302
 
 
-def test_the_timeline_and_the_source_page_show_the_thanks(
-    client, alice, alice_partner, email_thanks
-):
-    Touchpoint.objects.filter(pk=email_thanks.pk).update(
-        status="sent", sent_at=timezone.now(), subject="Thank you for introducing Paula"
-    )
+def test_the_timeline_and_the_source_page_show_the_thanks(client, alice, call_task):
     client.force_login(alice)
-    page = client.get(email_thanks.referral.get_absolute_url()).content.decode()
-    assert "Thanks · Referral received" in page and "Sent" in page
-    source_page = client.get(alice_partner.get_absolute_url()).content.decode()
+    source_page = client.get(call_task.source.get_absolute_url()).content.decode()
+    assert "Never" in source_page
+    client.post(action_url(call_task), {"action": "done", "note": "Called her"})
+    page = client.get(call_task.referral.get_absolute_url()).content.decode()
+    assert "Thanks · Referral received" in page and "Done" in page
+    source_page = client.get(call_task.source.get_absolute_url()).content.decode()
     assert "Last thanked" in source_page and "Never" not in source_page
+    call_task.refresh_from_db()
+    call_task.source.refresh_from_db()
+    assert call_task.source.last_thanked_at == call_task.completed_at
 
 
 def test_a_never_thanked_source_says_so(client, alice, alice_partner):

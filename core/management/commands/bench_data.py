@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
@@ -99,6 +100,8 @@ class Command(BaseCommand):
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
                 )
+            # COPY went around the code that keeps the summaries: recompute them.
+            call_command("rollups_rebuild", verbosity=0)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE)")
         elapsed = time.monotonic() - started

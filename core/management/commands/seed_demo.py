@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -93,6 +94,8 @@ class Command(BaseCommand):
             self.create_sample_data(
                 reps, options["partners"], options["referrals"], options["seed"]
             )
+            # The sample rows were bulk-created: compute their summaries.
+            call_command("rollups_rebuild", verbosity=0)
         self.stdout.write(self.style.SUCCESS("Demo data created."))
 
     def create_users(self) -> dict[str, User]:

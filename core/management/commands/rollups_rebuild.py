@@ -1,0 +1,26 @@
+"""Recompute the summaries kept beside the data: pipeline totals per owner and
+stage, and when each source was last thanked.
+
+The application keeps them current as it changes referrals and thank-yous;
+run this after changing rows behind its back (a bulk import, SQL by hand).
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from partners.services import partners_last_thanked_rebuild
+from referrals.rollups import rollups_rebuild
+
+
+class Command(BaseCommand):
+    help = "Recompute pipeline totals and sources' last-thanked dates from the data."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            rows = rollups_rebuild()
+            partners_last_thanked_rebuild()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Rebuilt {rows:,} pipeline totals and last-thanked dates."
+            )
+        )

@@ -1,0 +1,128 @@
+"""The pipeline totals stay equal to a count of the referrals, whatever changes them."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from referrals.models import PipelineTotal, Referral
+from referrals.rollups import rollups_rebuild
+from referrals.services import referral_log, referral_move
+from tests.factories import PartnerFactory, ReferralFactory, stage
+from tests.referrals.test_touchpoint_dispatch import at_once
+
+
+def totals() -> dict:
+    """{(owner, stage): (count, value)} as the summary holds it (empty rows left out)."""
+    return {
+        (row.owner_id, row.stage_id): (row.count, row.value)
+        for row in PipelineTotal.objects.all()
+        if row.count or row.value
+    }
+
+
+def recounted() -> dict:
+    """The same, counted from the referrals."""
+    before = totals()
+    rollups_rebuild()
+    after = totals()
+    assert after  # a comparison of two empty summaries would prove nothing
+    return before, after
+
+
+def edit(client, referral, **changes):
+    data = {
+        "prospect_name": referral.prospect_name,
+        "source": referral.source_id,
+        "owner": referral.owner_id,
+        "estimated_value": referral.estimated_value or "",
+        "received_on": referral.received_on.isoformat(),
+        **changes,
+    }
+    response = client.post(f"/referrals/{referral.pk}/edit/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_logging_moving_editing_and_deleting_keep_the_totals(
+    client, alice, bob, carol, admin, alice_partner
+):
+    one = referral_log(
+        user=alice, source=alice_partner, prospect_name="One", estimated_value=100
+    )
+    two = referral_log(
+        user=alice, source=alice_partner, prospect_name="Two", estimated_value=250
+    )
+    three = referral_log(user=alice, source=alice_partner, prospect_name="Three")
+    referral_move(referral=one, to_stage=stage("Contacted"), user=alice)
+    referral_move(
+        referral=one, to_stage=stage("Won"), user=alice, final_value=Decimal(900)
+    )
+    referral_move(referral=two, to_stage=stage("Lost"), user=alice, lost_reason="No")
+    client.force_login(carol)  # the team's manager reassigns and revalues
+    edit(client, three, owner=bob.pk, estimated_value="75.50")
+    edit(client, two, estimated_value="300")
+    client.force_login(admin)
+    client.post(f"/admin/referrals/referral/{one.pk}/delete/", {"post": "yes"})
+
+    assert not Referral.objects.filter(pk=one.pk).exists()
+    before, after = recounted()
+    assert before == after
+    assert before[(bob.pk, stage("Received").pk)] == (1, Decimal("75.50"))
+    assert before[(alice.pk, stage("Lost").pk)] == (1, Decimal("300"))
+    assert (alice.pk, stage("Won").pk) not in before  # deleted with its referral
+
+
+def test_the_admin_deleting_many_and_moving_one_keeps_the_totals(
+    client, alice, admin, alice_partner
+):
+    logged = [
+        referral_log(user=alice, source=alice_partner, prospect_name=f"P{i}")
+        for i in range(4)
+    ]
+    client.force_login(admin)
+    referral = logged[0]
+    client.post(
+        f"/admin/referrals/referral/{referral.pk}/change/",
+        {
+            "prospect_name": referral.prospect_name,
+            "source": alice_partner.pk,
+            "owner": alice.pk,
+            "stage": stage("Proposal sent").pk,
+            "stage_entered_at_0": "2026-11-01",
+            "stage_entered_at_1": "10:00:00",
+            "received_on": referral.received_on.isoformat(),
+            "estimated_value": "40",
+            "furthest_position": "0",
+        },
+    )
+    client.post(
+        "/admin/referrals/referral/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [r.pk for r in logged[1:3]],
+            "post": "yes",
+        },
+    )
+    assert Referral.objects.count() == 2
+    before, after = recounted()
+    assert before == after
+    assert before[(alice.pk, stage("Proposal sent").pk)] == (1, Decimal(40))
+
+
+def test_the_rebuild_command_counts_rows_made_behind_the_applications_back(alice):
+    ReferralFactory.create_batch(3, owner=alice, estimated_value=10)
+    assert totals() == {}  # made without the services: not counted yet
+    call_command("rollups_rebuild", verbosity=0)
+    assert totals() == {(alice.pk, stage("Received").pk): (3, Decimal(30))}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_referrals_logged_at_once_are_all_counted(alice, alice_partner):
+    source = PartnerFactory(owner=alice)
+
+    def log_five():
+        for i in range(5):
+            referral_log(user=alice, source=source, prospect_name=f"Racer {i}")
+
+    at_once(log_five, workers=4)
+    assert totals() == {(alice.pk, stage("Received").pk): (20, Decimal(0))}
