@@ -9,6 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import (
@@ -54,6 +55,16 @@ class DashboardFilters:
     rep: User | None = None
     source_kind: str = ""
     now: datetime = field(default_factory=timezone.now)
+
+    @cached_property
+    def stages(self) -> list[Stage]:
+        """Every stage, in pipeline order: read once per dashboard."""
+        return list(Stage.objects.order_by("position", "pk"))
+
+    def stage_ids(self, kind: str) -> list[int]:
+        """Stages of one kind, so the referrals' stage ids are compared
+        without a join to the stages."""
+        return [stage.pk for stage in self.stages if stage.kind == kind]
 
     @property
     def start_at(self) -> datetime:
@@ -170,7 +181,7 @@ def pipeline_now(filters: DashboardFilters) -> dict:
     """Per stage: count, total and weighted value of the referrals there now."""
     totals = {row["stage"]: row for row in pipeline_totals(filters, "stage")}
     rows, forecast = [], Decimal(0)
-    for stage in Stage.objects.filter(is_archived=False).order_by("position", "pk"):
+    for stage in (stage for stage in filters.stages if not stage.is_archived):
         row = totals.get(stage.pk, {})
         total = row.get("total") or Decimal(0)
         weighted = total * stage.probability / 100
@@ -193,11 +204,11 @@ def funnel(filters: DashboardFilters) -> dict:
     A step is reached when the referral ever entered that stage or a later
     open or won one (Lost does not count as progress).
     """
-    steps = list(
-        Stage.objects.exclude(kind=Stage.Kind.LOST)
-        .filter(is_archived=False)
-        .order_by("position")
-    )
+    steps = [
+        stage
+        for stage in filters.stages
+        if stage.kind != Stage.Kind.LOST and not stage.is_archived
+    ]
     counts = received_in_period(filters).aggregate(
         received=Count("*"),
         **{
@@ -216,7 +227,7 @@ def funnel(filters: DashboardFilters) -> dict:
         previous = count
     lost = list(
         received_in_period(filters)
-        .filter(stage__kind=Stage.Kind.LOST)
+        .filter(stage__in=filters.stage_ids(Stage.Kind.LOST))
         .order_by()
         .values("lost_reason")
         .annotate(count=Count("*"))
@@ -236,7 +247,7 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
     partners shown are fetched by id: no scan of every partner.
     """
     period = received_in_period(filters).order_by()
-    won = Q(stage__kind=Stage.Kind.WON)
+    won = Q(stage__in=filters.stage_ids(Stage.Kind.WON))
     best_rows = list(
         period.values("source")
         .annotate(
@@ -358,14 +369,14 @@ def reps(filters: DashboardFilters) -> list[dict]:
         row["owner"]: row
         for row in period.values("owner").annotate(
             received=Count("*"),
-            won=Count("stage", filter=Q(stage__kind=Stage.Kind.WON)),
+            won=Count("stage", filter=Q(stage__in=filters.stage_ids(Stage.Kind.WON))),
         )
     }
     won_value = {
         row["owner"]: row["value"]
         for row in referrals(filters)
         .filter(
-            stage__kind=Stage.Kind.WON,
+            stage__in=filters.stage_ids(Stage.Kind.WON),
             closed_at__range=(filters.start_at, filters.end_at),
         )
         .order_by()
@@ -374,7 +385,9 @@ def reps(filters: DashboardFilters) -> list[dict]:
     }
     open_pipeline = {
         row["owner"]: row
-        for row in pipeline_totals(filters, "owner").filter(stage__kind=Stage.Kind.OPEN)
+        for row in pipeline_totals(filters, "owner").filter(
+            stage__in=filters.stage_ids(Stage.Kind.OPEN)
+        )
     }
     thanks = {
         row["owner"]: row
@@ -426,7 +439,7 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     """
     branches = [
         referrals(filters).filter(condition).order_by()
-        for condition in stale_per_stage(filters.now)
+        for condition in stale_per_stage(filters.now, filters.stages)
     ]
     if not branches:
         return {"count": 0, "oldest": []}
@@ -474,7 +487,7 @@ def trend(filters: DashboardFilters) -> dict:
         ): row["value"]
         for row in referrals(filters)
         .filter(
-            stage__kind=Stage.Kind.WON,
+            stage__in=filters.stage_ids(Stage.Kind.WON),
             closed_at__range=(filters.start_at, filters.end_at),
         )
         .order_by()

@@ -23,7 +23,7 @@ def referral_for_user(*, user, pk) -> Referral:
     )
 
 
-def stale_per_stage(now=None) -> list[Q]:
+def stale_per_stage(now=None, stages=None) -> list[Q]:
     """What "stale" means, one condition per open stage with an SLA: in the
     stage longer than its SLA, with no activity logged since that limit (the
     board, the list, Today, the digest and the dashboard all use this).
@@ -32,8 +32,12 @@ def stale_per_stage(now=None) -> list[Q]:
     the date.
     """
     now = now or timezone.now()
+    if stages is None:  # the caller may already hold the stages
+        stages = Stage.objects.filter(kind=Stage.Kind.OPEN, sla_days__isnull=False)
     conditions = []
-    for stage in Stage.objects.filter(kind=Stage.Kind.OPEN, sla_days__isnull=False):
+    for stage in stages:
+        if stage.kind != Stage.Kind.OPEN or stage.sla_days is None:
+            continue
         cutoff = now - timedelta(days=stage.sla_days)
         conditions.append(
             Q(stage=stage, stage_entered_at__lt=cutoff)
