@@ -61,7 +61,6 @@ def partner_detail(request, pk):
             "partner": partner,
             "stats": stats,
             "referrals": referrals,
-            "last_thanked": partner.last_thanked_at,
         },
     )
 

@@ -12,7 +12,7 @@ from referrals.models import (
     ThankYouMoment,
     Touchpoint,
 )
-from referrals.services import touchpoints_follow_owner
+from referrals.services import referral_update
 
 
 @admin.register(Stage)
@@ -52,18 +52,15 @@ class ReferralAdmin(admin.ModelAdmin):
     raw_id_fields = ["source", "owner"]
     date_hierarchy = "received_on"
 
-    # The admin changes rows directly, so it keeps the summaries itself.
+    # An edit here goes through the same service as the edit page (summaries,
+    # thanks following a new owner or source); a new row is counted.
     def save_model(self, request, obj, form, change):
+        if change:
+            referral_update(form=form)
+            return
         with transaction.atomic():
-            before = None
-            if change:
-                before = rollups.snapshot(
-                    Referral.objects.select_for_update().get(pk=obj.pk)
-                )
             super().save_model(request, obj, form, change)
-            rollups.referral_counted(before=before, after=rollups.snapshot(obj))
-            if change and "owner" in form.changed_data:
-                touchpoints_follow_owner(referral=obj)
+            rollups.referral_counted(before=None, after=rollups.snapshot(obj))
 
     def delete_model(self, request, obj):
         with transaction.atomic():

@@ -181,7 +181,9 @@ def pipeline_now(filters: DashboardFilters) -> dict:
     """Per stage: count, total and weighted value of the referrals there now."""
     totals = {row["stage"]: row for row in pipeline_totals(filters, "stage")}
     rows, forecast = [], Decimal(0)
-    for stage in (stage for stage in filters.stages if not stage.is_archived):
+    for stage in filters.stages:
+        if stage.is_archived:
+            continue
         row = totals.get(stage.pk, {})
         total = row.get("total") or Decimal(0)
         weighted = total * stage.probability / 100
@@ -281,7 +283,6 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
             row["won_value"],
         )
         partner.conversion = _share(row["won_count"], row["sent"])
-        partner.last_thanked = partner.last_thanked_at
         median = close_seconds.get(partner.pk)
         partner.median_days_to_close = None if median is None else median / 86400
         best.append(partner)

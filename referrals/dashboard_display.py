@@ -82,7 +82,7 @@ def _sources(data):
             p.won_value,
             _percent(p.conversion),
             "" if p.median_days_to_close is None else f"{p.median_days_to_close:.1f}",
-            p.last_thanked.isoformat() if p.last_thanked else "never",
+            p.last_thanked_at.isoformat() if p.last_thanked_at else "never",
         ]
         for p in data["sources"]["best"]
     ]

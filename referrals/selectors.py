@@ -33,7 +33,7 @@ def stale_per_stage(now=None, stages=None) -> list[Q]:
     """
     now = now or timezone.now()
     if stages is None:  # the caller may already hold the stages
-        stages = Stage.objects.filter(kind=Stage.Kind.OPEN, sla_days__isnull=False)
+        stages = Stage.objects.all()
     conditions = []
     for stage in stages:
         if stage.kind != Stage.Kind.OPEN or stage.sla_days is None:

@@ -125,7 +125,9 @@ def test_sources(client, carol, data):
     assert sam.median_days_to_close == pytest.approx(
         9.0
     )  # logged Nov 1 09:00, won Nov 10 09:00
-    assert sam.last_thanked == at("2026-11-10T09:05:00")  # the won thanks, 10 min early
+    assert sam.last_thanked_at == at(
+        "2026-11-10T09:05:00"
+    )  # the won thanks, 10 min early
     assert [p.name for p in sources["neglected"]] == ["Tia Source", "Uma Source"]
 
 
