@@ -156,12 +156,15 @@ def test_changing_the_source_moves_the_thanks_owed(client, alice, alice_partner)
 def test_a_digest_that_fails_to_send_is_tried_again(alice, settings, smtp_sink):
     alice.time_zone = "UTC"
     alice.save()
-    referral_log(
-        user=alice,
-        source=PartnerFactory(owner=alice, email_consent="out"),
-        prospect_name="P",
-    )
     morning = timezone.now().replace(hour=8, minute=5)
+    # Logged the evening before, so the call thanks is overdue by the morning
+    # whatever the hour the test runs at.
+    with time_machine.travel(morning - timedelta(hours=12), tick=False):
+        referral_log(
+            user=alice,
+            source=PartnerFactory(owner=alice, email_consent="out"),
+            prospect_name="P",
+        )
     settings.EMAIL_PORT = 1  # the mail server is down
     with time_machine.travel(morning, tick=False):
         assert digests_send_due() == 0
