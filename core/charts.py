@@ -18,6 +18,22 @@ class Bar:
     width: float = 0
     height: float = 0
     value_x: float = 0
+    short: str = ""  # the value above a vertical bar, compact so labels never overlap
+
+
+def compact(value: float, text: str) -> str:
+    """20,552,000 -> 20.6M, 553,000 -> 553k; small values as they are.
+
+    Rounded to three significant digits before the suffix is chosen, so
+    999,600 reads 1M, not 1e+03k.
+    """
+    if abs(value) < 1e4:
+        return text
+    rounded = float(f"{value:.3g}")
+    for divisor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(rounded) >= divisor:
+            return f"{rounded / divisor:.3g}{suffix}"
+    return text
 
 
 def _round(bar: Bar) -> None:
@@ -42,6 +58,8 @@ def bar_chart(
         bar.width = max(slot * 0.7, 2)
         bar.x = left + index * slot + (slot - bar.width) / 2
         bar.y = plot_bottom - bar.height
+        bar.value_x = bar.x + bar.width / 2
+        bar.short = compact(bar.value, bar.text)
         _round(bar)
     step = max(1, len(bars) // 8)  # label every nth bar so labels never collide
     return {

@@ -1,0 +1,37 @@
+"""The value over each bar of a trend fits its bar; the exact value stays in
+the chart's text for screen readers."""
+
+from django.template.loader import render_to_string
+
+from core.charts import bar_chart, compact
+
+
+def test_large_values_are_shown_compact():
+    assert [compact(v, str(v)) for v in (950, 9_999, 12_345, 553_000, 20_552_000)] == [
+        "950",
+        "9999",
+        "12.3k",
+        "553k",
+        "20.6M",
+    ]
+    # Rounding carries into the next suffix instead of printing an exponent.
+    assert [compact(v, "") for v in (999_500, 999_999, 999_499, 999_600_000)] == [
+        "1M",
+        "1M",
+        "999k",
+        "1B",
+    ]
+
+
+def test_a_bar_shows_the_compact_value_centred_and_keeps_the_exact_one():
+    chart = bar_chart(
+        [("Sep", 20_552_000), ("Oct", 19_513_500)],
+        title="Won value",
+        fmt=lambda v: f"{v:,}",
+    )
+    svg = render_to_string("referrals/_chart.html", {"chart": chart, "id": "won"})
+    assert 'text-anchor="middle">20.6M</text>' in svg
+    assert "<title>Sep: 20,552,000</title>" in svg
+    assert "Sep: 20,552,000; Oct: 19,513,500" in svg  # the description
+    first = chart["bars"][0]
+    assert first.value_x == round(first.x + first.width / 2, 1)
