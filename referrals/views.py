@@ -35,7 +35,9 @@ from referrals.forms import (
 )
 from referrals.models import Stage, ThankYouMoment, Touchpoint
 from referrals.selectors import (
+    LIST_ROW_FIELDS,
     board_columns,
+    list_rows,
     referral_for_user,
     referral_timeline,
     referrals_for_user,
@@ -74,7 +76,10 @@ def _filtered_referrals(request):
 @login_required
 def referral_list(request):
     form, referrals = _filtered_referrals(request)
-    page = Paginator(referrals, 50).get_page(request.GET.get("page"))
+    page = Paginator(referrals.values(*LIST_ROW_FIELDS), 50).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = list_rows(page.object_list)
     return render(request, "referrals/referral_list.html", {"form": form, "page": page})
 
 

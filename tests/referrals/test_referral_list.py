@@ -12,7 +12,7 @@ URL = "/referrals/"
 
 
 def names(response):
-    return [r.prospect_name for r in response.context["page"].object_list]
+    return [r["prospect_name"] for r in response.context["page"].object_list]
 
 
 @pytest.fixture
@@ -140,7 +140,8 @@ def test_the_list_runs_a_constant_number_of_queries(
         partner = PartnerFactory(owner=owner)
         ReferralFactory.create_batch(rows // 2, source=partner)
     client.force_login(carol)
-    # session, user, role, team (navbar); stage choices, owner choices, count, rows
+    # session, user, role; count, stages (for staleness), rows; the filter bar's
+    # stage and owner choices
     with django_assert_max_num_queries(8):
         response = client.get(URL)
     assert response.context["page"].paginator.count == rows
