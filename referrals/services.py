@@ -69,7 +69,9 @@ def referral_log(
         )
         StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
         rollups.referral_counted(before=None, after=rollups.snapshot(referral))
-        touchpoint_schedule(referral=referral, moment=Moment.RECEIVED, at=now)
+        touchpoint_schedule(
+            referral=referral, moment=Moment.RECEIVED, at=now, new_referral=True
+        )
         if note.strip():
             Activity.objects.create(
                 referral=referral,

@@ -62,12 +62,14 @@ def stuck_after() -> timedelta:
 
 
 def touchpoint_schedule(
-    *, referral: Referral, moment: str, at=None
+    *, referral: Referral, moment: str, at=None, new_referral: bool = False
 ) -> Touchpoint | None:
     """Owe the source thanks for `moment` of `referral`, inside the caller's transaction.
 
     Returns the new touchpoint, or None when the moment is switched off or the
-    source was already thanked (or is being thanked) for it.
+    source was already thanked (or is being thanked) for it. A referral
+    created in this transaction (`new_referral`) owes nothing yet: its row is
+    inserted without looking for one first.
     """
     config = ThankYouMoment.objects.filter(moment=moment, enabled=True).first()
     if config is None:
@@ -75,25 +77,27 @@ def touchpoint_schedule(
     at = at or timezone.now()
     deadline = promise_deadline(config, at)
     by_email = referral.source.can_email
-    touchpoint, created = Touchpoint.objects.get_or_create(
-        referral=referral,
-        moment=moment,
-        defaults={
-            "source": referral.source,
-            "owner_id": referral.owner_id,
-            # A source who opted out of email is still thanked: by a task.
-            "channel": Touchpoint.Channel.EMAIL
-            if by_email
-            else Touchpoint.Channel.CALL,
-            "due_at": at + timedelta(minutes=config.email_delay_minutes)
-            if by_email
-            else deadline,
-            "deadline_at": deadline,
-            "created_at": at,
-        },
-    )
-    if not created:
-        return None
+    fields = {
+        "source": referral.source,
+        "owner_id": referral.owner_id,
+        # A source who opted out of email is still thanked: by a task.
+        "channel": Touchpoint.Channel.EMAIL if by_email else Touchpoint.Channel.CALL,
+        "due_at": at + timedelta(minutes=config.email_delay_minutes)
+        if by_email
+        else deadline,
+        "deadline_at": deadline,
+        "created_at": at,
+    }
+    if new_referral:
+        touchpoint = Touchpoint.objects.create(
+            referral=referral, moment=moment, **fields
+        )
+    else:
+        touchpoint, created = Touchpoint.objects.get_or_create(
+            referral=referral, moment=moment, defaults=fields
+        )
+        if not created:
+            return None
     if (
         touchpoint.channel == Touchpoint.Channel.EMAIL
         and touchpoint.due_at <= timezone.now()
