@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_PORT", "8100"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))
 USERS = int(os.environ.get("BENCH_USERS", "8"))
+# A quick look at some pages: BENCH_PAGES="dashboard,board" (parts of their
+# names). Such a partial run prints its table but does not record it.
+ONLY = [part for part in os.environ.get("BENCH_PAGES", "").split(",") if part]
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/referrals_crm_loadbench"
 )
@@ -134,6 +137,13 @@ def remove_logged_referrals(after_id: int) -> int:
     onto one rep's today and slow that rep's board and list for the next run."""
     from django.db import connection, transaction
 
+    from partners.services import partners_last_thanked_rebuild
+    from referrals.models import Referral
+    from referrals.rollups import rollups_rebuild
+
+    logged = Referral.objects.filter(pk__gt=after_id)
+    owners = set(logged.values_list("owner", flat=True).distinct())
+    sources = set(logged.values_list("source", flat=True).distinct())
     with transaction.atomic(), connection.cursor() as cursor:
         for table in (
             "referrals_touchpoint",
@@ -143,6 +153,9 @@ def remove_logged_referrals(after_id: int) -> int:
             cursor.execute(f"DELETE FROM {table} WHERE referral_id > %s", [after_id])
         cursor.execute("DELETE FROM referrals_referral WHERE id > %s", [after_id])
         removed = cursor.rowcount
+        # Deleted behind the application's back: its summaries follow.
+        rollups_rebuild(owner_ids=owners)
+        partners_last_thanked_rebuild(partner_ids=sources)
     with connection.cursor() as cursor:  # index-only scans need it all-visible again
         cursor.execute("VACUUM (ANALYZE) referrals_referral, referrals_touchpoint")
     return removed
@@ -247,6 +260,8 @@ def main() -> int:
         wait_until_up(f"http://127.0.0.1:{PORT}/healthz")
         results = []
         for name, user_class, target in PAGES:
+            if ONLY and not any(part in name for part in ONLY):
+                continue
             # A slow page's last requests may still hold both gunicorn workers.
             wait_until_up(f"http://127.0.0.1:{PORT}/healthz", seconds=180)
             run_locust(user_class, 5, extra, warm_up=True)  # caches, connections, plans
@@ -285,6 +300,8 @@ def main() -> int:
     )
     table = "\n".join(lines)
     print(header + table)
+    if ONLY:
+        return 0
     with open(ROOT / "bench/RESULTS.md", "a") as handle:
         handle.write(header + table + "\n")
     return 0

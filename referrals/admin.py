@@ -5,7 +5,9 @@ from partners.services import partners_last_thanked_rebuild
 from referrals import rollups
 from referrals.models import (
     Activity,
+    ClosedTotal,
     PipelineTotal,
+    ReceivedTotal,
     Referral,
     Stage,
     StageChange,
@@ -144,11 +146,9 @@ class TouchpointAdmin(admin.ModelAdmin):
             partners_last_thanked_rebuild(partner_ids=sources)
 
 
-@admin.register(PipelineTotal)
-class PipelineTotalAdmin(admin.ModelAdmin):
+class SummaryAdmin(admin.ModelAdmin):
     """A summary the application keeps (see rollups_rebuild): shown, never edited."""
 
-    list_display = ["owner", "stage", "count", "value"]
     list_filter = ["stage", "owner__team"]
     search_fields = ["owner__email", "owner__display_name"]
     list_select_related = ["owner", "stage"]
@@ -161,3 +161,28 @@ class PipelineTotalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PipelineTotal)
+class PipelineTotalAdmin(SummaryAdmin):
+    list_display = ["owner", "stage", "count", "value"]
+
+
+@admin.register(ReceivedTotal)
+class ReceivedTotalAdmin(SummaryAdmin):
+    list_display = [
+        "owner",
+        "month",
+        "stage",
+        "furthest_position",
+        "lost_reason",
+        "count",
+        "value",
+    ]
+    date_hierarchy = "month"
+
+
+@admin.register(ClosedTotal)
+class ClosedTotalAdmin(SummaryAdmin):
+    list_display = ["owner", "month", "stage", "count", "value"]
+    date_hierarchy = "month"

@@ -6,15 +6,18 @@ so there the median is taken over the few values one query returns.
 """
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
+    DateField,
     DecimalField,
     F,
     FloatField,
@@ -24,13 +27,22 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user, users_for_user
 from partners.models import Partner
-from referrals.models import Moment, PipelineTotal, Referral, Stage, Touchpoint
+from referrals.models import (
+    ClosedTotal,
+    Moment,
+    PipelineTotal,
+    ReceivedTotal,
+    Referral,
+    Stage,
+    Touchpoint,
+)
+from referrals.rollups import month_of
 from referrals.selectors import stale_per_stage
 
 PERIODS = {
@@ -60,6 +72,32 @@ class DashboardFilters:
     def stages(self) -> list[Stage]:
         """Every stage, in pipeline order: read once per dashboard."""
         return list(Stage.objects.order_by("position", "pk"))
+
+    @cached_property
+    def received(self) -> list[dict]:
+        """The period's referrals per owner, stage, furthest stage reached and
+        lost reason: the funnel and the reps' counts, from one query."""
+        return month_totals(
+            self,
+            ReceivedTotal,
+            ["owner", "stage", "furthest_position", "lost_reason"],
+        )
+
+    @cached_property
+    def thanks_due(self) -> list[dict]:
+        """Thank-yous due in the period per owner and moment: how many, on
+        time and skipped (compliance per moment and per rep, one query)."""
+        return list(
+            _touchpoints(self)
+            .filter(compliance_filter(self))
+            .order_by()
+            .values("owner", "moment")
+            .annotate(
+                total=Count("*"),
+                on_time=Count("moment", filter=ON_TIME),
+                skipped=Count("moment", filter=Q(status=Touchpoint.Status.SKIPPED)),
+            )
+        )
 
     def stage_ids(self, kind: str) -> list[int]:
         """Stages of one kind, so the referrals' stage ids are compared
@@ -121,6 +159,118 @@ def referrals(filters: DashboardFilters) -> QuerySet:
 
 def received_in_period(filters: DashboardFilters) -> QuerySet:
     return referrals(filters).filter(received_on__range=(filters.start, filters.end))
+
+
+# -- Whole months from the summaries, the rest from the referrals ---------------
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def month_pieces(
+    start: date, end: date, whole_months: bool = True
+) -> tuple[tuple[date, date] | None, list[tuple[date, date, date]]]:
+    """Split the days start..end into whole months and the pieces left.
+
+    Returns (first, last) whole month (None when there is none) and the
+    pieces as (from, to, month), each within one month.
+    """
+    whole, ranges = None, [(start, end)]
+    if whole_months:
+        first = start if start.day == 1 else next_month(start)
+        stop = month_of(end + timedelta(days=1))  # the first month not whole
+        if first < stop:
+            whole = (first, month_of(stop - timedelta(days=1)))
+            ranges = [(start, first - timedelta(days=1)), (stop, end)]
+    pieces = []
+    for day, last in ranges:
+        while day <= last:
+            to = min(last, next_month(day) - timedelta(days=1))
+            pieces.append((day, to, month_of(day)))
+            day = to + timedelta(days=1)
+    return whole, pieces
+
+
+# The referrals' date each summary's month is taken from.
+MONTH_OF = {ReceivedTotal: "received_on", ClosedTotal: "closed_at"}
+
+
+def month_totals(
+    filters: DashboardFilters, summary, group: list[str], where: Q | None = None
+) -> list[dict]:
+    """The period's referrals (received, or closed) as rows of {*group, "n",
+    "total"} (how many, their value); `group` may name "month".
+
+    Whole months are read from the summary and only the pieces of months
+    at the period's edges from the referrals, in one UNION ALL query. The
+    summaries have no source kind, and closed months are in the site's time
+    zone: with a source-kind filter, or for a user in another time zone, the
+    whole period is counted from the referrals.
+    """
+    field = MONTH_OF[summary]
+    where = where or Q()
+    whole_months = not filters.source_kind and (
+        field != "closed_at"
+        or timezone.get_current_timezone_name() == settings.TIME_ZONE
+    )
+    whole, pieces = month_pieces(filters.start, filters.end, whole_months)
+    by_month = "month" in group
+    columns = [name for name in group if name != "month"]
+    columns += ["m"] if by_month else []
+
+    def bounds(day, last):
+        if field == "received_on":
+            return day, last
+        return (
+            timezone.make_aware(datetime.combine(day, time.min)),
+            timezone.make_aware(datetime.combine(last, time.max)),
+        )
+
+    parts = []
+    if whole:
+        rows = scoped(filters, summary.objects.filter(where, month__range=whole))
+        if by_month:
+            rows = rows.annotate(m=F("month"))
+        parts.append(
+            rows.order_by()
+            .values(*columns)
+            .annotate(n=Sum("count"), total=Sum("value"))
+        )
+    if not by_month:  # the pieces of one edge read as one range
+        ranges = []
+        for day, last, month in pieces:
+            if ranges and ranges[-1][1] + timedelta(days=1) == day:
+                day = ranges.pop()[0]
+            ranges.append((day, last, month))
+        pieces = ranges
+    # One branch per piece: each a range on an (owner, date) index, where an
+    # OR of ranges made PostgreSQL read every referral of the team.
+    for day, last, month in pieces:
+        rows = referrals(filters).filter(
+            where, **{f"{field}__range": bounds(day, last)}
+        )
+        if by_month:
+            rows = rows.annotate(m=Value(month, output_field=DateField()))
+        parts.append(
+            rows.order_by()
+            .values(*columns)
+            .annotate(n=Count("*"), total=Sum("estimated_value"))
+        )
+    if not parts:
+        return []
+    first, *rest = parts
+    merged: dict[tuple, dict] = {}
+    for row in first.union(*rest, all=True) if rest else first:
+        key = tuple(row[name] for name in columns)
+        into = merged.setdefault(key, {**row, "n": 0, "total": Decimal(0)})
+        into["n"] += row["n"]
+        into["total"] += row["total"] or 0
+    rows = [row for row in merged.values() if row["n"]]
+    if by_month:
+        for row in rows:
+            row["month"] = row.pop("m")
+    return rows
 
 
 # -- Medians ------------------------------------------------------------------
@@ -211,30 +361,29 @@ def funnel(filters: DashboardFilters) -> dict:
         for stage in filters.stages
         if stage.kind != Stage.Kind.LOST and not stage.is_archived
     ]
-    counts = received_in_period(filters).aggregate(
-        received=Count("*"),
-        **{
-            f"s{stage.pk}": Count(
-                "stage", filter=Q(furthest_position__gte=stage.position)
-            )
-            for stage in steps
-        },
-    )
+    received = filters.received
     rows, previous = [], None
     for index, stage in enumerate(steps):
-        count = counts["received"] if index == 0 else counts[f"s{stage.pk}"]
+        count = sum(
+            row["n"]
+            for row in received
+            if index == 0 or row["furthest_position"] >= stage.position
+        )
         rows.append(
             {"stage": stage, "count": count, "conversion": _share(count, previous)}
         )
         previous = count
-    lost = list(
-        received_in_period(filters)
-        .filter(stage__in=filters.stage_ids(Stage.Kind.LOST))
-        .order_by()
-        .values("lost_reason")
-        .annotate(count=Count("*"))
-        .order_by("-count", "lost_reason")
-    )
+    lost_ids = filters.stage_ids(Stage.Kind.LOST)
+    reasons = Counter()
+    for row in received:
+        if row["stage"] in lost_ids:
+            reasons[row["lost_reason"]] += row["n"]
+    lost = [
+        {"lost_reason": reason, "count": count}
+        for reason, count in sorted(
+            reasons.items(), key=lambda item: (-item[1], item[0])
+        )
+    ]
     return {"rows": rows, "lost_reasons": lost}
 
 
@@ -317,15 +466,13 @@ ON_TIME = Q(status__in=Touchpoint.FINISHED) & (
 
 def thank_you_compliance(filters: DashboardFilters) -> dict:
     """Share of thank-yous done on time, per moment and per rep, and what is overdue."""
-    due = _touchpoints(filters).filter(compliance_filter(filters)).order_by()
-    per_moment = {
-        row["moment"]: row
-        for row in due.values("moment").annotate(
-            total=Count("*"),
-            on_time=Count("moment", filter=ON_TIME),
-            skipped=Count("moment", filter=Q(status=Touchpoint.Status.SKIPPED)),
+    per_moment: dict[str, dict] = {}
+    for row in filters.thanks_due:
+        into = per_moment.setdefault(
+            row["moment"], {"total": 0, "on_time": 0, "skipped": 0}
         )
-    }
+        for name in into:
+            into[name] += row[name]
     moments = []
     for value, label in Moment.choices:
         row = per_moment.get(value)
@@ -365,24 +512,16 @@ def reps(filters: DashboardFilters) -> list[dict]:
         visible_reps = visible_reps.filter(team=filters.team)
     if filters.rep:
         visible_reps = visible_reps.filter(pk=filters.rep.pk)
-    period = received_in_period(filters).order_by()
-    per_rep = {
-        row["owner"]: row
-        for row in period.values("owner").annotate(
-            received=Count("*"),
-            won=Count("stage", filter=Q(stage__in=filters.stage_ids(Stage.Kind.WON))),
-        )
-    }
+    won_ids = filters.stage_ids(Stage.Kind.WON)
+    per_rep: dict[int, dict] = {}
+    for row in filters.received:
+        counts = per_rep.setdefault(row["owner"], {"received": 0, "won": 0})
+        counts["received"] += row["n"]
+        if row["stage"] in won_ids:
+            counts["won"] += row["n"]
     won_value = {
-        row["owner"]: row["value"]
-        for row in referrals(filters)
-        .filter(
-            stage__in=filters.stage_ids(Stage.Kind.WON),
-            closed_at__range=(filters.start_at, filters.end_at),
-        )
-        .order_by()
-        .values("owner")
-        .annotate(value=Sum("estimated_value"))
+        row["owner"]: row["total"]
+        for row in month_totals(filters, ClosedTotal, ["owner"], Q(stage__in=won_ids))
     }
     open_pipeline = {
         row["owner"]: row
@@ -390,16 +529,13 @@ def reps(filters: DashboardFilters) -> list[dict]:
             stage__in=filters.stage_ids(Stage.Kind.OPEN)
         )
     }
-    thanks = {
-        row["owner"]: row
-        for row in _touchpoints(filters)
-        .filter(compliance_filter(filters))
-        .order_by()
-        .values("owner")
-        .annotate(total=Count("*"), on_time=Count("moment", filter=ON_TIME))
-    }
+    thanks: dict[int, dict] = {}
+    for row in filters.thanks_due:
+        into = thanks.setdefault(row["owner"], {"total": 0, "on_time": 0})
+        into["total"] += row["total"]
+        into["on_time"] += row["on_time"]
     speed = medians(
-        period.filter(first_contacted_at__isnull=False),
+        received_in_period(filters).filter(first_contacted_at__isnull=False),
         "owner",
         F("first_contacted_at") - F("created_at"),
     )
@@ -445,20 +581,21 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     if not branches:
         return {"count": 0, "oldest": []}
     first, *rest = branches
-
-    def union(*columns):
-        return first.values_list(*columns).union(
-            *(branch.values_list(*columns) for branch in rest), all=True
+    stale = first.values_list("pk", "stage_entered_at").union(
+        *(branch.values_list("pk", "stage_entered_at") for branch in rest), all=True
+    )
+    # How many and the oldest in one pass: a window count over the union
+    # (the index alone answers each branch), then the page's first rows.
+    sql, params = stale.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT stale.pk, COUNT(*) OVER () "
+            f"FROM ({sql}) stale ORDER BY stale.stage_entered_at, stale.pk LIMIT %s",
+            [*params, limit],
         )
-
-    # The count reads only indexed columns (no id): the index alone answers it.
-    count = union("stage_entered_at").count()
-    ids = [
-        pk
-        for pk, _ in union("pk", "stage_entered_at").order_by("stage_entered_at")[
-            :limit
-        ]
-    ]
+        found = cursor.fetchall()
+    count = found[0][1] if found else 0
+    ids = [pk for pk, _ in found]
     oldest = Referral.objects.filter(pk__in=ids).select_related(
         "stage", "owner", "source"
     )
@@ -471,31 +608,39 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
 def trend(filters: DashboardFilters) -> dict:
     """Referrals received and value won per week (per month beyond 4 months)."""
     monthly = (filters.end - filters.start).days > 120
-    trunc = TruncMonth if monthly else TruncWeek
-    received = {
-        row["bucket"]: row["count"]
-        for row in received_in_period(filters)
-        .order_by()
-        .annotate(bucket=trunc("received_on"))
-        .values("bucket")
-        .annotate(count=Count("*"))
-    }
-    won = {
-        (
-            row["bucket"].date()
-            if isinstance(row["bucket"], datetime)
-            else row["bucket"]
-        ): row["value"]
-        for row in referrals(filters)
-        .filter(
-            stage__in=filters.stage_ids(Stage.Kind.WON),
-            closed_at__range=(filters.start_at, filters.end_at),
-        )
-        .order_by()
-        .annotate(bucket=trunc("closed_at"))
-        .values("bucket")
-        .annotate(value=Sum("estimated_value"))
-    }
+    won_ids = filters.stage_ids(Stage.Kind.WON)
+    if monthly:
+        received = {
+            row["month"]: row["n"]
+            for row in month_totals(filters, ReceivedTotal, ["month"])
+        }
+        won = {
+            row["month"]: row["total"]
+            for row in month_totals(
+                filters, ClosedTotal, ["month"], Q(stage__in=won_ids)
+            )
+        }
+    else:
+        received = {
+            row["bucket"]: row["count"]
+            for row in received_in_period(filters)
+            .order_by()
+            .annotate(bucket=TruncWeek("received_on"))
+            .values("bucket")
+            .annotate(count=Count("*"))
+        }
+        won = {
+            row["bucket"].date(): row["value"]
+            for row in referrals(filters)
+            .filter(
+                stage__in=won_ids,
+                closed_at__range=(filters.start_at, filters.end_at),
+            )
+            .order_by()
+            .annotate(bucket=TruncWeek("closed_at"))
+            .values("bucket")
+            .annotate(value=Sum("estimated_value"))
+        }
     buckets = []
     cursor = (
         filters.start.replace(day=1)

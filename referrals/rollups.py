@@ -2,30 +2,89 @@
 
 Each change to a referral (logged, moved, edited, deleted) takes away what
 the referral counted for before and adds what it counts for now, in the same
-transaction, with one upsert: concurrent changes add up (each row is updated
-under its lock) instead of overwriting each other. `rollups_rebuild()`
+transaction, with one upsert per table: concurrent changes add up (each row is
+updated under its lock) instead of overwriting each other. `rollups_rebuild()`
 recomputes everything from the referrals, for imports and repairs.
 
-Today there is one table, PipelineTotal: per owner and stage, how many
-referrals and their value.
+- PipelineTotal: per owner and stage, the referrals there now.
+- ReceivedTotal: per owner and month received, by stage, furthest stage
+  reached and lost reason.
+- ClosedTotal: per owner and month closed, by stage.
 """
 
+from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
-from referrals.models import PipelineTotal, Referral
+from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral
 
-# What one referral counts for: (owner, stage, value).
-Snapshot = tuple[int, int, Decimal]
+# Each summary and the columns that identify one of its rows.
+KEYS = {
+    PipelineTotal: ("owner_id", "stage_id"),
+    ReceivedTotal: (
+        "owner_id",
+        "month",
+        "stage_id",
+        "furthest_position",
+        "lost_reason",
+    ),
+    ClosedTotal: ("owner_id", "month", "stage_id"),
+}
+
+
+class Snapshot(NamedTuple):
+    """What one referral counts for."""
+
+    owner: int
+    stage: int
+    value: Decimal
+    received_month: date
+    furthest_position: int
+    lost_reason: str
+    closed_month: date | None
+
+    def rows(self):
+        """(summary, row key) of each summary row the referral counts in."""
+        yield PipelineTotal, (self.owner, self.stage)
+        yield (
+            ReceivedTotal,
+            (
+                self.owner,
+                self.received_month,
+                self.stage,
+                self.furthest_position,
+                self.lost_reason,
+            ),
+        )
+        if self.closed_month:
+            yield ClosedTotal, (self.owner, self.closed_month, self.stage)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
 
 
 def snapshot(referral: Referral) -> Snapshot:
-    return (
-        referral.owner_id,
-        referral.stage_id,
-        referral.estimated_value or Decimal(0),
+    closed_at = referral.closed_at
+    return Snapshot(
+        owner=referral.owner_id,
+        stage=referral.stage_id,
+        value=referral.estimated_value or Decimal(0),
+        received_month=month_of(referral.received_on),
+        furthest_position=referral.furthest_position,
+        lost_reason=referral.lost_reason,
+        # The site's time zone, not the user's: the month a referral closed in
+        # must not depend on who moved it.
+        closed_month=month_of(
+            timezone.localdate(closed_at, timezone.get_default_timezone())
+        )
+        if closed_at
+        else None,
     )
 
 
@@ -33,63 +92,100 @@ def referral_counted(*, before: Snapshot | None, after: Snapshot | None) -> None
     """Move a referral's contribution from `before` to `after` (None: absent)."""
     if before == after:
         return
-    deltas: dict[tuple[int, int], list] = {}
+    deltas: dict[tuple, list] = {}
     for state, sign in ((before, -1), (after, 1)):
         if state is None:
             continue
-        owner, stage, value = state
-        delta = deltas.setdefault((owner, stage), [0, Decimal(0)])
-        delta[0] += sign
-        delta[1] += sign * value
-    rows = [
-        (owner, stage, count, value)
-        for (owner, stage), (count, value) in sorted(deltas.items())
-        if count or value
-    ]
-    if rows:
-        _add(rows)
+        for summary, key in state.rows():
+            delta = deltas.setdefault((summary, key), [0, Decimal(0)])
+            delta[0] += sign
+            delta[1] += sign * state.value
+    for summary in KEYS:  # always in the same order: see _add
+        rows = sorted(
+            (*key, count, value)
+            for (table, key), (count, value) in deltas.items()
+            if table is summary and (count or value)
+        )
+        if rows:
+            _add(summary, rows)
 
 
-def _add(rows: list[tuple]) -> None:
-    """Add counts and values to PipelineTotal rows, creating missing ones.
+def _add(summary, rows: list[tuple]) -> None:
+    """Add counts and values to a summary's rows, creating missing ones.
 
-    Rows are sorted, so two transactions touching the same rows lock them in
-    the same order and cannot deadlock.
+    Tables are written in one order and rows sorted, so two transactions
+    touching the same rows lock them in the same order and cannot deadlock.
     """
-    table = connection.ops.quote_name(PipelineTotal._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    quote = connection.ops.quote_name
+    table = quote(summary._meta.db_table)
+    key = [quote(column) for column in KEYS[summary]]
+    columns = ", ".join((*key, quote("count"), quote("value")))
+    values = ", ".join(["(" + ", ".join(["%s"] * (len(key) + 2)) + ")"] * len(rows))
     params = [part for row in rows for part in row]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (owner_id, stage_id, count, value) VALUES {values} "
-            "ON CONFLICT (owner_id, stage_id) DO UPDATE SET "
-            f"count = {table}.count + EXCLUDED.count, "
-            f"value = {table}.value + EXCLUDED.value",
+            f"INSERT INTO {table} ({columns}) VALUES {values} "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+            f"{quote('count')} = {table}.{quote('count')} + EXCLUDED.{quote('count')}, "
+            f"{quote('value')} = {table}.{quote('value')} + EXCLUDED.{quote('value')}",
             params,
         )
+
+
+def _rebuilt(summary, row: dict):
+    """A summary row from a grouped row of referrals."""
+    fields = dict(row, value=row["value"] or Decimal(0))
+    fields["owner_id"] = fields.pop("owner")
+    fields["stage_id"] = fields.pop("stage")
+    if isinstance(fields.get("month"), datetime):  # TruncMonth of a datetime
+        fields["month"] = fields["month"].date()
+    return summary(**fields)
 
 
 def rollups_rebuild(*, owner_ids=None) -> int:
     """Recompute the summaries from the referrals (all owners, or some).
 
-    Returns the number of PipelineTotal rows written.
+    Returns the number of summary rows written.
     """
     referrals = Referral.objects.order_by()
-    totals = PipelineTotal.objects.all()
     if owner_ids is not None:
         referrals = referrals.filter(owner__in=owner_ids)
-        totals = totals.filter(owner__in=owner_ids)
+    groups = {
+        PipelineTotal: referrals.values("owner", "stage"),
+        ReceivedTotal: referrals.annotate(month=TruncMonth("received_on")).values(
+            "owner", "month", "stage", "furthest_position", "lost_reason"
+        ),
+        ClosedTotal: referrals.filter(closed_at__isnull=False)
+        .annotate(month=TruncMonth("closed_at", tzinfo=timezone.get_default_timezone()))
+        .values("owner", "month", "stage"),
+    }
+    written = 0
     with transaction.atomic():
-        totals.delete()
-        created = PipelineTotal.objects.bulk_create(
-            PipelineTotal(
-                owner_id=row["owner"],
-                stage_id=row["stage"],
-                count=row["count"],
-                value=row["value"] or Decimal(0),
+        _lock_out_writers()
+        for summary, rows in groups.items():
+            existing = summary.objects.all()
+            if owner_ids is not None:
+                existing = existing.filter(owner__in=owner_ids)
+            existing.delete()
+            rows = rows.annotate(count=Count("*"), value=Sum("estimated_value"))
+            created = summary.objects.bulk_create(
+                (_rebuilt(summary, row) for row in rows.iterator(chunk_size=5000)),
+                batch_size=5000,
             )
-            for row in referrals.values("owner", "stage").annotate(
-                count=Count("*"), value=Sum("estimated_value")
-            )
-        )
-    return len(created)
+            written += len(created)
+    return written
+
+
+def _lock_out_writers() -> None:
+    """Hold back changes to the summaries until the rebuild commits.
+
+    A referral logged during a rebuild would otherwise add its row between the
+    delete and the re-insert (a duplicate key), or be counted twice. Readers
+    are not blocked; writers wait, then add their change to the rebuilt rows.
+    SQLite's transactions already take the write lock when they begin.
+    """
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(s._meta.db_table) for s in KEYS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")

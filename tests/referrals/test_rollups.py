@@ -1,24 +1,35 @@
-"""The pipeline totals stay equal to a count of the referrals, whatever changes them."""
+"""The summaries stay equal to a count of the referrals, whatever changes them."""
 
+import threading
+from datetime import date
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
-from referrals.models import PipelineTotal, Referral
-from referrals.rollups import rollups_rebuild
+from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral
+from referrals.rollups import KEYS, rollups_rebuild
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, ReferralFactory, stage
 from tests.referrals.test_touchpoint_dispatch import at_once
 
 
-def totals() -> dict:
-    """{(owner, stage): (count, value)} as the summary holds it (empty rows left out)."""
-    return {
-        (row.owner_id, row.stage_id): (row.count, row.value)
-        for row in PipelineTotal.objects.all()
+def totals(summary=None) -> dict:
+    """{(summary, *key): (count, value)} as the summaries hold them (empty rows
+    left out); one summary's {key: (count, value)} when it is named."""
+    rows = {
+        (model.__name__, *(getattr(row, column) for column in KEYS[model])): (
+            row.count,
+            row.value,
+        )
+        for model in KEYS
+        for row in model.objects.all()
         if row.count or row.value
     }
+    if summary is None:
+        return rows
+    return {key[1:]: value for key, value in rows.items() if key[0] == summary.__name__}
 
 
 def recounted() -> dict:
@@ -67,9 +78,21 @@ def test_logging_moving_editing_and_deleting_keep_the_totals(
     assert not Referral.objects.filter(pk=one.pk).exists()
     before, after = recounted()
     assert before == after
-    assert before[(bob.pk, stage("Received").pk)] == (1, Decimal("75.50"))
-    assert before[(alice.pk, stage("Lost").pk)] == (1, Decimal("300"))
-    assert (alice.pk, stage("Won").pk) not in before  # deleted with its referral
+    pipeline = totals(PipelineTotal)
+    assert pipeline[(bob.pk, stage("Received").pk)] == (1, Decimal("75.50"))
+    assert pipeline[(alice.pk, stage("Lost").pk)] == (1, Decimal("300"))
+    assert (alice.pk, stage("Won").pk) not in pipeline  # deleted with its referral
+    month = two.received_on.replace(day=1)
+    assert totals(ReceivedTotal)[(alice.pk, month, stage("Lost").pk, 0, "No")] == (
+        1,
+        Decimal("300"),
+    )
+    assert totals(ClosedTotal) == {
+        (alice.pk, two.closed_at.date().replace(day=1), stage("Lost").pk): (
+            1,
+            Decimal("300"),
+        )
+    }  # one was closed too, then deleted
 
 
 def test_the_admin_deleting_many_and_moving_one_keeps_the_totals(
@@ -106,14 +129,42 @@ def test_the_admin_deleting_many_and_moving_one_keeps_the_totals(
     assert Referral.objects.count() == 2
     before, after = recounted()
     assert before == after
-    assert before[(alice.pk, stage("Proposal sent").pk)] == (1, Decimal(40))
+    assert totals(PipelineTotal)[(alice.pk, stage("Proposal sent").pk)] == (
+        1,
+        Decimal(40),
+    )
+
+
+def test_the_month_closed_is_the_sites_whoever_closes_it(
+    client, alice, alice_partner, settings
+):
+    settings.TIME_ZONE = "UTC"
+    alice.time_zone = "Europe/Berlin"
+    alice.save()
+    referral = referral_log(
+        user=alice, source=alice_partner, prospect_name="P", estimated_value=10
+    )
+    client.force_login(alice)
+    # 00:30 on December 1 in Berlin is still November 30 in UTC.
+    with time_machine.travel("2026-11-30T23:30:00Z", tick=False):
+        response = client.post(
+            f"/referrals/{referral.pk}/move/",
+            {"stage": stage("Won").pk, "final_value": "10"},
+        )
+    assert response.status_code == 302
+    assert totals(ClosedTotal) == {
+        (alice.pk, date(2026, 11, 1), stage("Won").pk): (1, Decimal(10))
+    }
+    before, after = recounted()
+    assert before == after
 
 
 def test_the_rebuild_command_counts_rows_made_behind_the_applications_back(alice):
     ReferralFactory.create_batch(3, owner=alice, estimated_value=10)
     assert totals() == {}  # made without the services: not counted yet
     call_command("rollups_rebuild", verbosity=0)
-    assert totals() == {(alice.pk, stage("Received").pk): (3, Decimal(30))}
+    assert totals(PipelineTotal) == {(alice.pk, stage("Received").pk): (3, Decimal(30))}
+    assert sum(count for count, _ in totals(ReceivedTotal).values()) == 3
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,4 +176,27 @@ def test_referrals_logged_at_once_are_all_counted(alice, alice_partner):
             referral_log(user=alice, source=source, prospect_name=f"Racer {i}")
 
     at_once(log_five, workers=4)
-    assert totals() == {(alice.pk, stage("Received").pk): (20, Decimal(0))}
+    assert totals(PipelineTotal) == {(alice.pk, stage("Received").pk): (20, Decimal(0))}
+    assert list(totals(ReceivedTotal).values()) == [(20, Decimal(0))]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_while_reps_log_referrals_counts_every_one(alice, alice_partner):
+    roles = iter(["rebuild", "log", "log", "log"])
+    pick = threading.Lock()
+
+    def work():
+        with pick:
+            role = next(roles)
+        for i in range(6):
+            if role == "rebuild":
+                rollups_rebuild()
+            else:
+                referral_log(user=alice, source=alice_partner, prospect_name=f"R{i}")
+        return role
+
+    # A worker that raised (a duplicate key in the rebuild) returns nothing.
+    assert sorted(at_once(work, workers=4)) == ["log", "log", "log", "rebuild"]
+    assert totals(PipelineTotal) == {(alice.pk, stage("Received").pk): (18, Decimal(0))}
+    before, after = recounted()
+    assert before == after

@@ -1,5 +1,6 @@
-"""Recompute the summaries kept beside the data: pipeline totals per owner and
-stage, and when each source was last thanked.
+"""Recompute the summaries kept beside the data: referrals per owner and stage,
+per owner and month received, per owner and month closed, and when each source
+was last thanked.
 
 The application keeps them current as it changes referrals and thank-yous;
 run this after changing rows behind its back (a bulk import, SQL by hand).
@@ -13,14 +14,12 @@ from referrals.rollups import rollups_rebuild
 
 
 class Command(BaseCommand):
-    help = "Recompute pipeline totals and sources' last-thanked dates from the data."
+    help = "Recompute the dashboard summaries and sources' last-thanked dates."
 
     def handle(self, *args, **options):
         with transaction.atomic():
             rows = rollups_rebuild()
             partners_last_thanked_rebuild()
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Rebuilt {rows:,} pipeline totals and last-thanked dates."
-            )
+            self.style.SUCCESS(f"Rebuilt {rows:,} summary rows and last-thanked dates.")
         )

@@ -1,0 +1,147 @@
+"""Dashboard figures over whole months: read from the monthly summaries, with
+the partial months at the period's edges counted from the referrals, and the
+same as counting every referral."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from referrals.dashboard import month_pieces
+from tests.factories import PartnerFactory, ReferralFactory
+from tests.referrals.test_dashboard import get, log, move
+
+
+def test_a_period_splits_into_whole_months_and_edge_pieces():
+    assert month_pieces(date(2026, 8, 26), date(2026, 11, 23)) == (
+        (date(2026, 9, 1), date(2026, 10, 1)),
+        [
+            (date(2026, 8, 26), date(2026, 8, 31), date(2026, 8, 1)),
+            (date(2026, 11, 1), date(2026, 11, 23), date(2026, 11, 1)),
+        ],
+    )
+    assert month_pieces(date(2026, 1, 1), date(2026, 10, 31)) == (
+        (date(2026, 1, 1), date(2026, 10, 1)),
+        [],
+    )
+    # No whole month: pieces still stop at the month's end.
+    assert month_pieces(date(2026, 10, 15), date(2026, 11, 10)) == (
+        None,
+        [
+            (date(2026, 10, 15), date(2026, 10, 31), date(2026, 10, 1)),
+            (date(2026, 11, 1), date(2026, 11, 10), date(2026, 11, 1)),
+        ],
+    )
+    assert month_pieces(date(2025, 12, 20), date(2026, 2, 3), whole_months=False)[
+        1
+    ] == [
+        (date(2025, 12, 20), date(2025, 12, 31), date(2025, 12, 1)),
+        (date(2026, 1, 1), date(2026, 1, 31), date(2026, 1, 1)),
+        (date(2026, 2, 1), date(2026, 2, 3), date(2026, 2, 1)),
+    ]
+
+
+@pytest.fixture
+def year(alice, bob, dave):
+    """Referrals over four months of 2026; the dashboard is read on Nov 20."""
+    sam = PartnerFactory(owner=alice, kind="customer")
+    uma = PartnerFactory(owner=bob, kind="customer")
+    r1 = log(alice, sam, "2026-08-10T09:00:00", 900, "R1")
+    move(r1, alice, "2026-08-11T09:00:00", "Contacted")
+    move(r1, alice, "2026-09-02T09:00:00", "Won", final_value=Decimal(1000))
+    r2 = log(alice, sam, "2026-09-30T09:00:00", 300, "R2")
+    move(r2, alice, "2026-10-01T09:00:00", "Lost", lost_reason="Budget")
+    log(bob, uma, "2026-10-31T23:00:00", 200, "R3")
+    r4 = log(alice, sam, "2026-11-02T09:00:00", 400, "R4")
+    move(r4, alice, "2026-11-05T09:00:00", "Won", final_value=Decimal(500))
+    r5 = log(bob, uma, "2026-10-15T09:00:00", 600, "R5")
+    # 02:00 UTC on Nov 1 is still October 31 in New York.
+    move(r5, bob, "2026-11-01T02:00:00", "Won", final_value=Decimal(700))
+    log(dave, PartnerFactory(owner=dave), "2026-09-12T09:00:00", 5, "South")
+
+
+def figures(context) -> dict:
+    """What a manager reads off the dashboard for the period."""
+    return {
+        "funnel": [
+            (row["stage"].name, row["count"]) for row in context["funnel"]["rows"]
+        ],
+        "lost": context["funnel"]["lost_reasons"],
+        "reps": {
+            row["rep"].email: (row["received"], row["won"], row["won_value"])
+            for row in context["reps"]
+        },
+        "received": {
+            b["start"]: b["received"]
+            for b in context["trend"]["buckets"]
+            if b["received"]
+        },
+        "won": {
+            b["start"]: b["won_value"]
+            for b in context["trend"]["buckets"]
+            if b["won_value"]
+        },
+    }
+
+
+def test_whole_months_and_edges_add_up(client, carol, year):
+    context = get(client, carol, period="this_year").context
+    assert context["trend"]["unit"] == "month"
+    assert figures(context) == {
+        "funnel": [
+            ("Received", 5),
+            ("Contacted", 3),
+            ("Meeting held", 3),
+            ("Proposal sent", 3),
+            ("Won", 3),
+        ],
+        "lost": [{"lost_reason": "Budget", "count": 1}],
+        "reps": {
+            "alice@example.com": (3, 2, Decimal(1500)),
+            "bob@example.com": (2, 1, Decimal(700)),
+        },
+        "received": {
+            date(2026, 8, 1): 1,
+            date(2026, 9, 1): 1,
+            date(2026, 10, 1): 2,
+            date(2026, 11, 1): 1,
+        },
+        "won": {date(2026, 9, 1): Decimal(1000), date(2026, 11, 1): Decimal(1200)},
+    }
+
+
+def test_the_summaries_agree_with_counting_every_referral(client, carol, year):
+    """A source-kind filter counts every referral (the summaries have no
+    source kind); every source here is a customer, so the figures must match."""
+    summed = get(client, carol, period="this_year").context
+    counted = get(client, carol, period="this_year", source_kind="customer").context
+    assert figures(summed) == figures(counted)
+    for period in ("last_90", "this_quarter", "this_month"):
+        assert figures(get(client, carol, period=period).context) == figures(
+            get(client, carol, period=period, source_kind="customer").context
+        ), period
+
+
+def test_a_manager_in_another_time_zone_sees_sales_in_their_own_months(
+    client, carol, year
+):
+    carol.time_zone = "America/New_York"
+    carol.save(update_fields=["time_zone"])
+    won = figures(get(client, carol, period="this_year").context)["won"]
+    assert won == {
+        date(2026, 9, 1): Decimal(1000),
+        date(2026, 10, 1): Decimal(700),  # Oct 31, 22:00 in New York
+        date(2026, 11, 1): Decimal(500),
+    }
+
+
+def test_referrals_imported_behind_the_applications_back_count_after_a_rebuild(
+    client, carol, alice, year
+):
+    ReferralFactory(owner=alice, received_on=date(2026, 9, 15))
+    received = figures(get(client, carol, period="this_year").context)["received"]
+    assert received[date(2026, 9, 1)] == 1  # September is read from the summary
+    call_command("rollups_rebuild", verbosity=0)
+    received = figures(get(client, carol, period="this_year").context)["received"]
+    assert received[date(2026, 9, 1)] == 2
