@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -197,7 +198,10 @@ MONTH_OF = {ReceivedTotal: "received_on", ClosedTotal: "closed_at"}
 
 
 def month_totals(
-    filters: DashboardFilters, summary, group: list[str], where: Q | None = None
+    filters: DashboardFilters,
+    summary: type[ReceivedTotal] | type[ClosedTotal],
+    group: list[str],
+    where: Q | None = None,
 ) -> list[dict]:
     """The period's referrals (received, or closed) as rows of {*group, "n",
     "total"} (how many, their value); `group` may name "month".
@@ -208,55 +212,74 @@ def month_totals(
     zone: with a source-kind filter, or for a user in another time zone, the
     whole period is counted from the referrals.
     """
-    field = MONTH_OF[summary]
     where = where or Q()
     whole_months = not filters.source_kind and (
-        field != "closed_at"
+        summary is not ClosedTotal
         or timezone.get_current_timezone_name() == settings.TIME_ZONE
     )
     whole, pieces = month_pieces(filters.start, filters.end, whole_months)
     by_month = "month" in group
-    columns = [name for name in group if name != "month"]
-    columns += ["m"] if by_month else []
+    columns = [name for name in group if name != "month"] + (["m"] if by_month else [])
+    parts = [] if whole is None else [_from_summary(filters, summary, where, whole)]
+    if not by_month:
+        pieces = _joined(pieces)
+    parts += [_counted(filters, summary, where, piece) for piece in pieces]
+    rows = _added_up([part.values(*columns) for part in parts], columns)
+    if by_month:
+        for row in rows:
+            row["month"] = row.pop("m")
+    return rows
 
-    def bounds(day, last):
-        if field == "received_on":
-            return day, last
-        return (
-            timezone.make_aware(datetime.combine(day, time.min)),
-            timezone.make_aware(datetime.combine(last, time.max)),
-        )
 
-    parts = []
-    if whole:
-        rows = scoped(filters, summary.objects.filter(where, month__range=whole))
-        if by_month:
-            rows = rows.annotate(m=F("month"))
-        parts.append(
-            rows.order_by()
-            .values(*columns)
-            .annotate(n=Sum("count"), total=Sum("value"))
-        )
-    if not by_month:  # the pieces of one edge read as one range
-        ranges = []
-        for day, last, month in pieces:
-            if ranges and ranges[-1][1] + timedelta(days=1) == day:
-                day = ranges.pop()[0]
-            ranges.append((day, last, month))
-        pieces = ranges
-    # One branch per piece: each a range on an (owner, date) index, where an
-    # OR of ranges made PostgreSQL read every referral of the team.
+# How each part counts, once grouped by .values(): n referrals, their total.
+SUMMED = {"n": Sum("count"), "total": Sum("value")}
+COUNTED = {"n": Count("*"), "total": Sum("estimated_value")}
+
+
+def _from_summary(filters, summary, where: Q, months: tuple[date, date]):
+    """The summary's rows for whole months, with the month as `m`."""
+    rows = scoped(filters, summary.objects.filter(where, month__range=months))
+    return _Part(rows.order_by().annotate(m=F("month")), SUMMED)
+
+
+def _joined(pieces: list[tuple[date, date, date]]) -> list[tuple[date, date, date]]:
+    """Adjacent pieces as one range (when months need not be told apart)."""
+    ranges: list[tuple[date, date, date]] = []
     for day, last, month in pieces:
-        rows = referrals(filters).filter(
-            where, **{f"{field}__range": bounds(day, last)}
-        )
-        if by_month:
-            rows = rows.annotate(m=Value(month, output_field=DateField()))
-        parts.append(
-            rows.order_by()
-            .values(*columns)
-            .annotate(n=Count("*"), total=Sum("estimated_value"))
-        )
+        if ranges and ranges[-1][1] + timedelta(days=1) == day:
+            day = ranges.pop()[0]
+        ranges.append((day, last, month))
+    return ranges
+
+
+def _counted(filters, summary, where: Q, piece: tuple[date, date, date]):
+    """The referrals of one piece of a month, counted.
+
+    One branch per piece: each a range on an (owner, date) index, where an
+    OR of ranges made PostgreSQL read every referral of the team.
+    """
+    day, last, month = piece
+    field = MONTH_OF[summary]
+    if field == "closed_at":
+        day = timezone.make_aware(datetime.combine(day, time.min))
+        last = timezone.make_aware(datetime.combine(last, time.max))
+    rows = referrals(filters).filter(where, **{f"{field}__range": (day, last)})
+    rows = rows.order_by().annotate(m=Value(month, output_field=DateField()))
+    return _Part(rows, COUNTED)
+
+
+class _Part(NamedTuple):
+    """A branch of the union: rows to group, and how to count them."""
+
+    rows: QuerySet
+    aggregates: dict
+
+    def values(self, *columns: str) -> QuerySet:
+        return self.rows.values(*columns).annotate(**self.aggregates)
+
+
+def _added_up(parts: list[QuerySet], columns: list[str]) -> list[dict]:
+    """The parts in one UNION ALL, rows with the same columns added up."""
     if not parts:
         return []
     first, *rest = parts
@@ -266,11 +289,7 @@ def month_totals(
         into = merged.setdefault(key, {**row, "n": 0, "total": Decimal(0)})
         into["n"] += row["n"]
         into["total"] += row["total"] or 0
-    rows = [row for row in merged.values() if row["n"]]
-    if by_month:
-        for row in rows:
-            row["month"] = row.pop("m")
-    return rows
+    return [row for row in merged.values() if row["n"]]
 
 
 # -- Medians ------------------------------------------------------------------
