@@ -145,7 +145,7 @@ def _overdue(data):
             t.deadline_at.isoformat(),
             t.get_status_display(),
         ]
-        for t in data["compliance"]["overdue"]
+        for t in data["compliance"]["overdue"].iterator(chunk_size=2000)
     ]
     return header, rows
 

@@ -160,6 +160,25 @@ def test_thank_you_compliance(client, carol, data):
         0.5,
     )
     assert [t.referral.prospect_name for t in compliance["overdue"]] == ["R3"]
+    assert compliance["overdue_count"] == 1
+
+
+def test_the_overdue_count_is_every_one_and_the_page_lists_the_ten_oldest(
+    client, carol, alice
+):
+    source = PartnerFactory(owner=alice, email_consent="out")  # thanked by a call
+    for day in range(1, 13):
+        log(alice, source, f"2026-11-{day:02d}T09:00:00", 0, f"Late {day}")
+    page = get(client, carol)
+    assert page.context["compliance"]["overdue_count"] == 12
+    html = page.content.decode()
+    html = html[html.index('id="thanks-h"') : html.index('id="stale-h"')]
+    assert "Overdue now (12)" in html
+    assert "Late 1</a>" in html and "Late 10</a>" in html
+    assert "Late 11</a>" not in html  # the ten most overdue on the page
+    exported = client.get("/dashboard/", {"export": "overdue"})
+    rows = list(csv.reader(io.StringIO(exported.content.decode())))
+    assert len(rows) == 1 + 12  # the CSV has every one
 
 
 def test_stale_and_trend(client, carol, data):
@@ -263,10 +282,11 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     for i in range(extra):
         log(alice, source, f"2026-11-{1 + i % 15:02d}T09:00:00", 100, f"Extra {i}")
     client.force_login(carol)
-    # session, user, role (navbar); rep choices; stages once; pipeline 1;
-    # received per owner/stage (funnel and reps) 1; sources 4; thanks due 1;
-    # overdue 1; reps 4; stale 2; trend 2: 21, however many rows.
-    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(21):
+    # session, user, role (navbar); rep choices; the owners in view once;
+    # stages once; pipeline 1; received per owner/stage (funnel and reps) 1;
+    # sources 4; thanks due 1; overdue count and first rows 2; reps 4;
+    # stale 2; trend 2: 23, however many rows.
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(23):
         client.get("/dashboard/")
 
 
