@@ -48,3 +48,17 @@ def test_help_text_is_shown_and_read_with_the_error():
     quiet = rendered(HelpedForm(), "name")
     assert 'aria-describedby="id_name_helptext"' in quiet
     assert "is-invalid" not in quiet
+
+
+def test_a_select_is_drawn_as_djangos_widget_draws_it(alice, bob, carol):
+    from django.test.html import parse_html
+
+    form = ReferralFilterForm(data={"owner": str(bob.pk)}, user=carol)
+    assert form.is_valid(), form.errors
+    field = form["owner"]
+    ours = rendered(form, "owner")
+    control = ours[ours.index("<select") : ours.index("</select>") + 9]
+    django_s = field.as_widget(attrs={"class": "form-select"})
+    assert parse_html(control) == parse_html(django_s)
+    assert f'<option value="{bob.pk}" selected>' in control
+    assert f">{alice}</option>" in control
