@@ -40,7 +40,7 @@ def test_today_runs_a_constant_number_of_queries(
     for _ in range(rows):
         referral_log(user=alice, source=alice_partner, prospect_name="P")  # + thanks
     client.force_login(alice)
-    # session, user, role, team (navbar); thank-yous due, stages with an SLA,
+    # session, user with role and team; thank-yous due, stages with an SLA,
     # not contacted, stale
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         client.get("/")

@@ -146,8 +146,8 @@ def test_the_list_runs_a_constant_number_of_queries(
     for i in range(count):
         ReferralFactory(source=partners[i % len(partners)])
     client.force_login(alice)
-    # session, user, role, team (navbar); count, one page of partners with stats
-    with django_assert_max_num_queries(6):
+    # session, user with role and team; count, one page of partners with stats
+    with django_assert_max_num_queries(4):
         client.get("/partners/")
 
 
@@ -157,6 +157,6 @@ def test_the_source_page_runs_a_constant_number_of_queries(
 ):
     ReferralFactory.create_batch(count, source=alice_partner)
     client.force_login(alice)
-    # session, user, role, team; partner (with when last thanked), stats, referrals
-    with django_assert_max_num_queries(7):
+    # session, user with role and team; partner (with when last thanked), stats, referrals
+    with django_assert_max_num_queries(5):
         client.get(f"/partners/{alice_partner.pk}/")

@@ -214,8 +214,8 @@ def test_the_board_runs_a_constant_number_of_queries(
 ):
     make(alice, rows)
     client.force_login(alice)
-    # session, user, role, team (navbar); stages, totals, open card ids,
+    # session, user with role and team; stages, totals, open card ids,
     # closed card ids, the cards (the move menu reuses the stages).
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         response = client.get(URL)
     assert sum(c["count"] for c in response.context["columns"]) == rows

@@ -135,9 +135,9 @@ def test_the_referral_page_runs_a_constant_number_of_queries(
         )
     ReferralFactory.create_batch(3, source=alice_referral.source)
     client.force_login(alice)
-    # session, user, role, team; referral; stage changes, activities and
+    # session, user with role and team; referral; stage changes, activities and
     # thank-yous (timeline); stage choices. The edit page: referral, source
     # and owner choices.
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         response = client.get(url(alice_referral, suffix))
     assert response.status_code == 200

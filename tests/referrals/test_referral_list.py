@@ -140,9 +140,9 @@ def test_the_list_runs_a_constant_number_of_queries(
         partner = PartnerFactory(owner=owner)
         ReferralFactory.create_batch(rows // 2, source=partner)
     client.force_login(carol)
-    # session, user, role; count, stages (for staleness), rows; the filter bar's
-    # stage and owner choices
-    with django_assert_max_num_queries(8):
+    # session, user with role; count, stages (for staleness), rows; the filter
+    # bar's stage and owner choices
+    with django_assert_max_num_queries(7):
         response = client.get(URL)
     assert response.context["page"].paginator.count == rows
 
