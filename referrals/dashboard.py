@@ -70,18 +70,27 @@ class DashboardFilters:
     now: datetime = field(default_factory=timezone.now)
 
     @cached_property
-    def owner_ids(self) -> list[int] | None:
+    def owners(self) -> list[User] | None:
         """Whose records the dashboard counts: the one scoping rule, then the
-        team and rep filters, read once as a list of ids (each query filters
-        on it instead of repeating a subquery). None: everyone's."""
-        users = scope_for_user(User.objects.order_by(), self.user, owner_field="pk")
+        team and rep filters, read once (each query filters on their ids
+        instead of repeating a subquery). None: everyone's."""
+        users = scope_for_user(User.objects.all(), self.user, owner_field="pk")
         if self.team:
             users = users.filter(team=self.team)
         if self.rep:
             users = users.filter(pk=self.rep.pk)
         if not users.query.where:  # an admin, unfiltered
             return None
-        return list(users.values_list("pk", flat=True))
+        return list(users.order_by("display_name", "email"))
+
+    @cached_property
+    def owner_ids(self) -> list[int] | None:
+        return None if self.owners is None else [user.pk for user in self.owners]
+
+    @cached_property
+    def pipeline(self) -> list[dict]:
+        """Referrals there now per owner and stage (pipeline now, the reps)."""
+        return pipeline_totals(self)
 
     @cached_property
     def stages(self) -> list[Stage]:
@@ -344,23 +353,35 @@ def medians(queryset: QuerySet, group: str, duration) -> dict:
 # -- Sections -------------------------------------------------------------------
 
 
-def pipeline_totals(filters: DashboardFilters, group: str) -> QuerySet:
-    """Referrals there now per `group` ("stage" or "owner"), as rows of
-    {group, "n", "total"} (the count and the value).
+def pipeline_totals(filters: DashboardFilters) -> list[dict]:
+    """Referrals there now per owner and stage, as rows of {"owner", "stage",
+    "n", "total"} (the count and the value): pipeline now sums them per
+    stage, the reps' open pipeline per owner.
 
     From the PipelineTotal summary (a few rows per rep) instead of counting
     every referral; it has no source kind, so that filter counts referrals.
     """
     if filters.source_kind:
-        rows = referrals(filters).order_by().values(group)
-        return rows.annotate(n=Count("*"), total=Sum("estimated_value"))
-    rows = scoped(filters, PipelineTotal.objects.all()).order_by().values(group)
-    return rows.annotate(n=Sum("count"), total=Sum("value"))
+        rows = referrals(filters).order_by().values("owner", "stage")
+        return list(rows.annotate(n=Count("*"), total=Sum("estimated_value")))
+    rows = scoped(filters, PipelineTotal.objects.all()).order_by()
+    rows = rows.values("owner", "stage").annotate(n=Sum("count"), total=Sum("value"))
+    return list(rows)
+
+
+def _summed(rows, by: str) -> dict:
+    """{rows' `by`: {"n", "total"} added up}."""
+    sums: dict = {}
+    for row in rows:
+        into = sums.setdefault(row[by], {"n": 0, "total": Decimal(0)})
+        into["n"] += row["n"]
+        into["total"] += row["total"] or 0
+    return sums
 
 
 def pipeline_now(filters: DashboardFilters) -> dict:
     """Per stage: count, total and weighted value of the referrals there now."""
-    totals = {row["stage"]: row for row in pipeline_totals(filters, "stage")}
+    totals = _summed(filters.pipeline, "stage")
     rows, forecast = [], Decimal(0)
     for stage in filters.stages:
         if stage.is_archived:
@@ -540,11 +561,10 @@ def thank_you_compliance(filters: DashboardFilters) -> dict:
 
 def reps(filters: DashboardFilters) -> list[dict]:
     """Per rep: speed to first contact, open pipeline, won value, conversion, thanks on time."""
-    visible_reps = users_for_user(filters.user)
-    if filters.team:
-        visible_reps = visible_reps.filter(team=filters.team)
-    if filters.rep:
-        visible_reps = visible_reps.filter(pk=filters.rep.pk)
+    if filters.owners is None:  # everyone's
+        visible_reps = users_for_user(filters.user).order_by("display_name", "email")
+    else:
+        visible_reps = [user for user in filters.owners if user.is_active]
     won_ids = filters.stage_ids(Stage.Kind.WON)
     per_rep: dict[int, dict] = {}
     for row in filters.received:
@@ -556,12 +576,10 @@ def reps(filters: DashboardFilters) -> list[dict]:
         row["owner"]: row["total"]
         for row in month_totals(filters, ClosedTotal, ["owner"], Q(stage__in=won_ids))
     }
-    open_pipeline = {
-        row["owner"]: row
-        for row in pipeline_totals(filters, "owner").filter(
-            stage__in=filters.stage_ids(Stage.Kind.OPEN)
-        )
-    }
+    open_ids = filters.stage_ids(Stage.Kind.OPEN)
+    open_pipeline = _summed(
+        (row for row in filters.pipeline if row["stage"] in open_ids), "owner"
+    )
     thanks: dict[int, dict] = {}
     for row in filters.thanks_due:
         into = thanks.setdefault(row["owner"], {"total": 0, "on_time": 0})
@@ -573,7 +591,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
         F("first_contacted_at") - F("created_at"),
     )
     rows = []
-    for rep in visible_reps.order_by("display_name", "email"):
+    for rep in visible_reps:
         counts = per_rep.get(rep.pk, {"received": 0, "won": 0})
         pipe = open_pipeline.get(rep.pk, {"n": 0, "total": None})
         done = thanks.get(rep.pk, {"total": 0, "on_time": 0})
