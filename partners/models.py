@@ -47,6 +47,13 @@ class Partner(models.Model):
         indexes = [
             # The partner list and autocomplete, scoped by owner, sorted by name.
             models.Index(fields=["owner", "name"]),
+            # The dashboard's neglected sources: the few never thanked, found
+            # without reading every partner.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(last_thanked_at__isnull=True),
+                name="partner_never_thanked",
+            ),
         ]
 
     def __str__(self):
