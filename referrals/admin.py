@@ -29,7 +29,9 @@ class StageAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "is_archived"]
     search_fields = ["name"]
-    list_editable = ["position"]
+    # The order is changed on the Stages page, which keeps each referral's
+    # furthest stage reached (the funnel) true; a number typed here would not.
+    readonly_fields = ["position"]
 
 
 @admin.register(Referral)

@@ -17,11 +17,18 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
 
-from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral
+from referrals.models import (
+    ClosedTotal,
+    PipelineTotal,
+    ReceivedTotal,
+    Referral,
+    Stage,
+    StageChange,
+)
 
 # Each summary and the columns that identify one of its rows.
 KEYS = {
@@ -189,3 +196,72 @@ def _lock_out_writers() -> None:
     tables = ", ".join(connection.ops.quote_name(s._meta.db_table) for s in KEYS)
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def positions_swapped(*, moved_up: Stage, moved_down: Stage) -> int:
+    """Keep each referral's furthest position reached (and the received
+    summary, keyed by it) true after two neighbouring stages swapped places.
+
+    `moved_up` now holds the lower position `moved_down` had, and the other
+    way round. A referral whose furthest stage was `moved_down` reached
+    nothing later, so its furthest is now `moved_down`'s new position; one
+    whose furthest was `moved_up` keeps that position if it also passed
+    through `moved_down` (which now stands there), and otherwise drops to
+    `moved_up`'s new one. Lost does not count as reached. No other referral
+    changes: no stage stands between the two. Returns the referrals changed.
+    """
+    low, high = moved_up.position, moved_down.position
+    if moved_down.kind == Stage.Kind.LOST:
+        passed_down = Value(False)
+    else:
+        passed_down = Exists(
+            StageChange.objects.filter(referral=OuterRef("pk"), to_stage=moved_down)
+        )
+    changed = Referral.objects.filter(
+        Q(furthest_position=low) | Q(furthest_position=high) & ~passed_down
+    ).order_by()
+    deltas: dict[tuple, list] = {}
+    grouped = (
+        changed.annotate(month=TruncMonth("received_on"))
+        .values("owner", "month", "stage", "furthest_position", "lost_reason")
+        .annotate(n=Count("*"), total=Sum("estimated_value"))
+    )
+    for row in grouped:
+        month = row["month"]
+        if isinstance(month, datetime):
+            month = month.date()
+        now_at = low + high - row["furthest_position"]
+        for furthest, sign in ((row["furthest_position"], -1), (now_at, 1)):
+            key = (row["owner"], month, row["stage"], furthest, row["lost_reason"])
+            delta = deltas.setdefault(key, [0, Decimal(0)])
+            delta[0] += sign * row["n"]
+            delta[1] += sign * (row["total"] or Decimal(0))
+    updated = changed.update(furthest_position=low + high - F("furthest_position"))
+    rows = sorted((*key, n, total) for key, (n, total) in deltas.items() if n or total)
+    if rows:
+        _add(ReceivedTotal, rows)
+    return updated
+
+
+def furthest_recompute() -> int:
+    """Every referral's furthest position reached, worked out again from its
+    stage history under the current order, and the summaries rebuilt.
+    For a database whose stages were renumbered behind the application's
+    back. Returns the summary rows written."""
+    highest = (
+        StageChange.objects.filter(referral=OuterRef("pk"))
+        .exclude(to_stage__kind=Stage.Kind.LOST)
+        .order_by()
+        .values("referral")
+        .annotate(top=Max("to_stage__position"))
+        .values("top")
+    )
+    # The stage it is in counts too (a history may have been imported short).
+    current = Stage.objects.filter(pk=OuterRef("stage")).exclude(kind=Stage.Kind.LOST)
+    Referral.objects.update(
+        furthest_position=Greatest(
+            Coalesce(Subquery(highest), 0),
+            Coalesce(Subquery(current.values("position")), 0),
+        )
+    )
+    return rollups_rebuild()

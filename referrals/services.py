@@ -201,16 +201,29 @@ def stage_create(**fields) -> Stage:
 
 
 def stage_shift(*, stage: Stage, up: bool) -> None:
-    """Swap a stage with its neighbour, then renumber all positions 10, 20, 30..."""
+    """Swap a stage with its neighbour in the pipeline.
+
+    The two exchange their positions and the rest keep theirs, so only the
+    referrals whose furthest stage reached was one of the two are touched
+    (the funnel reads that position; see rollups.positions_swapped).
+    """
     with transaction.atomic():
         stages = list(Stage.objects.select_for_update().order_by("position", "pk"))
         index = next(i for i, s in enumerate(stages) if s.pk == stage.pk)
         other = index - 1 if up else index + 1
-        if 0 <= other < len(stages):
-            stages[index], stages[other] = stages[other], stages[index]
-        for position, each in enumerate(stages, start=1):
-            each.position = position * 10
-        Stage.objects.bulk_update(stages, ["position"])
+        if not 0 <= other < len(stages):
+            return
+        if len({each.position for each in stages}) < len(stages):
+            # Tied positions (set by hand): number every stage apart, in
+            # order, and work out each referral's furthest stage again.
+            for position, each in enumerate(stages, start=1):
+                each.position = position * 10
+            Stage.objects.bulk_update(stages, ["position"])
+            rollups.furthest_recompute()
+        lower, higher = sorted([stages[index], stages[other]], key=lambda s: s.position)
+        lower.position, higher.position = higher.position, lower.position
+        Stage.objects.bulk_update([lower, higher], ["position"])
+        rollups.positions_swapped(moved_up=higher, moved_down=lower)
 
 
 def stage_remove(*, stage: Stage) -> None:

@@ -8,7 +8,13 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral
+from referrals.models import (
+    ClosedTotal,
+    PipelineTotal,
+    ReceivedTotal,
+    Referral,
+    Stage,
+)
 from referrals.rollups import KEYS, rollups_rebuild
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, ReferralFactory, stage
@@ -198,5 +204,71 @@ def test_a_rebuild_while_reps_log_referrals_counts_every_one(alice, alice_partne
     # A worker that raised (a duplicate key in the rebuild) returns nothing.
     assert sorted(at_once(work, workers=4)) == ["log", "log", "log", "rebuild"]
     assert totals(PipelineTotal) == {(alice.pk, stage("Received").pk): (18, Decimal(0))}
+    before, after = recounted()
+    assert before == after
+
+
+def furthest(*referrals) -> list[str]:
+    """The name of the stage at each referral's furthest position reached."""
+    at = {s.position: s.name for s in Stage.objects.all()}
+    return [at[Referral.objects.get(pk=r.pk).furthest_position] for r in referrals]
+
+
+@pytest.fixture
+def paths(alice, alice_partner):
+    """Four referrals down different paths through the pipeline."""
+
+    def walk(name, *stages):
+        referral = referral_log(
+            user=alice, source=alice_partner, prospect_name=name, estimated_value=10
+        )
+        for each in stages:
+            referral_move(
+                referral=referral, to_stage=stage(each), user=alice, lost_reason="No"
+            )
+        return referral
+
+    return [
+        walk("Both", "Contacted", "Meeting held", "Proposal sent"),
+        walk("Meeting", "Contacted", "Meeting held"),
+        walk("Skipped the meeting", "Contacted", "Proposal sent"),
+        walk("Lost", "Contacted", "Lost"),
+    ]
+
+
+def test_reordering_stages_keeps_the_furthest_stage_reached(client, admin, paths):
+    client.force_login(admin)
+    client.post(
+        f"/referrals/stages/{stage('Proposal sent').pk}/reorder/", {"direction": "up"}
+    )
+    order = [s.name for s in Stage.objects.order_by("position")]
+    assert order[2:4] == ["Proposal sent", "Meeting held"]
+    # The meeting now comes after the proposal: whoever held one got furthest.
+    assert furthest(*paths) == [
+        "Meeting held",
+        "Meeting held",
+        "Proposal sent",
+        "Contacted",
+    ]
+    before, after = recounted()
+    assert before == after  # the received summary moved with them
+    kept = furthest(*paths)
+    call_command("rollups_rebuild", "--furthest", verbosity=0)
+    assert furthest(*paths) == kept  # the same as working it out from history
+
+
+def test_tied_positions_are_numbered_apart_before_a_swap(client, admin, paths):
+    Stage.objects.filter(name__in=["Meeting held", "Proposal sent"]).update(position=35)
+    client.force_login(admin)
+    client.post(
+        f"/referrals/stages/{stage('Proposal sent').pk}/reorder/", {"direction": "up"}
+    )
+    positions = [s.position for s in Stage.objects.order_by("position")]
+    assert len(set(positions)) == len(positions)
+    assert [s.name for s in Stage.objects.order_by("position")][2:4] == [
+        "Proposal sent",
+        "Meeting held",
+    ]
+    assert furthest(*paths)[:3] == ["Meeting held", "Meeting held", "Proposal sent"]
     before, after = recounted()
     assert before == after

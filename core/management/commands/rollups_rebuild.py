@@ -10,15 +10,23 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from partners.services import partners_last_thanked_rebuild
-from referrals.rollups import rollups_rebuild
+from referrals.rollups import furthest_recompute, rollups_rebuild
 
 
 class Command(BaseCommand):
     help = "Recompute the dashboard summaries and sources' last-thanked dates."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--furthest",
+            action="store_true",
+            help="Also work out each referral's furthest stage reached again from "
+            "its stage history (after stage positions were changed by hand).",
+        )
+
+    def handle(self, *args, furthest=False, **options):
         with transaction.atomic():
-            rows = rollups_rebuild()
+            rows = furthest_recompute() if furthest else rollups_rebuild()
             partners_last_thanked_rebuild()
         self.stdout.write(
             self.style.SUCCESS(f"Rebuilt {rows:,} summary rows and last-thanked dates.")
