@@ -56,6 +56,22 @@ class ReferralAdmin(admin.ModelAdmin):
     raw_id_fields = ["source", "owner"]
     date_hierarchy = "received_on"
 
+    # Where a referral is in the pipeline changes only by a move (the board,
+    # its page): a move records the history, the dates and furthest stage
+    # the dashboard counts, and schedules the thanks. Shown, not edited, here.
+    PIPELINE_FIELDS = [
+        "stage",
+        "stage_entered_at",
+        "furthest_position",
+        "first_contacted_at",
+        "meeting_held_at",
+        "closed_at",
+        "last_activity_at",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.PIPELINE_FIELDS if obj else []
+
     # An edit here goes through the same service as the edit page (summaries,
     # thanks following a new owner or source); a new row is counted.
     def save_model(self, request, obj, form, change):
