@@ -25,3 +25,25 @@ def test_reps_cannot_open_the_admin(client, alice):
     client.force_login(alice)
     response = client.get("/admin/")
     assert response.status_code == 302
+
+
+def test_a_referrals_stage_is_shown_not_edited_in_the_admin(
+    client, admin, alice_referral
+):
+    client.force_login(admin)
+    url = f"/admin/referrals/referral/{alice_referral.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="prospect_name"' in page  # the rest is editable
+    assert 'name="stage"' not in page
+    assert "Received" in page  # the stage, as text
+    assert client.get("/admin/referrals/referral/add/").status_code == 200
+
+
+def test_a_stages_position_is_changed_on_the_stages_page_not_the_admin(client, admin):
+    from referrals.models import Stage
+
+    client.force_login(admin)
+    stage = Stage.objects.get(name="Contacted")
+    page = client.get(f"/admin/referrals/stage/{stage.pk}/change/").content.decode()
+    assert 'name="position"' not in page
+    assert 'name="name"' in page
