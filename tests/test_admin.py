@@ -2,6 +2,8 @@ import pytest
 from django.apps import apps
 from django.contrib import admin as django_admin
 
+from referrals.models import Stage
+
 PROJECT_APPS = {"accounts", "partners", "referrals", "core"}
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
 
@@ -40,8 +42,6 @@ def test_a_referrals_stage_is_shown_not_edited_in_the_admin(
 
 
 def test_a_stages_position_is_changed_on_the_stages_page_not_the_admin(client, admin):
-    from referrals.models import Stage
-
     client.force_login(admin)
     stage = Stage.objects.get(name="Contacted")
     page = client.get(f"/admin/referrals/stage/{stage.pk}/change/").content.decode()
