@@ -27,7 +27,7 @@ def compact(value: float, text: str) -> str:
     Rounded to three significant digits before the suffix is chosen, so
     999,600 reads 1M, not 1e+03k.
     """
-    if abs(value) < 1e4:
+    if not 1e4 <= abs(value) < 999.5e12:  # small, or beyond "999T"
         return text
     rounded = float(f"{value:.3g}")
     for divisor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):

@@ -14,7 +14,7 @@ from referrals.models import (
     ThankYouMoment,
     Touchpoint,
 )
-from referrals.services import referral_update
+from referrals.services import next_stage_position, referral_update, stage_save
 
 
 @admin.register(Stage)
@@ -32,6 +32,13 @@ class StageAdmin(admin.ModelAdmin):
     # The order is changed on the Stages page, which keeps each referral's
     # furthest stage reached (the funnel) true; a number typed here would not.
     readonly_fields = ["position"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stage_save(form=form)  # a change of kind to or from Lost recounts
+        else:
+            obj.position = next_stage_position()
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(Referral)
@@ -70,7 +77,7 @@ class ReferralAdmin(admin.ModelAdmin):
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        return self.PIPELINE_FIELDS if obj else []
+        return self.PIPELINE_FIELDS if obj else ["furthest_position"]
 
     # An edit here goes through the same service as the edit page (summaries,
     # thanks following a new owner or source); a new row is counted.
@@ -78,8 +85,17 @@ class ReferralAdmin(admin.ModelAdmin):
         if change:
             referral_update(form=form)
             return
+        # A new row starts its history in the stage it was given.
         with transaction.atomic():
+            rollups.wait_for_reorder()
+            stage = Stage.objects.get(pk=obj.stage_id)
+            obj.furthest_position = (
+                0 if stage.kind == Stage.Kind.LOST else stage.position
+            )
             super().save_model(request, obj, form, change)
+            StageChange.objects.create(
+                referral=obj, to_stage=stage, at=obj.stage_entered_at, by=request.user
+            )
             rollups.referral_counted(before=None, after=rollups.snapshot(obj))
 
     def delete_model(self, request, obj):

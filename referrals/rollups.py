@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
 
@@ -198,27 +198,35 @@ def _lock_out_writers() -> None:
         cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
 
 
+def ever_in(stage: Stage) -> Q:
+    """Referrals that ever entered `stage`: by their history, or being in it."""
+    history = StageChange.objects.filter(referral=OuterRef("pk"), to_stage=stage)
+    return Q(stage=stage) | Q(Exists(history))
+
+
+def entered(stage: Stage) -> Q:
+    """Referrals that entered `stage` as progress: a Lost stage never is."""
+    return Q(pk__in=[]) if stage.kind == Stage.Kind.LOST else ever_in(stage)
+
+
 def positions_swapped(*, moved_up: Stage, moved_down: Stage) -> int:
     """Keep each referral's furthest position reached (and the received
     summary, keyed by it) true after two neighbouring stages swapped places.
 
+    The furthest position is the highest position among the stages a
+    referral entered (its history, and the stage it is in), Lost aside.
     `moved_up` now holds the lower position `moved_down` had, and the other
-    way round. A referral whose furthest stage was `moved_down` reached
-    nothing later, so its furthest is now `moved_down`'s new position; one
-    whose furthest was `moved_up` keeps that position if it also passed
-    through `moved_down` (which now stands there), and otherwise drops to
-    `moved_up`'s new one. Lost does not count as reached. No other referral
-    changes: no stage stands between the two. Returns the referrals changed.
+    way round; no stage stands between them, so only referrals whose furthest
+    was one of the two positions can change:
+    - at the lower one, having entered `moved_down`: now its new position;
+    - at the higher one, without having entered `moved_down`: now the lower.
+    The caller holds lock_for_reorder(). Returns the referrals changed.
     """
     low, high = moved_up.position, moved_down.position
-    if moved_down.kind == Stage.Kind.LOST:
-        passed_down = Value(False)
-    else:
-        passed_down = Exists(
-            StageChange.objects.filter(referral=OuterRef("pk"), to_stage=moved_down)
-        )
+    passed_down = entered(moved_down)
     changed = Referral.objects.filter(
-        Q(furthest_position=low) | Q(furthest_position=high) & ~passed_down
+        (Q(furthest_position=low) & passed_down)
+        | (Q(furthest_position=high) & ~passed_down)
     ).order_by()
     deltas: dict[tuple, list] = {}
     grouped = (
@@ -243,11 +251,11 @@ def positions_swapped(*, moved_up: Stage, moved_down: Stage) -> int:
     return updated
 
 
-def furthest_recompute() -> int:
-    """Every referral's furthest position reached, worked out again from its
-    stage history under the current order, and the summaries rebuilt.
-    For a database whose stages were renumbered behind the application's
-    back. Returns the summary rows written."""
+def furthest_recompute(referrals=None) -> int:
+    """The furthest position reached of every referral (or of `referrals`),
+    worked out again from its history under the current order, and their
+    owners' summaries rebuilt. For positions or kinds changed in a way a swap
+    does not describe. Returns the summary rows written."""
     highest = (
         StageChange.objects.filter(referral=OuterRef("pk"))
         .exclude(to_stage__kind=Stage.Kind.LOST)
@@ -258,10 +266,33 @@ def furthest_recompute() -> int:
     )
     # The stage it is in counts too (a history may have been imported short).
     current = Stage.objects.filter(pk=OuterRef("stage")).exclude(kind=Stage.Kind.LOST)
-    Referral.objects.update(
-        furthest_position=Greatest(
-            Coalesce(Subquery(highest), 0),
-            Coalesce(Subquery(current.values("position")), 0),
-        )
+    computed = Greatest(
+        Coalesce(Subquery(highest), 0),
+        Coalesce(Subquery(current.values("position")), 0),
     )
-    return rollups_rebuild()
+    if referrals is None:
+        Referral.objects.update(furthest_position=computed)
+        return rollups_rebuild()
+    owner_ids = set(referrals.values_list("owner", flat=True))
+    Referral.objects.filter(pk__in=referrals.values("pk")).update(
+        furthest_position=computed
+    )
+    return rollups_rebuild(owner_ids=owner_ids)
+
+
+def lock_for_reorder() -> None:
+    """Hold back every change to referrals until this transaction commits (a
+    stage reorder: positions change under them). Reads go on. PostgreSQL
+    only: SQLite's transactions already take the write lock when they begin."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute('LOCK TABLE "referrals_referral" IN EXCLUSIVE MODE')
+
+
+def wait_for_reorder() -> None:
+    """Wait for a stage reorder in progress to commit before reading stage
+    positions to write into a referral (the lock every insert or update of a
+    referral takes anyway, taken before the positions are read)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute('LOCK TABLE "referrals_referral" IN ROW EXCLUSIVE MODE')

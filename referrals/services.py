@@ -51,6 +51,7 @@ def referral_log(
     """
     now = timezone.now()
     with transaction.atomic():
+        rollups.wait_for_reorder()  # the first stage's position, as it stands
         stage = first_stage()
         referral = Referral.objects.create(
             prospect_name=prospect_name.strip(),
@@ -121,9 +122,13 @@ def referral_move(
 
     now = timezone.now()
     with transaction.atomic():
+        rollups.wait_for_reorder()
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         if locked.stage_id == to_stage.pk:
             return False
+        # Its position as it stands now (a reorder may have moved it since
+        # the caller read it): the furthest position reached is taken from it.
+        to_stage.refresh_from_db(fields=["position"])
         before = rollups.snapshot(locked)
         StageChange.objects.create(
             referral=locked,
@@ -189,12 +194,17 @@ STAGE_HOLDS_REFERRALS = (
 )
 
 
-def stage_create(**fields) -> Stage:
-    """A new stage, placed at the end of the pipeline."""
+def next_stage_position() -> int:
+    """The position after the last stage's (the end of the pipeline)."""
     last = (
         Stage.objects.order_by("-position").values_list("position", flat=True).first()
     )
-    stage = Stage(position=(last or 0) + 10, **fields)
+    return (last or 0) + 10
+
+
+def stage_create(**fields) -> Stage:
+    """A new stage, placed at the end of the pipeline."""
+    stage = Stage(position=next_stage_position(), **fields)
     stage.full_clean()
     stage.save()
     return stage
@@ -208,6 +218,7 @@ def stage_shift(*, stage: Stage, up: bool) -> None:
     (the funnel reads that position; see rollups.positions_swapped).
     """
     with transaction.atomic():
+        rollups.lock_for_reorder()
         stages = list(Stage.objects.select_for_update().order_by("position", "pk"))
         index = next(i for i, s in enumerate(stages) if s.pk == stage.pk)
         other = index - 1 if up else index + 1
@@ -224,6 +235,25 @@ def stage_shift(*, stage: Stage, up: bool) -> None:
         lower.position, higher.position = higher.position, lower.position
         Stage.objects.bulk_update([lower, higher], ["position"])
         rollups.positions_swapped(moved_up=higher, moved_down=lower)
+
+
+def stage_save(*, form) -> Stage:
+    """Save a stage's settings. Lost never counts as progress, so when a stage
+    becomes Lost or stops being Lost, the furthest stage reached of the
+    referrals that entered it is worked out again."""
+    with transaction.atomic():
+        lost = Stage.Kind.LOST
+        was_lost = (
+            Stage.objects.values_list("kind", flat=True).get(pk=form.instance.pk)
+            == lost
+        )
+        turns = was_lost != (form.cleaned_data["kind"] == lost)
+        if turns:
+            rollups.lock_for_reorder()
+        stage = form.save()
+        if turns:
+            rollups.furthest_recompute(Referral.objects.filter(rollups.ever_in(stage)))
+    return stage
 
 
 def stage_remove(*, stage: Stage) -> None:

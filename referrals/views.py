@@ -50,6 +50,7 @@ from referrals.services import (
     referral_update,
     stage_create,
     stage_remove,
+    stage_save,
     stage_shift,
 )
 from referrals.touchpoints import (
@@ -409,7 +410,7 @@ def stage_update(request, pk):
     stage = get_object_or_404(Stage, pk=pk)
     form = StageForm(request.POST, instance=stage, prefix=f"stage-{stage.pk}")
     if form.is_valid():
-        form.save()
+        stage_save(form=form)
         messages.success(request, SAVED)
         return redirect("stage_list")
     return _stage_page(request, edited=form, status=400)

@@ -83,13 +83,15 @@ def _select(field, attrs: dict) -> str:
     anything else (multiple, required, grouped choices): the widget draws it.
     """
     widget = field.field.widget
-    if type(widget) is not forms.Select or field.field.required:
+    if type(widget) is not forms.Select or field.field.required or field.field.disabled:
         return ""
     choices = _choices(field.field)
     if any(isinstance(label, (list, tuple)) for _, label in choices):
         return ""
     chosen = set(widget.format_value(field.value()))
-    attrs = widget.build_attrs(widget.attrs, {"id": field.auto_id, **attrs})
+    if "id" not in widget.attrs:  # as BoundField.as_widget: the widget's own wins
+        attrs = {"id": field.auto_id, **attrs}
+    attrs = widget.build_attrs(widget.attrs, attrs)
     return format_html(
         '<select name="{}"{}>{}</select>',
         field.html_name,
@@ -98,8 +100,11 @@ def _select(field, attrs: dict) -> str:
             "",
             '<option value="{}"{}>{}</option>',
             (
-                (str(value), " selected" if str(value) in chosen else "", label)
-                for value, label in choices
+                (value, " selected" if value in chosen else "", label)
+                for value, label in (
+                    ("" if value is None else str(value), label)
+                    for value, label in choices
+                )
             ),
         ),
     )

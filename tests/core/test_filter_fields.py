@@ -62,3 +62,22 @@ def test_a_select_is_drawn_as_djangos_widget_draws_it(alice, bob, carol):
     assert parse_html(control) == parse_html(django_s)
     assert f'<option value="{bob.pk}" selected>' in control
     assert f">{alice}</option>" in control
+
+
+class Menus(forms.Form):
+    plain = forms.ChoiceField(choices=[(None, "Any"), ("a", "A")], required=False)
+    fixed = forms.ChoiceField(choices=[("a", "A")], required=False, disabled=True)
+    named = forms.ChoiceField(
+        choices=[("a", "A")],
+        required=False,
+        widget=forms.Select(attrs={"id": "pick"}),
+    )
+
+
+def test_a_select_keeps_what_djangos_widget_would_draw():
+    form = Menus(data={})
+    plain = rendered(form, "plain")
+    assert '<option value="" selected>Any</option>' in plain  # None is ""
+    assert "disabled" in rendered(form, "fixed")
+    named = rendered(form, "named")
+    assert '<label for="pick"' in named and 'id="pick"><option' in named

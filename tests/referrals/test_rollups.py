@@ -1,12 +1,16 @@
 """The summaries stay equal to a count of the referrals, whatever changes them."""
 
 import threading
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import transaction
+from django.utils.timezone import get_default_timezone as site_tz
+from django.utils.timezone import localdate
 
 from referrals.models import (
     ClosedTotal,
@@ -15,8 +19,8 @@ from referrals.models import (
     Referral,
     Stage,
 )
-from referrals.rollups import KEYS, rollups_rebuild
-from referrals.services import referral_log, referral_move
+from referrals.rollups import KEYS, month_of, rollups_rebuild
+from referrals.services import referral_log, referral_move, stage_shift
 from tests.factories import PartnerFactory, ReferralFactory, stage
 from tests.referrals.test_touchpoint_dispatch import at_once
 
@@ -94,7 +98,7 @@ def test_logging_moving_editing_and_deleting_keep_the_totals(
         Decimal("300"),
     )
     assert totals(ClosedTotal) == {
-        (alice.pk, two.closed_at.date().replace(day=1), stage("Lost").pk): (
+        (alice.pk, month_of(localdate(two.closed_at, site_tz())), stage("Lost").pk): (
             1,
             Decimal("300"),
         )
@@ -272,3 +276,101 @@ def test_tied_positions_are_numbered_apart_before_a_swap(client, admin, paths):
     assert furthest(*paths)[:3] == ["Meeting held", "Meeting held", "Proposal sent"]
     before, after = recounted()
     assert before == after
+
+
+def reorder(client, name, direction):
+    client.post(
+        f"/referrals/stages/{stage(name).pk}/reorder/", {"direction": direction}
+    )
+
+
+def agrees_with_history(*referrals):
+    """Each furthest position and the summaries are what working them out
+    from scratch gives."""
+    kept = furthest(*referrals)
+    before = totals()
+    call_command("rollups_rebuild", "--furthest", verbosity=0)
+    assert furthest(*referrals) == kept
+    assert totals() == before
+
+
+def test_swaps_next_to_lost_and_of_the_first_stage_agree_with_history(
+    client, admin, alice, paths
+):
+    # Made behind the application's back: no history, lost straight away.
+    imported = ReferralFactory(owner=alice, stage=stage("Lost"), lost_reason="No")
+    call_command("rollups_rebuild", "--furthest", verbosity=0)
+    client.force_login(admin)
+    for name, direction in [
+        ("Lost", "up"),  # above Won
+        ("Contacted", "up"),  # above Received, the first stage
+        ("Contacted", "down"),
+        ("Lost", "down"),
+    ]:
+        reorder(client, name, direction)
+        agrees_with_history(*paths, imported)
+
+
+def test_a_referral_put_in_a_stage_without_history_counts_that_stage(
+    client, admin, alice, alice_partner
+):
+    referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
+    referral_move(referral=referral, to_stage=stage("Meeting held"), user=alice)
+    # Put back in Contacted behind the application's back: no history of it.
+    Referral.objects.filter(pk=referral.pk).update(stage=stage("Contacted"))
+    call_command("rollups_rebuild", "--furthest", verbosity=0)
+    client.force_login(admin)
+    reorder(client, "Meeting held", "up")
+    # Contacted now comes after the meeting, and it stands there: furthest.
+    assert furthest(referral) == ["Contacted"]
+    agrees_with_history(referral)
+
+
+def test_a_stage_turned_lost_no_longer_counts_as_progress(client, admin, paths):
+    client.force_login(admin)
+    contacted = stage("Contacted")
+    response = client.post(
+        f"/referrals/stages/{contacted.pk}/",
+        {
+            f"stage-{contacted.pk}-name": "Contacted",
+            f"stage-{contacted.pk}-kind": "lost",
+            f"stage-{contacted.pk}-probability": "0",
+            f"stage-{contacted.pk}-milestone": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert furthest(paths[3]) == ["Received"]  # lost after contact: reached nothing
+    agrees_with_history(*paths)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_during_a_reorder_waits_and_counts_the_new_order(alice, alice_partner):
+    referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
+    referral_move(referral=referral, to_stage=stage("Contacted"), user=alice)
+    meeting = stage("Meeting held")  # read before the reorder, as a form would
+    reordering = threading.Event()
+
+    def reorder_slowly():
+        with transaction.atomic():
+            stage_shift(stage=stage("Proposal sent"), up=True)
+            reordering.set()
+            time.sleep(0.5)  # a reorder at scale takes a while
+        return "reordered"
+
+    def move_meanwhile():
+        reordering.wait(5)
+        referral_move(referral=referral, to_stage=meeting, user=alice)
+        return "moved"
+
+    jobs = iter([reorder_slowly, move_meanwhile])
+    pick = threading.Lock()
+
+    def work():
+        with pick:
+            job = next(jobs)
+        return job()
+
+    assert sorted(at_once(work, workers=2)) == ["moved", "reordered"]
+    # Meeting held now comes after the proposal: it is the furthest reached.
+    assert furthest(referral) == ["Meeting held"]
+    agrees_with_history(referral)
