@@ -16,7 +16,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
@@ -289,10 +291,30 @@ def lock_for_reorder() -> None:
             cursor.execute('LOCK TABLE "referrals_referral" IN EXCLUSIVE MODE')
 
 
+REORDER_IN_PROGRESS = (
+    "The pipeline's stages are being reordered right now, so nothing was "
+    "saved. Try again in a minute: what you entered is still here."
+)
+
+
 def wait_for_reorder() -> None:
     """Wait for a stage reorder in progress to commit before reading stage
     positions to write into a referral (the lock every insert or update of a
-    referral takes anyway, taken before the positions are read)."""
-    if connection.vendor == "postgresql":
+    referral takes anyway, taken before the positions are read).
+
+    A reorder at a million referrals holds its lock for half a minute: after
+    REORDER_WAIT_SECONDS the change is refused with a message instead of
+    outlasting the web server's timeout.
+    """
+    if connection.vendor != "postgresql":
+        return
+    wait = int(settings.REORDER_WAIT_SECONDS * 1000)
+    try:
         with connection.cursor() as cursor:
-            cursor.execute('LOCK TABLE "referrals_referral" IN ROW EXCLUSIVE MODE')
+            cursor.execute(
+                f"SET LOCAL lock_timeout = {wait}; "
+                'LOCK TABLE "referrals_referral" IN ROW EXCLUSIVE MODE; '
+                "SET LOCAL lock_timeout = DEFAULT"
+            )
+    except OperationalError as error:
+        raise ValidationError(REORDER_IN_PROGRESS) from error

@@ -181,6 +181,7 @@ def activity_add(
         raise ValidationError({"text": ACTIVITY_TEXT_REQUIRED})
     at = at or timezone.now()
     with transaction.atomic():
+        rollups.wait_for_reorder()
         activity = Activity.objects.create(
             referral=referral, kind=kind, at=at, author=user, text=text.strip()
         )
@@ -276,6 +277,7 @@ def referral_update(*, form) -> Referral:
     The new source is thanked by email or, if they opted out, by a call.
     """
     with transaction.atomic():
+        rollups.wait_for_reorder()
         # The form has already changed its instance: what it counted for
         # before comes from the database (locked, as a move would lock it).
         before = rollups.snapshot(

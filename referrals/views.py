@@ -197,9 +197,13 @@ def referral_edit(request, pk):
     referral = referral_for_user(user=request.user, pk=pk)
     form = ReferralForm(request.POST or None, instance=referral, user=request.user)
     if request.method == "POST" and form.is_valid():
-        referral_update(form=form)
-        messages.success(request, SAVED)
-        return redirect(referral)
+        try:
+            referral_update(form=form)
+        except ValidationError as error:  # e.g. a stage reorder in progress
+            form.add_error(None, error)
+        else:
+            messages.success(request, SAVED)
+            return redirect(referral)
     return render(
         request, "referrals/referral_edit.html", {"form": form, "referral": referral}
     )
@@ -259,17 +263,20 @@ def activity_add_view(request, pk):
     referral = referral_for_user(user=request.user, pk=pk)
     form = ActivityForm(request.POST)
     if form.is_valid():
-        activity_add(
-            referral=referral,
-            user=request.user,
-            kind=form.cleaned_data["kind"],
-            text=form.cleaned_data["text"],
-        )
-        if request.htmx:
-            form = ActivityForm()
+        try:
+            activity_add(
+                referral=referral,
+                user=request.user,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as error:  # e.g. a stage reorder in progress
+            form.add_error(None, error)
         else:
-            messages.success(request, ACTIVITY_ADDED)
-            return redirect(referral)
+            if not request.htmx:
+                messages.success(request, ACTIVITY_ADDED)
+                return redirect(referral)
+            form = ActivityForm()
     context = {
         "referral": referral,
         "activity_form": form,

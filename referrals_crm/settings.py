@@ -279,6 +279,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # mistaken for a dead one).
 # The sweep's period (TOUCHPOINT_SWEEP_SECONDS, default 60) is in celery.py.
 TOUCHPOINT_STUCK_SECONDS = env.int("TOUCHPOINT_STUCK_SECONDS", default=300)
+# How long logging, moving or editing a referral waits for a stage reorder
+# in progress before it is refused with a message (well under the web
+# server's 30 s timeout).
+REORDER_WAIT_SECONDS = env.float("REORDER_WAIT_SECONDS", default=10)
 
 # Production hardening: on whenever DEBUG is off, each switchable by env.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.timezone import get_default_timezone as site_tz
 from django.utils.timezone import localdate
 
+from referrals import rollups
 from referrals.models import (
     ClosedTotal,
     PipelineTotal,
@@ -22,6 +23,7 @@ from referrals.models import (
 from referrals.rollups import KEYS, month_of, rollups_rebuild
 from referrals.services import referral_log, referral_move, stage_shift
 from tests.factories import PartnerFactory, ReferralFactory, stage
+from tests.referrals.test_referral_new import form_data
 from tests.referrals.test_touchpoint_dispatch import at_once
 
 
@@ -374,3 +376,45 @@ def test_a_move_during_a_reorder_waits_and_counts_the_new_order(alice, alice_par
     # Meeting held now comes after the proposal: it is the furthest reached.
     assert furthest(referral) == ["Meeting held"]
     agrees_with_history(referral)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_logging_while_a_long_reorder_holds_the_lock_is_refused_and_kept(
+    client, alice, alice_partner, settings
+):
+    settings.REORDER_WAIT_SECONDS = 0.3
+    holding, finished = threading.Event(), threading.Event()
+
+    def long_reorder():
+        try:
+            with transaction.atomic():
+                rollups.lock_for_reorder()
+                holding.set()
+                finished.wait(2)
+        finally:
+            connection.close()
+
+    reorder = threading.Thread(target=long_reorder)
+    reorder.start()
+    holding.wait(10)
+    client.force_login(alice)
+    try:
+        response = client.post(
+            "/referrals/new/", form_data(source=alice_partner.pk, prospect_name="Kept")
+        )
+    finally:
+        finished.set()
+        reorder.join()
+    if connection.vendor == "postgresql":
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "being reordered right now, so nothing was saved" in page
+        assert 'value="Kept"' in page  # what the rep typed is still there
+        assert not Referral.objects.exists()
+        retried = client.post(
+            "/referrals/new/", form_data(source=alice_partner.pk, prospect_name="Kept")
+        )
+        assert retried.status_code == 302  # the reorder over, it goes through
+    else:  # SQLite: its one writer's lock makes the log wait, then go through
+        assert response.status_code == 302
+    assert Referral.objects.get().prospect_name == "Kept"
