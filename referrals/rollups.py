@@ -101,14 +101,27 @@ def referral_counted(*, before: Snapshot | None, after: Snapshot | None) -> None
     """Move a referral's contribution from `before` to `after` (None: absent)."""
     if before == after:
         return
-    deltas: dict[tuple, list] = {}
+    deltas: Deltas = {}
     for state, sign in ((before, -1), (after, 1)):
         if state is None:
             continue
         for summary, key in state.rows():
-            delta = deltas.setdefault((summary, key), [0, Decimal(0)])
-            delta[0] += sign
-            delta[1] += sign * state.value
+            _count(deltas, summary, key, sign, sign * state.value)
+    _apply(deltas)
+
+
+# {(summary, row key): [count, value]} to add to the summaries.
+Deltas = dict[tuple, list]
+
+
+def _count(deltas: Deltas, summary, key: tuple, count: int, value: Decimal) -> None:
+    delta = deltas.setdefault((summary, key), [0, Decimal(0)])
+    delta[0] += count
+    delta[1] += value
+
+
+def _apply(deltas: Deltas) -> None:
+    """Add the deltas to their summaries' rows (those that change anything)."""
     for summary in KEYS:  # always in the same order: see _add
         rows = sorted(
             (*key, count, value)
@@ -117,6 +130,11 @@ def referral_counted(*, before: Snapshot | None, after: Snapshot | None) -> None
         )
         if rows:
             _add(summary, rows)
+
+
+def _month(value) -> date:
+    """A TruncMonth result as a date (it is a datetime on some databases)."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _add(summary, rows: list[tuple]) -> None:
@@ -146,8 +164,8 @@ def _rebuilt(summary, row: dict):
     fields = dict(row, value=row["value"] or Decimal(0))
     fields["owner_id"] = fields.pop("owner")
     fields["stage_id"] = fields.pop("stage")
-    if isinstance(fields.get("month"), datetime):  # TruncMonth of a datetime
-        fields["month"] = fields["month"].date()
+    if "month" in fields:
+        fields["month"] = _month(fields["month"])
     return summary(**fields)
 
 
@@ -230,26 +248,26 @@ def positions_swapped(*, moved_up: Stage, moved_down: Stage) -> int:
         (Q(furthest_position=low) & passed_down)
         | (Q(furthest_position=high) & ~passed_down)
     ).order_by()
-    deltas: dict[tuple, list] = {}
+    deltas: Deltas = {}
     grouped = (
         changed.annotate(month=TruncMonth("received_on"))
         .values("owner", "month", "stage", "furthest_position", "lost_reason")
         .annotate(n=Count("*"), total=Sum("estimated_value"))
     )
     for row in grouped:
-        month = row["month"]
-        if isinstance(month, datetime):
-            month = month.date()
-        now_at = low + high - row["furthest_position"]
-        for furthest, sign in ((row["furthest_position"], -1), (now_at, 1)):
-            key = (row["owner"], month, row["stage"], furthest, row["lost_reason"])
-            delta = deltas.setdefault(key, [0, Decimal(0)])
-            delta[0] += sign * row["n"]
-            delta[1] += sign * (row["total"] or Decimal(0))
+        was_at = row["furthest_position"]
+        for furthest, sign in ((was_at, -1), (low + high - was_at, 1)):
+            key = (
+                row["owner"],
+                _month(row["month"]),
+                row["stage"],
+                furthest,
+                row["lost_reason"],
+            )
+            value = row["total"] or Decimal(0)
+            _count(deltas, ReceivedTotal, key, sign * row["n"], sign * value)
     updated = changed.update(furthest_position=low + high - F("furthest_position"))
-    rows = sorted((*key, n, total) for key, (n, total) in deltas.items() if n or total)
-    if rows:
-        _add(ReceivedTotal, rows)
+    _apply(deltas)
     return updated
 
 
@@ -282,13 +300,17 @@ def furthest_recompute(referrals=None) -> int:
     return rollups_rebuild(owner_ids=owner_ids)
 
 
+def _referral_table() -> str:
+    return connection.ops.quote_name(Referral._meta.db_table)
+
+
 def lock_for_reorder() -> None:
     """Hold back every change to referrals until this transaction commits (a
     stage reorder: positions change under them). Reads go on. PostgreSQL
     only: SQLite's transactions already take the write lock when they begin."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute('LOCK TABLE "referrals_referral" IN EXCLUSIVE MODE')
+            cursor.execute(f"LOCK TABLE {_referral_table()} IN EXCLUSIVE MODE")
 
 
 REORDER_IN_PROGRESS = (
@@ -313,7 +335,7 @@ def wait_for_reorder() -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SET LOCAL lock_timeout = {wait}; "
-                'LOCK TABLE "referrals_referral" IN ROW EXCLUSIVE MODE; '
+                f"LOCK TABLE {_referral_table()} IN ROW EXCLUSIVE MODE; "
                 "SET LOCAL lock_timeout = DEFAULT"
             )
     except OperationalError as error:
