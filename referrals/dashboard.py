@@ -304,13 +304,27 @@ def _added_up(parts: list[QuerySet], columns: list[str]) -> list[dict]:
     if not parts:
         return []
     first, *rest = parts
-    merged: dict[tuple, dict] = {}
-    for row in first.union(*rest, all=True) if rest else first:
-        key = tuple(row[name] for name in columns)
-        into = merged.setdefault(key, {**row, "n": 0, "total": Decimal(0)})
-        into["n"] += row["n"]
-        into["total"] += row["total"] or 0
-    return [row for row in merged.values() if row["n"]]
+    merged = _summed(
+        first.union(*rest, all=True) if rest else first,
+        lambda row: tuple(row[name] for name in columns),
+    )
+    return [
+        {**dict(zip(columns, key, strict=True)), **sums}
+        for key, sums in merged.items()
+        if sums["n"]
+    ]
+
+
+def _summed(rows, by, fields=("n", "total")) -> dict:
+    """Rows added up per `by` (a column, or a function of the row):
+    {key: {field: sum}} for each of `fields` (None counts as 0)."""
+    sums: dict = {}
+    for row in rows:
+        key = by(row) if callable(by) else row[by]
+        into = sums.setdefault(key, dict.fromkeys(fields, 0))
+        for name in fields:
+            into[name] += row[name] or 0
+    return sums
 
 
 # -- Medians ------------------------------------------------------------------
@@ -367,16 +381,6 @@ def pipeline_totals(filters: DashboardFilters) -> list[dict]:
     rows = scoped(filters, PipelineTotal.objects.all()).order_by()
     rows = rows.values("owner", "stage").annotate(n=Sum("count"), total=Sum("value"))
     return list(rows)
-
-
-def _summed(rows, by: str) -> dict:
-    """{rows' `by`: {"n", "total"} added up}."""
-    sums: dict = {}
-    for row in rows:
-        into = sums.setdefault(row[by], {"n": 0, "total": Decimal(0)})
-        into["n"] += row["n"]
-        into["total"] += row["total"] or 0
-    return sums
 
 
 def pipeline_now(filters: DashboardFilters) -> dict:
@@ -516,15 +520,12 @@ ON_TIME = Q(status__in=Touchpoint.FINISHED) & (
 )
 
 
+THANKS_FIELDS = ("total", "on_time", "skipped")
+
+
 def thank_you_compliance(filters: DashboardFilters) -> dict:
     """Share of thank-yous done on time, per moment and per rep, and what is overdue."""
-    per_moment: dict[str, dict] = {}
-    for row in filters.thanks_due:
-        into = per_moment.setdefault(
-            row["moment"], {"total": 0, "on_time": 0, "skipped": 0}
-        )
-        for name in into:
-            into[name] += row[name]
+    per_moment = _summed(filters.thanks_due, "moment", THANKS_FIELDS)
     moments = []
     for value, label in Moment.choices:
         row = per_moment.get(value)
@@ -580,11 +581,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
     open_pipeline = _summed(
         (row for row in filters.pipeline if row["stage"] in open_ids), "owner"
     )
-    thanks: dict[int, dict] = {}
-    for row in filters.thanks_due:
-        into = thanks.setdefault(row["owner"], {"total": 0, "on_time": 0})
-        into["total"] += row["total"]
-        into["on_time"] += row["on_time"]
+    thanks = _summed(filters.thanks_due, "owner", THANKS_FIELDS)
     speed = medians(
         received_in_period(filters).filter(first_contacted_at__isnull=False),
         "owner",
