@@ -89,9 +89,7 @@ class ReferralAdmin(admin.ModelAdmin):
         with transaction.atomic():
             rollups.wait_for_reorder()
             stage = Stage.objects.get(pk=obj.stage_id)
-            obj.furthest_position = (
-                0 if stage.kind == Stage.Kind.LOST else stage.position
-            )
+            obj.furthest_position = stage.progress_position
             super().save_model(request, obj, form, change)
             StageChange.objects.create(
                 referral=obj, to_stage=stage, at=obj.stage_entered_at, by=request.user

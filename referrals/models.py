@@ -65,6 +65,12 @@ class Stage(models.Model):
     def is_closed(self) -> bool:
         return self.kind != self.Kind.OPEN
 
+    @property
+    def progress_position(self) -> int:
+        """What entering this stage makes a referral's furthest position
+        reached at least (the funnel): its position; Lost is no progress."""
+        return 0 if self.kind == self.Kind.LOST else self.position
+
 
 def is_stale(stage: Stage, entered_at, last_activity_at, now) -> bool:
     """Past the stage's SLA with no activity since (open stages only).

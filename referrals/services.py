@@ -65,7 +65,7 @@ def referral_log(
             stage_entered_at=now,
             estimated_value=estimated_value,
             received_on=received_on or timezone.localdate(),
-            furthest_position=stage.position,
+            furthest_position=stage.progress_position,
             last_activity_at=now if note.strip() else None,
         )
         StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
@@ -149,8 +149,9 @@ def referral_move(
                 locked.meeting_held_at = now
                 if to_stage.kind == Stage.Kind.OPEN:
                     moments.append(Moment.MEETING)
-        if to_stage.kind != Stage.Kind.LOST:
-            locked.furthest_position = max(locked.furthest_position, to_stage.position)
+        locked.furthest_position = max(
+            locked.furthest_position, to_stage.progress_position
+        )
         if to_stage.kind == Stage.Kind.WON:
             moments.append(Moment.WON)
         if to_stage.kind == Stage.Kind.LOST:

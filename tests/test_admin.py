@@ -2,7 +2,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin as django_admin
 
-from referrals.models import Stage
+from referrals.models import Referral, Stage
 
 PROJECT_APPS = {"accounts", "partners", "referrals", "core"}
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
@@ -47,3 +47,27 @@ def test_a_stages_position_is_changed_on_the_stages_page_not_the_admin(client, a
     page = client.get(f"/admin/referrals/stage/{stage.pk}/change/").content.decode()
     assert 'name="position"' not in page
     assert 'name="name"' in page
+
+
+def test_a_referral_added_in_the_admin_starts_its_history_in_its_stage(
+    client, admin, alice, alice_partner
+):
+    client.force_login(admin)
+    meeting = Stage.objects.get(name="Meeting held")
+    response = client.post(
+        "/admin/referrals/referral/add/",
+        {
+            "prospect_name": "Imported",
+            "source": alice_partner.pk,
+            "owner": alice.pk,
+            "stage": meeting.pk,
+            "stage_entered_at_0": "2026-11-02",
+            "stage_entered_at_1": "10:00:00",
+            "received_on": "2026-11-01",
+            "estimated_value": "50",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    referral = Referral.objects.get(prospect_name="Imported")
+    assert referral.furthest_position == meeting.position  # the funnel counts it
+    assert [c.to_stage for c in referral.stage_changes.all()] == [meeting]

@@ -224,9 +224,7 @@ class Command(BaseCommand):
             estimated_value=value,
             received_on=received.date(),
             created_at=received,
-            furthest_position=max(
-                s.position for s in path if s.kind != Stage.Kind.LOST
-            ),
+            furthest_position=max(s.progress_position for s in path),
             first_contacted_at=dates.get("Contacted"),
             meeting_held_at=dates.get("Meeting held"),
             closed_at=at if final.is_closed else None,
