@@ -4,20 +4,19 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.db.models import Case, Exists, OuterRef, Value, When
 
-from accounts.models import ADMIN, MANAGER, REP, User
+from accounts.models import ADMIN, GROUP_ROLES, REP, User
 
 
 def role_expression() -> Case:
-    """User.role computed by the database: a superuser or an Admin group
-    member is an admin, then a Manager group member is a manager."""
+    """User.role, the same rule computed by the database: a superuser is an
+    admin, then the strongest of GROUP_ROLES the user's groups give."""
 
     def member_of(name):
         return Exists(Group.objects.filter(user=OuterRef("pk"), name=name))
 
     return Case(
         When(is_superuser=True, then=Value(ADMIN)),
-        When(member_of(ADMIN), then=Value(ADMIN)),
-        When(member_of(MANAGER), then=Value(MANAGER)),
+        *(When(member_of(role), then=Value(role)) for role in GROUP_ROLES),
         default=Value(REP),
     )
 

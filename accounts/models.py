@@ -8,6 +8,8 @@ from django.utils.functional import cached_property
 # Role names are group names: permissions live on the groups (see the
 # accounts 0002 migration), visibility lives in accounts.scoping.
 REP, MANAGER, ADMIN = "Rep", "Manager", "Admin"
+# The roles a group gives, strongest first; no such group: a rep.
+GROUP_ROLES = (ADMIN, MANAGER)
 ROLES = (REP, MANAGER, ADMIN)
 
 
@@ -102,7 +104,7 @@ class User(AbstractUser):
         if self.is_superuser:
             return ADMIN
         names = set(self.groups.values_list("name", flat=True))
-        for role in (ADMIN, MANAGER):
+        for role in GROUP_ROLES:
             if role in names:
                 return role
         return REP
