@@ -92,6 +92,7 @@ def _select(field, attrs: dict) -> str:
     if "id" not in widget.attrs:  # as BoundField.as_widget: the widget's own wins
         attrs = {"id": field.auto_id, **attrs}
     attrs = widget.build_attrs(widget.attrs, attrs)
+    options = [("" if value is None else str(value), label) for value, label in choices]
     return format_html(
         '<select name="{}"{}>{}</select>',
         field.html_name,
@@ -99,13 +100,7 @@ def _select(field, attrs: dict) -> str:
         format_html_join(
             "",
             '<option value="{}"{}>{}</option>',
-            (
-                (value, " selected" if value in chosen else "", label)
-                for value, label in (
-                    ("" if value is None else str(value), label)
-                    for value, label in choices
-                )
-            ),
+            ((v, " selected" if v in chosen else "", label) for v, label in options),
         ),
     )
 
