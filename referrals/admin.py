@@ -6,6 +6,7 @@ from referrals import rollups
 from referrals.models import (
     Activity,
     ClosedTotal,
+    DashboardSnapshot,
     PipelineTotal,
     ReceivedTotal,
     Referral,
@@ -218,3 +219,21 @@ class ReceivedTotalAdmin(SummaryAdmin):
 class ClosedTotalAdmin(SummaryAdmin):
     list_display = ["owner", "month", "stage", "count", "value"]
     date_hierarchy = "month"
+
+
+@admin.register(DashboardSnapshot)
+class DashboardSnapshotAdmin(admin.ModelAdmin):
+    """Every team's dashboard figures as last counted: shown, never edited.
+    Deleting one makes the next visit count that view again."""
+
+    list_display = ["view", "computed_at", "took_ms", "refreshing_since"]
+    list_filter = ["computed_at"]
+    search_fields = ["view"]
+    date_hierarchy = "computed_at"
+    exclude = ["html"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

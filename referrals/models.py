@@ -303,6 +303,31 @@ class ClosedTotal(models.Model):
         return f"{self.owner_id} closed {self.month:%Y-%m}: {self.count}"
 
 
+class DashboardSnapshot(models.Model):
+    """Every team's dashboard figures for one view, as rendered at `computed_at`.
+
+    Counting a whole company's year takes a second or more at scale, so the
+    all-teams view is shown from here, marked "as of", and recomputed when
+    older than DASHBOARD_SNAPSHOT_SECONDS or on Refresh (referrals.snapshots).
+    A team's or a rep's view is always counted live.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    view = models.CharField(max_length=500, help_text="The view's query string.")
+    html = models.TextField()
+    computed_at = models.DateTimeField(help_text="When the figures were counted.")
+    took_ms = models.PositiveIntegerField(help_text="How long counting them took.")
+    refreshing_since = models.DateTimeField(
+        null=True, blank=True, help_text="Set while one request recounts them."
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["computed_at"])]
+
+    def __str__(self):
+        return f"{self.view or 'dashboard'} as of {self.computed_at:%Y-%m-%d %H:%M}"
+
+
 class StageChange(models.Model):
     """Every move between stages, so time in stage and the funnel can be computed."""
 

@@ -1,15 +1,17 @@
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateSyntaxError
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -53,6 +55,7 @@ from referrals.services import (
     stage_save,
     stage_shift,
 )
+from referrals.snapshots import dashboard_figures, is_snapshot_view
 from referrals.touchpoints import (
     render_thank_you,
     touchpoint_mark_done,
@@ -332,25 +335,81 @@ def board(request):
 @login_required
 def dashboard(request):
     """The manager dashboard; every view of it is a URL, every table a CSV."""
-    if not (request.user.is_manager or request.user.is_admin):
-        raise PermissionDenied("The dashboard is for managers and admins.")
+    _require_dashboard(request.user)
     form = DashboardFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
-    data = build_dashboard(filters)
     table = request.GET.get("export")
-    if table in DASHBOARD_TABLES:
+    if table in DASHBOARD_TABLES:  # exports are always counted live
+        data = build_dashboard(filters)
         return _csv_response(f"dashboard-{table}", *DASHBOARD_TABLES[table](data))
+    return _dashboard_page(request, form, filters, _view_of(request.GET))
+
+
+@login_required
+@require_POST
+def dashboard_refresh(request):
+    """Recount a snapshot view's figures now, then show it."""
+    _require_dashboard(request.user)
+    view = _view_of(QueryDict(request.POST.get("view", "")))
+    form = DashboardFilterForm(QueryDict(view) or None, user=request.user)
+    filters = form.filters()
+    if is_snapshot_view(filters):
+        dashboard_figures(
+            filters, view, lambda: _figures_html(request, filters, view), refresh=True
+        )
+        messages.success(request, "The figures were counted again just now.")
+    return redirect(f"{reverse('dashboard')}?{view}" if view else "dashboard")
+
+
+def _require_dashboard(user):
+    if not (user.is_manager or user.is_admin):
+        raise PermissionDenied("The dashboard is for managers and admins.")
+
+
+def _view_of(query: QueryDict) -> str:
+    """A dashboard view as a query string, its parameters sorted (the
+    snapshot's key), without the export."""
+    pairs = [
+        (name, value)
+        for name, values in sorted(query.lists())
+        if name != "export"
+        for value in values
+    ]
+    return urlencode(pairs)
+
+
+def _dashboard_page(request, form, filters, view: str):
+    figures = dashboard_figures(
+        filters, view, lambda: _figures_html(request, filters, view)
+    )
+    seconds = settings.DASHBOARD_SNAPSHOT_SECONDS
     return render(
         request,
         "referrals/dashboard.html",
         {
             "form": form,
             "filters": filters,
+            "figures": figures,
+            "view": view,
+            "snapshot_minutes": max(1, round(seconds / 60)),
+        },
+    )
+
+
+def _figures_html(request, filters, view: str) -> str:
+    """Count the view's figures and render them (the part a snapshot keeps)."""
+    data = build_dashboard(filters)
+    return render_to_string(
+        "referrals/_dashboard_figures.html",
+        {
+            "filters": filters,
+            "view_query": QueryDict(view),
             "drill": urlencode(filters.as_query()),
             "list_url": reverse("referral_list"),  # linked ~50 times: reversed once
             "charts": dashboard_charts(data, filters),
             **data,
         },
+        request=request,
     )
 
 

@@ -283,6 +283,9 @@ TOUCHPOINT_STUCK_SECONDS = env.int("TOUCHPOINT_STUCK_SECONDS", default=300)
 # in progress before it is refused with a message (well under the web
 # server's 30 s timeout).
 REORDER_WAIT_SECONDS = env.float("REORDER_WAIT_SECONDS", default=10)
+# How old the all-teams dashboard's figures may be before a visit recounts
+# them (they show "as of" and have a Refresh button). 0: always count live.
+DASHBOARD_SNAPSHOT_SECONDS = env.int("DASHBOARD_SNAPSHOT_SECONDS", default=300)
 
 # Production hardening: on whenever DEBUG is off, each switchable by env.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

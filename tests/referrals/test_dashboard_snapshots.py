@@ -1,0 +1,229 @@
+"""Every team's dashboard is shown from a snapshot "as of" a time; a team's
+or a rep's is counted live."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from referrals.dashboard import DashboardFilters
+from referrals.models import DashboardSnapshot
+from referrals.snapshots import dashboard_figures
+from tests.factories import PartnerFactory
+from tests.referrals.test_dashboard import NOW, log
+from tests.referrals.test_touchpoint_dispatch import at_once
+
+
+def page(client, user, when=NOW, **params):
+    client.force_login(user)
+    with time_machine.travel(when, tick=False):
+        return client.get("/dashboard/", params)
+
+
+def received(response) -> str:
+    """The "Referrals received" card, as the page shows it."""
+    html = response.content.decode()
+    card = html.split("Referrals received</div>", 1)[1]
+    return card.split("</a>", 1)[0].rsplit(">", 1)[1]
+
+
+def refresh(client, user, view, when):
+    client.force_login(user)
+    with time_machine.travel(when, tick=False):
+        return client.post("/dashboard/refresh/", {"view": view})
+
+
+@pytest.fixture
+def logged(alice, dave):
+    """Two referrals this month, one per team."""
+    log(alice, PartnerFactory(owner=alice), "2026-11-02T09:00:00", 100, "North one")
+    log(dave, PartnerFactory(owner=dave), "2026-11-03T09:00:00", 100, "South one")
+    return alice
+
+
+def log_another(alice):
+    log(alice, PartnerFactory(owner=alice), "2026-11-20T11:00:00", 100, "Late one")
+
+
+def test_every_teams_view_is_a_snapshot_marked_as_of(client, admin, logged):
+    first = page(client, admin, period="this_month")
+    assert received(first) == "2"
+    log_another(logged)
+
+    later = page(client, admin, NOW + timedelta(minutes=3), period="this_month")
+
+    assert received(later) == "2"  # the snapshot, and the page says so:
+    assert "Every team's figures as of 12:00" in later.content.decode()
+    assert "Refresh now" in later.content.decode()
+
+
+def test_a_visit_once_the_snapshot_is_old_counts_again(client, admin, logged, settings):
+    settings.DASHBOARD_SNAPSHOT_SECONDS = 300
+    page(client, admin, period="this_month")
+    log_another(logged)
+
+    later = page(client, admin, NOW + timedelta(minutes=6), period="this_month")
+
+    assert received(later) == "3"
+    assert "as of 12:06" in later.content.decode()
+
+
+def test_refresh_counts_again_now(client, admin, logged):
+    page(client, admin, period="this_month")
+    log_another(logged)
+
+    response = refresh(client, admin, "period=this_month", NOW + timedelta(minutes=1))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/dashboard/?period=this_month"
+    shown = page(client, admin, NOW + timedelta(minutes=2), period="this_month")
+    assert received(shown) == "3"
+    assert "as of 12:01" in shown.content.decode()
+    assert "counted again just now" in shown.content.decode()
+
+
+def test_a_teams_or_a_reps_view_is_always_live(client, admin, carol, north, logged):
+    assert received(page(client, carol, period="this_month")) == "1"
+    team = {"period": "this_month", "team": north.pk}
+    assert received(page(client, admin, **team)) == "1"
+    log_another(logged)
+
+    for user, params in [(carol, {"period": "this_month"}), (admin, team)]:
+        response = page(client, user, NOW + timedelta(seconds=1), **params)
+        assert received(response) == "2"
+        assert "figures as of" not in response.content.decode()
+    assert not DashboardSnapshot.objects.exists()
+
+
+def test_exports_are_counted_live(client, admin, logged):
+    page(client, admin, period="this_month")
+    log_another(logged)
+
+    export = page(client, admin, period="this_month", export="funnel")
+
+    assert export.content.decode().splitlines()[1] == "Received,3,–"
+
+
+def test_with_no_snapshot_age_every_view_is_live(client, admin, logged, settings):
+    settings.DASHBOARD_SNAPSHOT_SECONDS = 0
+    page(client, admin, period="this_month")
+    log_another(logged)
+
+    assert received(page(client, admin, period="this_month")) == "3"
+    assert not DashboardSnapshot.objects.exists()
+
+
+def test_each_view_and_each_day_has_its_own_snapshot(client, admin, logged):
+    page(client, admin, period="this_month")
+    log_another(logged)
+
+    assert received(page(client, admin, period="last_30")) == "3"
+    next_day = page(client, admin, NOW + timedelta(days=1), period="this_month")
+    assert received(next_day) == "3"
+    assert DashboardSnapshot.objects.count() == 3
+
+
+def test_only_managers_and_admins_may_refresh(client, alice, carol):
+    assert refresh(client, alice, "", NOW).status_code == 403
+    # A manager's view is live: nothing to recount, back to the dashboard.
+    response = refresh(client, carol, "period=last_30", NOW)
+    assert response["Location"] == "/dashboard/?period=last_30"
+    assert not DashboardSnapshot.objects.exists()
+
+
+def test_refresh_needs_a_post(client, admin):
+    client.force_login(admin)
+    assert client.get("/dashboard/refresh/").status_code == 405
+
+
+def test_a_snapshot_view_runs_few_queries(
+    client, admin, logged, django_assert_max_num_queries
+):
+    page(client, admin, period="this_month")
+    client.force_login(admin)
+    # session, user with role; the owners in view; team and rep choices;
+    # the snapshot.
+    with (
+        time_machine.travel(NOW, tick=False),
+        django_assert_max_num_queries(5),
+    ):
+        client.get("/dashboard/", {"period": "this_month"})
+
+
+# -- The snapshot's rules, through dashboard_figures ---------------------------------
+
+
+def figures(admin, when, render, view="period=this_month", **kwargs):
+    with time_machine.travel(when, tick=False):
+        filters = DashboardFilters(
+            user=admin, start=NOW.date().replace(day=1), end=NOW.date()
+        )
+        return dashboard_figures(filters, view, render, **kwargs)
+
+
+def test_a_stale_snapshot_another_visit_is_recounting_is_shown_as_it_is(admin):
+    figures(admin, NOW, lambda: "first")
+    DashboardSnapshot.objects.update(refreshing_since=NOW + timedelta(minutes=6))
+
+    shown = figures(admin, NOW + timedelta(minutes=7), lambda: "second")
+
+    assert (shown.html, shown.computed_at) == ("first", NOW)
+    # A recount that never finished (its process died) is taken over.
+    taken_over = figures(admin, NOW + timedelta(minutes=9), lambda: "second")
+    assert taken_over.html == "second"
+
+
+def test_a_recount_that_fails_lets_the_next_visit_try(admin):
+    figures(admin, NOW, lambda: "first")
+
+    def broken():
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        figures(admin, NOW + timedelta(minutes=6), broken)
+
+    assert figures(admin, NOW + timedelta(minutes=6), lambda: "again").html == "again"
+
+
+def test_older_figures_never_replace_newer_ones(admin):
+    figures(admin, NOW + timedelta(minutes=1), lambda: "newer")
+
+    figures(admin, NOW, lambda: "older", refresh=True)
+
+    assert DashboardSnapshot.objects.get().html == "newer"
+
+
+def test_old_snapshots_are_deleted(admin):
+    figures(admin, NOW - timedelta(days=3), lambda: "days ago", view="period=last_30")
+    figures(admin, NOW - timedelta(days=1), lambda: "yesterday", view="period=last_90")
+    figures(admin, NOW, lambda: "today")
+
+    kept = DashboardSnapshot.objects.order_by("computed_at").values_list("html")
+    assert [html for (html,) in kept] == ["yesterday", "today"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_visits_at_once_to_a_stale_snapshot_recount_it_once(admin):
+    start = timezone.now() - timedelta(minutes=10)
+    with time_machine.travel(start, tick=False):
+        filters = DashboardFilters(user=admin, start=start.date(), end=start.date())
+        dashboard_figures(filters, "v", lambda: "stale")
+    counted, lock = [], threading.Lock()
+
+    def recount():
+        with lock:
+            counted.append(1)
+        time.sleep(0.3)  # long enough for every other visit to arrive
+        return "fresh"
+
+    def visit():
+        filters = DashboardFilters(user=admin, start=start.date(), end=start.date())
+        return dashboard_figures(filters, "v", recount).html
+
+    shown = at_once(visit, workers=4)
+
+    assert len(counted) == 1
+    assert sorted(shown) == ["fresh", "stale", "stale", "stale"]
