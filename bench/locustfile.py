@@ -56,6 +56,30 @@ class DashboardAll(LoggedIn):
         )
 
 
+class DashboardAllRefresh(LoggedIn):
+    """An admin pressing Refresh: every team's figures counted live (one
+    user, while nobody else waits for them)."""
+
+    email = "admin@bench.example"
+
+    def on_start(self):
+        super().on_start()
+        page = self.client.get("/dashboard/?period=this_year", name="dashboard")
+        self.token = CSRF.search(page.text).group(1)
+
+    @task
+    def refresh(self):
+        with self.client.post(
+            "/dashboard/refresh/",
+            {"csrfmiddlewaretoken": self.token, "view": "period=this_year"},
+            name="/dashboard/ all, this year: Refresh",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302:
+                response.failure(f"not recounted: {response.status_code}")
+
+
 class Board(LoggedIn):
     email = "rep0101@bench.example"
 
