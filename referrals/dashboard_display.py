@@ -30,7 +30,9 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
     label = "%b" if unit == "month" else "%b %-d"
     buckets = data["trend"]["buckets"]
     return {
-        "funnel": hbar_chart(funnel, title="Funnel: referrals received in the period"),
+        "funnel": hbar_chart(
+            funnel, title="Funnel: referrals received in the period", fmt="{:,}".format
+        ),
         "received": bar_chart(
             [(b["start"].strftime(label), b["received"]) for b in buckets],
             title=f"Referrals received per {unit}",

@@ -42,6 +42,10 @@ class Figures:
     computed_at: datetime | None = None
     took_ms: int | None = None
 
+    @property
+    def took_seconds(self) -> float | None:
+        return None if self.took_ms is None else self.took_ms / 1000
+
 
 def is_snapshot_view(filters: DashboardFilters) -> bool:
     """Every team's figures (nobody's owners singled out) come from a snapshot."""
