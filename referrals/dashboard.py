@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user, users_for_user
@@ -135,6 +136,20 @@ class DashboardFilters:
     @property
     def end_at(self) -> datetime:
         return timezone.make_aware(datetime.combine(self.end, time.max))
+
+    def as_view(self) -> str:
+        """This view of the dashboard as its query string, in one spelling
+        (whatever URL asked for it): its CSV links, and a snapshot's key."""
+        query = {"period": self.period}
+        if self.period == "custom":
+            query.update(start=self.start.isoformat(), end=self.end.isoformat())
+        if self.team:
+            query["team"] = self.team.pk
+        if self.rep:
+            query["rep"] = self.rep.pk
+        if self.source_kind:
+            query["source_kind"] = self.source_kind
+        return urlencode(query)
 
     def as_query(self) -> dict:
         """The referral list's filters for the same slice (for drill-down links)."""

@@ -306,26 +306,36 @@ class ClosedTotal(models.Model):
 class DashboardSnapshot(models.Model):
     """Every team's dashboard figures for one view, as rendered at `computed_at`.
 
-    Counting a whole company's year takes a second or more at scale, so the
-    all-teams view is shown from here, marked "as of", and recomputed when
-    older than DASHBOARD_SNAPSHOT_SECONDS or on Refresh (referrals.snapshots).
-    A team's or a rep's view is always counted live.
+    Counting a whole company's year takes half a second to a second at
+    scale, so the all-teams view is shown from here, marked "as of", and
+    counted again when older than DASHBOARD_SNAPSHOT_SECONDS or on Refresh
+    (referrals.snapshots). A team's or a rep's view is always counted live.
+    An empty `html` is a view's first count, still running.
     """
 
     key = models.CharField(max_length=64, unique=True)
     view = models.CharField(max_length=500, help_text="The view's query string.")
-    html = models.TextField()
+    html = models.TextField(blank=True, default="")
     computed_at = models.DateTimeField(help_text="When the figures were counted.")
-    took_ms = models.PositiveIntegerField(help_text="How long counting them took.")
+    took_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How long counting them took."
+    )
     refreshing_since = models.DateTimeField(
-        null=True, blank=True, help_text="Set while one request recounts them."
+        null=True, blank=True, help_text="Set while one visit counts them again."
     )
 
     class Meta:
+        # Old snapshots are deleted by their age (referrals.snapshots._save).
         indexes = [models.Index(fields=["computed_at"])]
 
     def __str__(self):
-        return f"{self.view or 'dashboard'} as of {self.computed_at:%Y-%m-%d %H:%M}"
+        at = timezone.localtime(self.computed_at)
+        return f"{self.view or 'dashboard'} as of {at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def max_age() -> timedelta:
+        """How old the figures may get before a visit counts them again."""
+        return timedelta(seconds=settings.DASHBOARD_SNAPSHOT_SECONDS)
 
 
 class StageChange(models.Model):

@@ -2,14 +2,18 @@
 
 A team's or a rep's dashboard is counted live on each visit. Every team's
 (an admin's view, unfiltered by team or rep) means counting a company's whole
-year: a second or more at a million referrals, which a room of admins would
-queue behind. Like the dashboards of the big CRMs, that view shows figures
-"as of" a time: the rendered figures are kept (DashboardSnapshot), a visit
-after DASHBOARD_SNAPSHOT_SECONDS recounts them, and Refresh recounts now.
+period: half a second to a second for a year at a million referrals, which a
+room of admins would queue behind. Like the dashboards of the big CRMs, that
+view shows figures "as of" a time: the rendered figures are kept
+(DashboardSnapshot), a visit after DASHBOARD_SNAPSHOT_SECONDS counts them
+again, and Refresh counts them now.
 
-While one visit recounts a stale snapshot, the others are shown the stale one
-(its "as of" says so) instead of all counting at once. The row is the truth:
-the claim is a conditional update, and older figures never replace newer ones.
+One visit counts a view at a time. The others are shown the previous figures
+(their "as of" says so) or, when there are none yet, wait for the first count
+instead of all counting at once. The row is the truth: the claim is a
+conditional update or an insert, and older figures never replace newer ones.
+Every `migrate` (each deploy) deletes the snapshots (referrals.apps), so
+figures rendered by an older version are not shown after an upgrade.
 """
 
 import hashlib
@@ -18,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,9 +30,16 @@ from django.utils.safestring import SafeString, mark_safe
 from referrals.dashboard import DashboardFilters
 from referrals.models import DashboardSnapshot
 
-# A recount that has not finished in this long died: another visit may claim it.
+# A count that has not finished in this long died: another visit may claim it.
 CLAIM_EXPIRES = timedelta(minutes=2)
-# Snapshots not recounted for this long (a past day's view, a custom period
+# Figures this young are not counted again on Refresh (two admins pressing
+# it together, or a press right after a visit counted them).
+REFRESH_AFTER = timedelta(seconds=10)
+# How long a visit waits for another's first count of a view before counting
+# itself (well under the web server's 30 s timeout), and how often it looks.
+FIRST_COUNT_WAIT = 15.0
+FIRST_COUNT_POLL = 0.1
+# Snapshots not counted for this long (a past day's view, a custom period
 # nobody looks at any more) are deleted when a snapshot is saved.
 KEPT_FOR = timedelta(days=2)
 
@@ -49,12 +59,12 @@ class Figures:
 
 def is_snapshot_view(filters: DashboardFilters) -> bool:
     """Every team's figures (nobody's owners singled out) come from a snapshot."""
-    return settings.DASHBOARD_SNAPSHOT_SECONDS > 0 and filters.owner_ids is None
+    return filters.owner_ids is None and DashboardSnapshot.max_age() > timedelta(0)
 
 
 def snapshot_key(filters: DashboardFilters, view: str) -> str:
     """The view (its query string), its days and the time zone they are in:
-    the same URL seen on another day, or from another zone, counts anew."""
+    the same URL seen on another day, or from another zone, is counted anew."""
     parts = [
         view,
         filters.start.isoformat(),
@@ -64,42 +74,32 @@ def snapshot_key(filters: DashboardFilters, view: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def dashboard_figures(
+def snapshot_figures(
+    *,
     filters: DashboardFilters,
     view: str,
-    render: Callable[[], str],
-    *,
+    render: Callable[[], SafeString],
     refresh: bool = False,
 ) -> Figures:
-    """The figures of `view` (the dashboard's query string), rendered by
-    `render`: live, or from the snapshot, recounted when stale or on refresh."""
+    """The figures of `view` (DashboardFilters.as_view()), rendered by
+    `render`: live, or from the snapshot, counted again when stale or on
+    refresh by one visit at a time."""
     if not is_snapshot_view(filters):
-        return Figures(mark_safe(render()))
-    key = snapshot_key(filters, view)
+        return Figures(render())
+    key, now = snapshot_key(filters, view), filters.now
     snapshot = DashboardSnapshot.objects.filter(key=key).first()
-    if snapshot and not refresh:
-        age = filters.now - snapshot.computed_at
-        fresh = age <= timedelta(seconds=settings.DASHBOARD_SNAPSHOT_SECONDS)
-        if fresh or not _claimed(snapshot, filters.now):
-            return _figures(snapshot)
-    started = time.perf_counter()
-    try:
-        html = render()
-    except Exception:
-        if snapshot:  # let the next visit try
-            DashboardSnapshot.objects.filter(pk=snapshot.pk).update(
-                refreshing_since=None
-            )
-        raise
-    counted = DashboardSnapshot(
-        key=key,
-        view=view[:500],
-        html=html,
-        computed_at=filters.now,
-        took_ms=round((time.perf_counter() - started) * 1000),
-    )
-    _save(counted)
-    return _figures(counted)
+    if snapshot is None and _first_claimed(key, view, now):
+        return _count(key, view, now, render)
+    if snapshot is None or not snapshot.html:  # another visit's first count
+        snapshot = _first_count_awaited(key)
+        if snapshot is None:  # it failed, or takes too long
+            return _count(key, view, now, render)
+    age = now - snapshot.computed_at
+    if age <= (REFRESH_AFTER if refresh else DashboardSnapshot.max_age()):
+        return _figures(snapshot)
+    if not _claimed(snapshot, now):  # another visit is counting it again
+        return _figures(snapshot)
+    return _count(key, view, now, render)
 
 
 def _figures(snapshot: DashboardSnapshot) -> Figures:
@@ -107,8 +107,33 @@ def _figures(snapshot: DashboardSnapshot) -> Figures:
     return Figures(mark_safe(snapshot.html), snapshot.computed_at, snapshot.took_ms)
 
 
+def _first_claimed(key: str, view: str, now: datetime) -> bool:
+    """Whether this visit makes a view's first count: an empty snapshot,
+    claimed, that the others wait for."""
+    try:
+        with transaction.atomic():
+            DashboardSnapshot.objects.create(
+                key=key, view=view[:500], computed_at=now, refreshing_since=now
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _first_count_awaited(key: str) -> DashboardSnapshot | None:
+    """The snapshot once another visit's first count is in; None if that
+    count failed (its empty snapshot is gone) or is still running."""
+    deadline = time.monotonic() + FIRST_COUNT_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(FIRST_COUNT_POLL)
+        snapshot = DashboardSnapshot.objects.filter(key=key).first()
+        if snapshot is None or snapshot.html:
+            return snapshot
+    return None
+
+
 def _claimed(snapshot: DashboardSnapshot, now: datetime) -> bool:
-    """Whether this visit recounts the stale snapshot: only one does at a time."""
+    """Whether this visit counts a stale snapshot again: one at a time."""
     unclaimed = Q(refreshing_since__isnull=True) | Q(
         refreshing_since__lt=now - CLAIM_EXPIRES
     )
@@ -116,6 +141,28 @@ def _claimed(snapshot: DashboardSnapshot, now: datetime) -> bool:
         unclaimed, pk=snapshot.pk, computed_at=snapshot.computed_at
     ).update(refreshing_since=now)
     return claimed == 1
+
+
+def _count(key: str, view: str, now: datetime, render) -> Figures:
+    started = time.perf_counter()
+    try:
+        html = render()
+    except Exception:
+        # Let the next visit try: this visit's empty snapshot goes, its claim
+        # on a stale one is lifted (a claim of another visit stays).
+        mine = DashboardSnapshot.objects.filter(key=key, refreshing_since=now)
+        mine.filter(html="").delete()
+        mine.update(refreshing_since=None)
+        raise
+    counted = DashboardSnapshot(
+        key=key,
+        view=view[:500],
+        html=html,
+        computed_at=now,
+        took_ms=round((time.perf_counter() - started) * 1000),
+    )
+    _save(counted)
+    return _figures(counted)
 
 
 def _save(counted: DashboardSnapshot) -> None:
@@ -127,10 +174,8 @@ def _save(counted: DashboardSnapshot) -> None:
         "took_ms": counted.took_ms,
         "refreshing_since": None,
     }
-    updated = DashboardSnapshot.objects.filter(
-        key=counted.key, computed_at__lt=counted.computed_at
-    ).update(**fields)
-    if not updated:
+    older = Q(computed_at__lt=counted.computed_at) | Q(html="")
+    if not DashboardSnapshot.objects.filter(older, key=counted.key).update(**fields):
         try:
             with transaction.atomic():
                 DashboardSnapshot.objects.create(key=counted.key, **fields)

@@ -1,4 +1,5 @@
 import csv
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
@@ -35,7 +37,7 @@ from referrals.forms import (
     ThankYouMomentForm,
     TouchpointActionForm,
 )
-from referrals.models import Stage, ThankYouMoment, Touchpoint
+from referrals.models import DashboardSnapshot, Stage, ThankYouMoment, Touchpoint
 from referrals.selectors import (
     LIST_ROW_FIELDS,
     board_columns,
@@ -55,7 +57,7 @@ from referrals.services import (
     stage_save,
     stage_shift,
 )
-from referrals.snapshots import dashboard_figures, is_snapshot_view
+from referrals.snapshots import is_snapshot_view, snapshot_figures
 from referrals.touchpoints import (
     render_thank_you,
     touchpoint_mark_done,
@@ -63,6 +65,11 @@ from referrals.touchpoints import (
     touchpoint_skip,
 )
 
+FIGURES_COUNTED = "The figures of every team were counted again just now."
+FIGURES_BEING_COUNTED = (
+    "These figures were counted moments ago, or are being counted again by "
+    "another visit: the time above says when."
+)
 LOGGED = "Referral logged. Thank {source} soon: they put their name on the line."
 MOVED = "{prospect} moved to {stage}."
 SAVED = "Changes saved."
@@ -342,47 +349,10 @@ def dashboard(request):
     if table in DASHBOARD_TABLES:  # exports are always counted live
         data = build_dashboard(filters)
         return _csv_response(f"dashboard-{table}", *DASHBOARD_TABLES[table](data))
-    return _dashboard_page(request, form, filters, _view_of(request.GET))
-
-
-@login_required
-@require_POST
-def dashboard_refresh(request):
-    """Recount a snapshot view's figures now, then show it."""
-    _require_dashboard(request.user)
-    view = _view_of(QueryDict(request.POST.get("view", "")))
-    form = DashboardFilterForm(QueryDict(view) or None, user=request.user)
-    filters = form.filters()
-    if is_snapshot_view(filters):
-        dashboard_figures(
-            filters, view, lambda: _figures_html(request, filters, view), refresh=True
-        )
-        messages.success(request, "The figures were counted again just now.")
-    return redirect(f"{reverse('dashboard')}?{view}" if view else "dashboard")
-
-
-def _require_dashboard(user):
-    if not (user.is_manager or user.is_admin):
-        raise PermissionDenied("The dashboard is for managers and admins.")
-
-
-def _view_of(query: QueryDict) -> str:
-    """A dashboard view as a query string, its parameters sorted (the
-    snapshot's key), without the export."""
-    pairs = [
-        (name, value)
-        for name, values in sorted(query.lists())
-        if name != "export"
-        for value in values
-    ]
-    return urlencode(pairs)
-
-
-def _dashboard_page(request, form, filters, view: str):
-    figures = dashboard_figures(
-        filters, view, lambda: _figures_html(request, filters, view)
+    view = filters.as_view()
+    figures = snapshot_figures(
+        filters=filters, view=view, render=lambda: _figures_html(filters, view)
     )
-    seconds = settings.DASHBOARD_SNAPSHOT_SECONDS
     return render(
         request,
         "referrals/dashboard.html",
@@ -391,25 +361,60 @@ def _dashboard_page(request, form, filters, view: str):
             "filters": filters,
             "figures": figures,
             "view": view,
-            "snapshot_minutes": max(1, round(seconds / 60)),
+            "snapshot_age": _duration(DashboardSnapshot.max_age()),
         },
     )
 
 
-def _figures_html(request, filters, view: str) -> str:
-    """Count the view's figures and render them (the part a snapshot keeps)."""
+@login_required
+@require_POST
+def dashboard_refresh(request):
+    """Count a snapshot view's figures again now, then show it."""
+    _require_dashboard(request.user)
+    query = QueryDict(request.POST.get("view", ""))
+    filters = DashboardFilterForm(query or None, user=request.user).filters()
+    view = filters.as_view()
+    if is_snapshot_view(filters):
+        figures = snapshot_figures(
+            filters=filters,
+            view=view,
+            render=lambda: _figures_html(filters, view),
+            refresh=True,
+        )
+        if figures.computed_at == filters.now:
+            messages.success(request, FIGURES_COUNTED)
+        else:
+            messages.info(request, FIGURES_BEING_COUNTED)
+    return redirect(f"{reverse('dashboard')}?{view}")
+
+
+def _require_dashboard(user):
+    if not (user.is_manager or user.is_admin):
+        raise PermissionDenied("The dashboard is for managers and admins.")
+
+
+def _duration(age: timedelta) -> str:
+    seconds = round(age.total_seconds())
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"
+
+
+def _figures_html(filters, view: str) -> SafeString:
+    """Count the view's figures and render them: what a snapshot keeps, so
+    nothing of the request (its user, its CSRF token) goes in."""
     data = build_dashboard(filters)
     return render_to_string(
         "referrals/_dashboard_figures.html",
         {
             "filters": filters,
             "view_query": QueryDict(view),
+            "currency": settings.CURRENCY,
             "drill": urlencode(filters.as_query()),
             "list_url": reverse("referral_list"),  # linked ~50 times: reversed once
             "charts": dashboard_charts(data, filters),
             **data,
         },
-        request=request,
     )
 
 

@@ -286,6 +286,8 @@ REORDER_WAIT_SECONDS = env.float("REORDER_WAIT_SECONDS", default=10)
 # How old the all-teams dashboard's figures may be before a visit recounts
 # them (they show "as of" and have a Refresh button). 0: always count live.
 DASHBOARD_SNAPSHOT_SECONDS = env.int("DASHBOARD_SNAPSHOT_SECONDS", default=300)
+if DASHBOARD_SNAPSHOT_SECONDS < 0:
+    raise ImproperlyConfigured("DASHBOARD_SNAPSHOT_SECONDS must be 0 or more.")
 
 # Production hardening: on whenever DEBUG is off, each switchable by env.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

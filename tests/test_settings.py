@@ -115,3 +115,11 @@ def test_email_url_configures_smtp(tmp_path):
         "mailer.example.com",
         "2525",
     ]
+
+
+def test_a_negative_snapshot_age_is_refused(tmp_path):
+    done = run_manage(
+        "check", env_overrides={"DASHBOARD_SNAPSHOT_SECONDS": "-1"}, tmp_path=tmp_path
+    )
+    assert done.returncode != 0
+    assert "DASHBOARD_SNAPSHOT_SECONDS must be 0 or more" in done.stderr

@@ -2,16 +2,19 @@
 or a rep's is counted live."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.utils import timezone
 
+from referrals import snapshots
 from referrals.dashboard import DashboardFilters
 from referrals.models import DashboardSnapshot
-from referrals.snapshots import dashboard_figures
+from referrals.snapshots import snapshot_figures
+from referrals.views import FIGURES_BEING_COUNTED, FIGURES_COUNTED
 from tests.factories import PartnerFactory
 from tests.referrals.test_dashboard import NOW, log
 from tests.referrals.test_touchpoint_dispatch import at_once
@@ -82,10 +85,11 @@ def test_refresh_counts_again_now(client, admin, logged):
     shown = page(client, admin, NOW + timedelta(minutes=2), period="this_month")
     assert received(shown) == "3"
     assert "as of 12:01" in shown.content.decode()
-    assert "counted again just now" in shown.content.decode()
+    assert FIGURES_COUNTED in shown.content.decode()
 
 
 def test_a_teams_or_a_reps_view_is_always_live(client, admin, carol, north, logged):
+    page(client, admin, period="this_month")  # every team's, as a snapshot
     assert received(page(client, carol, period="this_month")) == "1"
     team = {"period": "this_month", "team": north.pk}
     assert received(page(client, admin, **team)) == "1"
@@ -95,7 +99,7 @@ def test_a_teams_or_a_reps_view_is_always_live(client, admin, carol, north, logg
         response = page(client, user, NOW + timedelta(seconds=1), **params)
         assert received(response) == "2"
         assert "figures as of" not in response.content.decode()
-    assert not DashboardSnapshot.objects.exists()
+    assert DashboardSnapshot.objects.count() == 1  # the admin's own
 
 
 def test_exports_are_counted_live(client, admin, logged):
@@ -116,14 +120,68 @@ def test_with_no_snapshot_age_every_view_is_live(client, admin, logged, settings
     assert not DashboardSnapshot.objects.exists()
 
 
-def test_each_view_and_each_day_has_its_own_snapshot(client, admin, logged):
+def test_each_view_day_and_time_zone_has_its_own_snapshot(client, admin, logged):
     page(client, admin, period="this_month")
     log_another(logged)
 
+    # The same view, however its URL is spelled, is the same snapshot.
+    same = page(client, admin, period="this_month", end="", rep="", utm="mail")
+    assert received(same) == "2"
     assert received(page(client, admin, period="last_30")) == "3"
     next_day = page(client, admin, NOW + timedelta(days=1), period="this_month")
     assert received(next_day) == "3"
-    assert DashboardSnapshot.objects.count() == 3
+    admin.time_zone = "America/New_York"
+    admin.save()
+    in_new_york = page(client, admin, period="this_month")
+    assert received(in_new_york) == "3"
+    assert "as of 07:00" in in_new_york.content.decode()  # 12:00 UTC, their time
+    assert DashboardSnapshot.objects.count() == 4
+
+
+def test_a_snapshot_keeps_nothing_of_the_visit(client, admin, logged):
+    page(client, admin, period="this_month")
+
+    html = DashboardSnapshot.objects.get().html
+    assert "csrfmiddlewaretoken" not in html
+    assert admin.display_name not in html
+    assert 'href="?period=this_month&amp;export=reps"' in html
+
+
+def test_refresh_right_after_a_count_does_not_count_again(client, admin, logged):
+    page(client, admin, period="this_month")
+    log_another(logged)
+
+    refresh(client, admin, "period=this_month", NOW + timedelta(seconds=5))
+
+    shown = page(client, admin, NOW + timedelta(seconds=6), period="this_month")
+    assert received(shown) == "2"
+    assert FIGURES_BEING_COUNTED in shown.content.decode()
+
+
+def test_refresh_while_another_visit_counts_again_waits_for_it(client, admin, logged):
+    page(client, admin, period="this_month")
+    DashboardSnapshot.objects.update(refreshing_since=NOW + timedelta(minutes=1))
+
+    response = refresh(client, admin, "period=this_month", NOW + timedelta(minutes=2))
+
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert messages == [FIGURES_BEING_COUNTED]
+    assert DashboardSnapshot.objects.get().computed_at == NOW
+
+
+def test_refresh_of_a_view_never_counted_counts_it(client, admin, logged):
+    response = refresh(client, admin, "period=this_month&export=reps", NOW)
+
+    assert response["Location"] == "/dashboard/?period=this_month"
+    assert DashboardSnapshot.objects.get().view == "period=this_month"
+
+
+def test_an_upgrade_forgets_the_snapshots(client, admin, logged):
+    page(client, admin, period="this_month")
+
+    call_command("migrate", verbosity=0)  # what every deploy runs
+
+    assert not DashboardSnapshot.objects.exists()
 
 
 def test_only_managers_and_admins_may_refresh(client, alice, carol):
@@ -140,15 +198,14 @@ def test_refresh_needs_a_post(client, admin):
 
 
 def test_a_snapshot_view_runs_few_queries(
-    client, admin, logged, django_assert_max_num_queries
+    client, admin, logged, django_assert_num_queries
 ):
     page(client, admin, period="this_month")
     client.force_login(admin)
-    # session, user with role; the owners in view; team and rep choices;
-    # the snapshot.
+    # session, user with role; team and rep choices; the snapshot.
     with (
         time_machine.travel(NOW, tick=False),
-        django_assert_max_num_queries(5),
+        django_assert_num_queries(5),
     ):
         client.get("/dashboard/", {"period": "this_month"})
 
@@ -161,7 +218,7 @@ def figures(admin, when, render, view="period=this_month", **kwargs):
         filters = DashboardFilters(
             user=admin, start=NOW.date().replace(day=1), end=NOW.date()
         )
-        return dashboard_figures(filters, view, render, **kwargs)
+        return snapshot_figures(filters=filters, view=view, render=render, **kwargs)
 
 
 def test_a_stale_snapshot_another_visit_is_recounting_is_shown_as_it_is(admin):
@@ -188,6 +245,17 @@ def test_a_recount_that_fails_lets_the_next_visit_try(admin):
     assert figures(admin, NOW + timedelta(minutes=6), lambda: "again").html == "again"
 
 
+def test_a_first_count_that_fails_leaves_nothing_to_wait_for(admin):
+    def broken():
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        figures(admin, NOW, broken)
+
+    assert not DashboardSnapshot.objects.exists()
+    assert figures(admin, NOW, lambda: "again").html == "again"
+
+
 def test_older_figures_never_replace_newer_ones(admin):
     figures(admin, NOW + timedelta(minutes=1), lambda: "newer")
 
@@ -205,25 +273,63 @@ def test_old_snapshots_are_deleted(admin):
     assert [html for (html,) in kept] == ["yesterday", "today"]
 
 
+def visits_at_once(admin, recount, workers=4) -> list[str]:
+    """What `workers` visits at once to one view are shown."""
+    today = timezone.localdate()
+
+    def visit():
+        filters = DashboardFilters(user=admin, start=today, end=today)
+        return snapshot_figures(filters=filters, view="v", render=recount).html
+
+    return at_once(visit, workers=workers)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_visits_at_once_to_a_stale_snapshot_recount_it_once(admin):
-    start = timezone.now() - timedelta(minutes=10)
-    with time_machine.travel(start, tick=False):
-        filters = DashboardFilters(user=admin, start=start.date(), end=start.date())
-        dashboard_figures(filters, "v", lambda: "stale")
-    counted, lock = [], threading.Lock()
+def test_visits_at_once_to_a_stale_snapshot_count_it_once(admin):
+    today = timezone.localdate()
+    with time_machine.travel(timezone.now() - timedelta(minutes=10), tick=False):
+        filters = DashboardFilters(user=admin, start=today, end=today)
+        snapshot_figures(filters=filters, view="v", render=lambda: "stale")
+    counted, others_shown = [], threading.Semaphore(0)
 
     def recount():
-        with lock:
-            counted.append(1)
-        time.sleep(0.3)  # long enough for every other visit to arrive
+        counted.append(1)
+        for _ in range(3):  # hold on until every other visit has been answered
+            assert others_shown.acquire(timeout=10)
         return "fresh"
 
     def visit():
-        filters = DashboardFilters(user=admin, start=start.date(), end=start.date())
-        return dashboard_figures(filters, "v", recount).html
+        today = timezone.localdate()
+        filters = DashboardFilters(user=admin, start=today, end=today)
+        html = snapshot_figures(filters=filters, view="v", render=recount).html
+        if html == "stale":
+            others_shown.release()
+        return html
 
     shown = at_once(visit, workers=4)
 
     assert len(counted) == 1
     assert sorted(shown) == ["fresh", "stale", "stale", "stale"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_visits_at_once_to_a_view_never_counted_count_it_once(admin, monkeypatch):
+    counted, waiting = [], threading.Semaphore(0)
+    await_first_count = snapshots._first_count_awaited
+
+    def awaited(key):
+        waiting.release()
+        return await_first_count(key)
+
+    monkeypatch.setattr(snapshots, "_first_count_awaited", awaited)
+
+    def first_count():
+        counted.append(1)
+        for _ in range(3):  # hold on until every other visit waits for it
+            assert waiting.acquire(timeout=10)
+        return "first"
+
+    shown = visits_at_once(admin, first_count)
+
+    assert len(counted) == 1
+    assert shown == ["first"] * 4
