@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from core.charts import bar_chart, hbar_chart
+from core.charts import bar_chart, hbar_chart, svg
 from referrals.dashboard import DashboardFilters
 
 
@@ -29,19 +29,22 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
     unit = data["trend"]["unit"]
     label = "%b" if unit == "month" else "%b %-d"
     buckets = data["trend"]["buckets"]
+    funnel_chart = hbar_chart(
+        funnel, title="Funnel: referrals received in the period", fmt="{:,}".format
+    )
+    received = bar_chart(
+        [(b["start"].strftime(label), b["received"]) for b in buckets],
+        title=f"Referrals received per {unit}",
+    )
+    won = bar_chart(
+        [(b["start"].strftime(label), b["won_value"]) for b in buckets],
+        title=f"Value won per {unit}",
+        fmt=_money,
+    )
     return {
-        "funnel": hbar_chart(
-            funnel, title="Funnel: referrals received in the period", fmt="{:,}".format
-        ),
-        "received": bar_chart(
-            [(b["start"].strftime(label), b["received"]) for b in buckets],
-            title=f"Referrals received per {unit}",
-        ),
-        "won": bar_chart(
-            [(b["start"].strftime(label), b["won_value"]) for b in buckets],
-            title=f"Value won per {unit}",
-            fmt=_money,
-        ),
+        "funnel": svg(funnel_chart, "funnel-chart"),
+        "received": svg(received, "received-chart"),
+        "won": svg(won, "won-chart"),
     }
 
 

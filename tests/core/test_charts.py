@@ -1,9 +1,7 @@
 """The value over each bar of a trend fits its bar; the exact value stays in
 the chart's text for screen readers."""
 
-from django.template.loader import render_to_string
-
-from core.charts import bar_chart, compact
+from core.charts import bar_chart, compact, hbar_chart, svg
 
 
 def test_large_values_are_shown_compact():
@@ -29,9 +27,24 @@ def test_a_bar_shows_the_compact_value_centred_and_keeps_the_exact_one():
         title="Won value",
         fmt=lambda v: f"{v:,}",
     )
-    svg = render_to_string("referrals/_chart.html", {"chart": chart, "id": "won"})
-    assert 'text-anchor="middle">20.6M</text>' in svg
-    assert "<title>Sep: 20,552,000</title>" in svg
-    assert "Sep: 20,552,000; Oct: 19,513,500" in svg  # the description
+    drawn = svg(chart, "won")
+    assert 'text-anchor="middle">20.6M</text>' in drawn
+    assert "<title>Sep: 20,552,000</title>" in drawn
+    assert "Sep: 20,552,000; Oct: 19,513,500" in drawn  # the description
     first = chart["bars"][0]
     assert first.value_x == round(first.x + first.width / 2, 1)
+
+
+def test_a_funnel_links_each_bar_and_escapes_what_it_shows():
+    chart = hbar_chart(
+        [("Received <new>", 1200, "/referrals/?reached=1&x=2"), ("Won", 30, "")],
+        title="Funnel & co",
+        fmt="{:,}".format,
+    )
+    drawn = svg(chart, "funnel")
+
+    assert '<title id="funnel-title">Funnel &amp; co</title>' in drawn
+    assert '<a href="/referrals/?reached=1&amp;x=2"><rect' in drawn
+    assert "<title>Received &lt;new&gt;: 1,200</title>" in drawn
+    assert drawn.count("<a ") == 1  # Won has no link
+    assert 'class="chart-value">30</text>' in drawn
