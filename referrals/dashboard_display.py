@@ -183,14 +183,15 @@ def _trend(data):
     ]
 
 
+# Each table's CSV: the dashboard section it is made from, and how.
 DASHBOARD_TABLES = {
-    "pipeline": _pipeline,
-    "funnel": _funnel,
-    "sources": _sources,
-    "neglected": _neglected,
-    "reps": _reps,
-    "compliance": _compliance,
-    "overdue": _overdue,
-    "stale": _stale,
-    "trend": _trend,
+    "pipeline": ("pipeline", _pipeline),
+    "funnel": ("funnel", _funnel),
+    "sources": ("sources", _sources),
+    "neglected": ("sources", _neglected),
+    "reps": ("reps", _reps),
+    "compliance": ("compliance", _compliance),
+    "overdue": ("compliance", _overdue),
+    "stale": ("stale", _stale),
+    "trend": ("trend", _trend),
 }

@@ -347,8 +347,9 @@ def dashboard(request):
     filters = form.filters()
     table = request.GET.get("export")
     if table in DASHBOARD_TABLES:  # exports are always counted live
-        data = build_dashboard(filters)
-        return _csv_response(f"dashboard-{table}", *DASHBOARD_TABLES[table](data))
+        section, rows = DASHBOARD_TABLES[table]
+        data = build_dashboard(filters, only=section)  # that table's section alone
+        return _csv_response(f"dashboard-{table}", *rows(data))
     view = filters.as_view()
     figures = snapshot_figures(
         filters=filters, view=view, render=lambda: _figures_html(filters, view)

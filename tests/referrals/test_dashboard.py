@@ -293,3 +293,16 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
 def test_csv_links_keep_the_view(client, carol, data):
     page = get(client, carol, period="this_month").content.decode()
     assert 'href="?period=this_month&amp;export=sources"' in page
+
+
+@pytest.mark.parametrize(("table", "queries"), [("stale", 6), ("pipeline", 5)])
+def test_a_tables_csv_counts_that_table_alone(
+    client, carol, data, django_assert_num_queries, table, queries
+):
+    client.force_login(carol)
+    # session, user with role; the owners in view; stages; then the table's
+    # own: the stale window and its rows, or the pipeline summary (the whole
+    # page runs 20).
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(queries):
+        response = client.get("/dashboard/", {"export": table})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
