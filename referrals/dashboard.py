@@ -489,7 +489,9 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
         .order_by("-sent", "source")[:limit]
     )
     ids = {row["source"] for row in best_rows + neglected_rows}
-    partners = Partner.objects.in_bulk(ids)
+    partners = Partner.objects.only(
+        "name", "company", "kind", "last_thanked_at"
+    ).in_bulk(ids)
     close_seconds = medians(
         period.filter(won, source__in=[row["source"] for row in best_rows]),
         "source",
@@ -538,6 +540,17 @@ ON_TIME = Q(status__in=Touchpoint.FINISHED) & (
 
 THANKS_FIELDS = ("total", "on_time", "skipped")
 OVERDUE_SHOWN = 10  # on the page; the Overdue CSV has every one
+# What the page and the Overdue CSV show of an overdue thank-you.
+OVERDUE_SHOWN_FIELDS = (
+    "moment",
+    "channel",
+    "status",
+    "deadline_at",
+    "source__name",
+    "referral__prospect_name",
+    "referral__owner__display_name",
+    "referral__owner__email",
+)
 
 
 def thank_you_compliance(filters: DashboardFilters) -> dict:
@@ -566,6 +579,7 @@ def thank_you_compliance(filters: DashboardFilters) -> dict:
         _touchpoints(filters)
         .filter(status__in=Touchpoint.PENDING, deadline_at__lt=filters.now)
         .select_related("referral__owner", "source")
+        .only(*OVERDUE_SHOWN_FIELDS)
         .order_by("deadline_at", "pk")
     )
     first = list(overdue.annotate(overdue_count=Window(Count("*")))[:OVERDUE_SHOWN])
@@ -634,6 +648,18 @@ def reps(filters: DashboardFilters) -> list[dict]:
     return rows
 
 
+# What the page and the CSV show of a stale referral (the rows are wide).
+STALE_SHOWN = (
+    "prospect_name",
+    "prospect_company",
+    "stage_entered_at",
+    "stage__name",
+    "owner__display_name",
+    "owner__email",
+    "source__name",
+)
+
+
 def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     """Open referrals past their stage's SLA with no activity since: how many,
     and the oldest first.
@@ -664,8 +690,10 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
         found = cursor.fetchall()
     count = found[0][1] if found else 0
     ids = [pk for pk, _ in found]
-    oldest = Referral.objects.filter(pk__in=ids).select_related(
-        "stage", "owner", "source"
+    oldest = (
+        Referral.objects.filter(pk__in=ids)
+        .select_related("stage", "owner", "source")
+        .only(*STALE_SHOWN)
     )
     return {
         "count": count,
