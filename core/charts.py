@@ -105,8 +105,8 @@ def hbar_chart(items, *, title: str, width: int = 640, row: int = 34, fmt=str) -
     }
 
 
-def svg(chart: dict, id: str) -> SafeString:
-    """The chart as inline SVG; `id` names its title and description."""
+def svg(chart: dict, chart_id: str) -> SafeString:
+    """The chart as inline SVG; `chart_id` names its title and description."""
     draw = _bars if chart["kind"] == "bars" else _hbars
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" '
@@ -114,11 +114,11 @@ def svg(chart: dict, id: str) -> SafeString:
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
         chart["width"],
         chart["height"],
-        id,
-        id,
-        id,
+        chart_id,
+        chart_id,
+        chart_id,
         chart["title"],
-        id,
+        chart_id,
         chart["desc"],
         draw(chart),
     )

@@ -150,7 +150,7 @@ def _overdue(data):
             t.deadline_at.isoformat(),
             t.get_status_display(),
         ]
-        for t in data["compliance"]["overdue"].iterator(chunk_size=2000)
+        for t in data["overdue"].iterator(chunk_size=2000)
     ]
     return header, rows
 
@@ -191,7 +191,7 @@ DASHBOARD_TABLES = {
     "neglected": ("sources", _neglected),
     "reps": ("reps", _reps),
     "compliance": ("compliance", _compliance),
-    "overdue": ("compliance", _overdue),
+    "overdue": ("overdue", _overdue),
     "stale": ("stale", _stale),
     "trend": ("trend", _trend),
 }
