@@ -1,8 +1,10 @@
 """Signing in and loading the signed-in user on each request."""
 
+from functools import cache
+
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
-from django.db.models import Case, Exists, OuterRef, Value, When
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
 
 from accounts.models import ADMIN, GROUP_ROLES, REP, User
 
@@ -21,6 +23,16 @@ def role_expression() -> Case:
     )
 
 
+@cache
+def users_with_role() -> QuerySet:
+    """Users with their team and role, built once per process: resolving the
+    role's expressions took longer than running the query (1.0 of 1.6 ms on
+    every page). Each request filters a clone; this one is never run."""
+    return User._default_manager.select_related("team").annotate(
+        role=role_expression()
+    )
+
+
 class UserBackend(ModelBackend):
     """Django's ModelBackend, loading the user of each request with what every
     page shows (their team, in the navigation; their role, which decides what
@@ -28,11 +40,7 @@ class UserBackend(ModelBackend):
 
     def get_user(self, user_id):
         try:
-            user = (
-                User._default_manager.select_related("team")
-                .annotate(role=role_expression())
-                .get(pk=user_id)
-            )
+            user = users_with_role().get(pk=user_id)
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
