@@ -152,14 +152,16 @@ def _bars(chart: dict) -> SafeString:
         )
     ]
     for index, bar in enumerate(chart["bars"]):
-        value = format_html(
-            '<text x="{}" y="{}" dy="-4" class="chart-value" '
-            'text-anchor="middle">{}</text>',
-            bar.value_x,
-            bar.y,
-            bar.short,
-        )
-        parts.append(_linked(bar, _rect(bar) + value if bar.value else _rect(bar)))
+        shape = _rect(bar)
+        if bar.value:  # the value above the bar, in its link
+            shape += format_html(
+                '<text x="{}" y="{}" dy="-4" class="chart-value" '
+                'text-anchor="middle">{}</text>',
+                bar.value_x,
+                bar.y,
+                bar.short,
+            )
+        parts.append(_linked(bar, shape))
         if index % chart["label_every"] == 0:
             parts.append(
                 format_html(

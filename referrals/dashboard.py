@@ -766,19 +766,13 @@ def trend(filters: DashboardFilters) -> dict:
     return {"unit": "month" if monthly else "week", "buckets": buckets}
 
 
-SECTIONS = {
-    "pipeline": pipeline_now,
-    "funnel": funnel,
-    "sources": sources,
-    "reps": reps,
-    "compliance": thank_you_compliance,
-    "overdue": overdue_thanks,  # a query not yet run: read by the Overdue CSV
-    "stale": stale_referrals,
-    "trend": trend,
-}
-
-
-def dashboard(filters: DashboardFilters, only: str | None = None) -> dict:
-    """Every section of the dashboard, or `only` one (a table's CSV)."""
-    names = [only] if only else SECTIONS
-    return {name: SECTIONS[name](filters) for name in names}
+def dashboard(filters: DashboardFilters) -> dict:
+    return {
+        "pipeline": pipeline_now(filters),
+        "funnel": funnel(filters),
+        "sources": sources(filters),
+        "reps": reps(filters),
+        "compliance": thank_you_compliance(filters),
+        "stale": stale_referrals(filters),
+        "trend": trend(filters),
+    }

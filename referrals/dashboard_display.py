@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from core.charts import bar_chart, hbar_chart, svg
+from referrals import dashboard
 from referrals.dashboard import DashboardFilters
 
 
@@ -48,24 +49,23 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
     }
 
 
-def _pipeline(data):
+def _pipeline(pipeline):
     header = ["Stage", "Referrals", "Total value", "Weighted value"]
     rows = [
         [r["stage"].name, r["count"], r["total"], f"{r['weighted']:.2f}"]
-        for r in data["pipeline"]["rows"]
+        for r in pipeline["rows"]
     ]
     return header, rows
 
 
-def _funnel(data):
+def _funnel(funnel):
     header = ["Step", "Referrals", "Conversion from previous step"]
     return header, [
-        [r["stage"].name, r["count"], _percent(r["conversion"])]
-        for r in data["funnel"]["rows"]
+        [r["stage"].name, r["count"], _percent(r["conversion"])] for r in funnel["rows"]
     ]
 
 
-def _sources(data):
+def _sources(sources):
     header = [
         "Source",
         "Company",
@@ -89,18 +89,18 @@ def _sources(data):
             "" if p.median_days_to_close is None else f"{p.median_days_to_close:.1f}",
             p.last_thanked_at.isoformat() if p.last_thanked_at else "never",
         ]
-        for p in data["sources"]["best"]
+        for p in sources["best"]
     ]
     return header, rows
 
 
-def _neglected(data):
+def _neglected(sources):
     return ["Source", "Company", "Referrals sent"], [
-        [p.name, p.company, p.sent] for p in data["sources"]["neglected"]
+        [p.name, p.company, p.sent] for p in sources["neglected"]
     ]
 
 
-def _reps(data):
+def _reps(reps):
     header = [
         "Rep",
         "Received",
@@ -124,21 +124,21 @@ def _reps(data):
             r["won_value"],
             _percent(r["thanks_share"]),
         ]
-        for r in data["reps"]
+        for r in reps
     ]
     return header, rows
 
 
-def _compliance(data):
+def _compliance(compliance):
     header = ["Moment", "Due", "On time", "Skipped", "Share on time"]
     rows = [
         [m["label"], m["total"], m["on_time"], m["skipped"], _percent(m["share"])]
-        for m in data["compliance"]["moments"]
+        for m in compliance["moments"]
     ]
     return header, rows
 
 
-def _overdue(data):
+def _overdue(overdue):
     header = ["Moment", "Source", "Prospect", "Rep", "Channel", "Deadline", "Status"]
     rows = [
         [
@@ -150,12 +150,12 @@ def _overdue(data):
             t.deadline_at.isoformat(),
             t.get_status_display(),
         ]
-        for t in data["overdue"].iterator(chunk_size=2000)
+        for t in overdue.iterator(chunk_size=2000)
     ]
     return header, rows
 
 
-def _stale(data):
+def _stale(stale):
     header = ["Prospect", "Company", "Stage", "Days in stage", "Owner", "Source"]
     rows = [
         [
@@ -166,32 +166,33 @@ def _stale(data):
             r.owner.get_full_name(),
             r.source.name,
         ]
-        for r in data["stale"]["oldest"]
+        for r in stale["oldest"]
     ]
     return header, rows
 
 
-def _trend(data):
+def _trend(trend):
     header = [
-        f"{data['trend']['unit'].title()} starting",
+        f"{trend['unit'].title()} starting",
         "Referrals received",
         "Value won",
     ]
     return header, [
         [b["start"].isoformat(), b["received"], b["won_value"]]
-        for b in data["trend"]["buckets"]
+        for b in trend["buckets"]
     ]
 
 
-# Each table's CSV: the dashboard section it is made from, and how.
+# Each table's CSV: the dashboard section it is made from (counted alone),
+# and its rows.
 DASHBOARD_TABLES = {
-    "pipeline": ("pipeline", _pipeline),
-    "funnel": ("funnel", _funnel),
-    "sources": ("sources", _sources),
-    "neglected": ("sources", _neglected),
-    "reps": ("reps", _reps),
-    "compliance": ("compliance", _compliance),
-    "overdue": ("overdue", _overdue),
-    "stale": ("stale", _stale),
-    "trend": ("trend", _trend),
+    "pipeline": (dashboard.pipeline_now, _pipeline),
+    "funnel": (dashboard.funnel, _funnel),
+    "sources": (dashboard.sources, _sources),
+    "neglected": (dashboard.sources, _neglected),
+    "reps": (dashboard.reps, _reps),
+    "compliance": (dashboard.thank_you_compliance, _compliance),
+    "overdue": (dashboard.overdue_thanks, _overdue),
+    "stale": (dashboard.stale_referrals, _stale),
+    "trend": (dashboard.trend, _trend),
 }
