@@ -161,6 +161,38 @@ def database_p50(runs: int = 15) -> dict:
     return result
 
 
+def machine_reference(runs: int = 7) -> str:
+    """The machine's own speed, on fixed work that no change to this code
+    alters: a Django template of 2,000 rows rendered, and PostgreSQL adding
+    up a million numbers (the best of `runs` each). This machine's speed
+    varies from day to day; compare pages across runs next to these."""
+    from django.db import connection
+    from django.template import Context, Template
+
+    template = Template(
+        "{% for row in rows %}<tr><td>{{ row.name|upper }}</td>"
+        "<td>{{ row.value|floatformat:2 }}</td>{% if row.odd %}<td>odd</td>"
+        "{% endif %}</tr>{% endfor %}"
+    )
+    rows = [{"name": f"row {i}", "value": i / 7, "odd": i % 2} for i in range(2000)]
+
+    def best(work) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - started) * 1000)
+        return min(times)
+
+    def add_up():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sum(x) FROM generate_series(1, 1000000) x")
+            cursor.fetchall()
+
+    python = best(lambda: template.render(Context({"rows": rows})))
+    return f"Python {python:.0f} ms, PostgreSQL {best(add_up):.0f} ms"
+
+
 def remove_logged_referrals(after_id: int) -> int:
     """Delete what the log-a-referral phase created (every referral above
     `after_id`, with its history), so runs do not pile thousands of referrals
@@ -304,6 +336,8 @@ def main() -> int:
         count = Referral.objects.count()
     last_id = Referral.objects.order_by("-pk").values_list("pk", flat=True).first()
     call_command("collectstatic", "--noinput", verbosity=0)
+    reference_before = machine_reference()
+    print(f"Machine reference before: {reference_before}")
     rep = User.objects.get(email="rep0101@bench.example")
     extra = {
         "BENCH_SOURCE_ID": str(rep.partners.first().pk),
@@ -332,6 +366,7 @@ def main() -> int:
         server.stop()
         print(f"Removed the {remove_logged_referrals(last_id)} referrals it logged.")
     alone = database_p50()
+    reference_after = machine_reference()
     lines = [
         "| page | users | target p95 | req/s | p50 ms | p95 ms | p99 ms | errors | db alone p50 ms | page p50 / db p50 |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -357,7 +392,9 @@ def main() -> int:
         f"\n## make bench: {date.today().isoformat()}, commit {commit}\n\n"
         f"{count:,} referrals in PostgreSQL; gunicorn with 2 workers; locust, {USERS} users "
         f"unless the row says otherwise, {SECONDS} s per page after a 5 s warm-up; "
-        "2-core machine, everything on it.\n\n"
+        "2-core machine, everything on it. Machine reference (fixed work, lower "
+        f"is faster; see machine_reference): {reference_before} before, "
+        f"{reference_after} after.\n\n"
     )
     table = "\n".join(lines)
     print(header + table)
