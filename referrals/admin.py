@@ -226,7 +226,14 @@ class DashboardSnapshotAdmin(admin.ModelAdmin):
     """Every team's dashboard figures as last counted: shown, never edited.
     Deleting one makes the next visit count that view again."""
 
-    list_display = ["view", "computed_at", "took_ms", "refreshing_since"]
+    list_display = [
+        "view",
+        "time_zone",
+        "computed_at",
+        "took_ms",
+        "refreshing_since",
+        "viewed_at",
+    ]
     list_filter = ["computed_at"]
     search_fields = ["view"]
     date_hierarchy = "computed_at"

@@ -1,7 +1,11 @@
 """How the dashboard's figures are shown: charts with drill-down links, CSV tables."""
 
+from django.conf import settings
+from django.http import QueryDict
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString
 
 from core.charts import bar_chart, hbar_chart, svg
 from referrals import dashboard
@@ -47,6 +51,24 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
         "received": svg(received, "received-chart"),
         "won": svg(won, "won-chart"),
     }
+
+
+def figures_html(filters, view: str) -> SafeString:
+    """Count the view's figures and render them: what a snapshot keeps, so
+    nothing of the request (its user, its CSRF token) goes in."""
+    data = dashboard.dashboard(filters)
+    return render_to_string(
+        "referrals/_dashboard_figures.html",
+        {
+            "filters": filters,
+            "view_query": QueryDict(view),
+            "currency": settings.CURRENCY,
+            "drill": urlencode(filters.as_query()),
+            "list_url": reverse("referral_list"),  # linked ~50 times: reversed once
+            "charts": dashboard_charts(data, filters),
+            **data,
+        },
+    )
 
 
 def _pipeline(pipeline):

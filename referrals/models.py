@@ -323,6 +323,15 @@ class DashboardSnapshot(models.Model):
     refreshing_since = models.DateTimeField(
         null=True, blank=True, help_text="Set while one visit counts them again."
     )
+    time_zone = models.CharField(
+        max_length=64, blank=True, default="", help_text="The view's time zone."
+    )
+    viewed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When an admin last opened it (to the hour): the worker keeps "
+        "the views opened in the last day counted ahead of visits.",
+    )
 
     class Meta:
         # Old snapshots are deleted by their age (referrals.snapshots._save).

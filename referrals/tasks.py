@@ -9,6 +9,7 @@ from celery import shared_task
 from django.core.mail import get_connection
 
 from referrals.digests import digests_send_due
+from referrals.snapshots import snapshots_warm
 from referrals.touchpoints import touchpoints_dispatch_due, touchpoints_sweep
 
 log = logging.getLogger(__name__)
@@ -95,3 +96,8 @@ def touchpoints_sweep_task() -> int:
 @shared_task(soft_time_limit=600, time_limit=660)
 def digests_send_task() -> int:
     return digests_send_due()
+
+
+@shared_task(soft_time_limit=300, time_limit=330)
+def dashboard_snapshots_warm_task() -> int:
+    return snapshots_warm()

@@ -1,7 +1,6 @@
 import csv
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,20 +11,17 @@ from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateSyntaxError
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.utils.safestring import SafeString
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
 from accounts.scoping import get_for_user_or_404
 from core.urls_for_rows import url_maker
 from partners.services import partner_create
-from referrals.dashboard import dashboard as build_dashboard
-from referrals.dashboard_display import DASHBOARD_TABLES, dashboard_charts
+from referrals.dashboard_display import DASHBOARD_TABLES, figures_html
 from referrals.forms import (
     ActivityForm,
     DashboardFilterForm,
@@ -351,7 +347,7 @@ def dashboard(request):
         return _csv_response(f"dashboard-{table}", *rows(section(filters)))
     view = filters.as_view()
     figures = snapshot_figures(
-        filters=filters, view=view, render=lambda: _figures_html(filters, view)
+        filters=filters, view=view, render=lambda: figures_html(filters, view)
     )
     return render(
         request,
@@ -378,7 +374,7 @@ def dashboard_refresh(request):
         figures = snapshot_figures(
             filters=filters,
             view=view,
-            render=lambda: _figures_html(filters, view),
+            render=lambda: figures_html(filters, view),
             refresh=True,
         )
         if figures.computed_at == filters.now:
@@ -398,24 +394,6 @@ def _duration(age: timedelta) -> str:
     if seconds < 120:
         return f"{seconds} seconds"
     return f"{round(seconds / 60)} minutes"
-
-
-def _figures_html(filters, view: str) -> SafeString:
-    """Count the view's figures and render them: what a snapshot keeps, so
-    nothing of the request (its user, its CSRF token) goes in."""
-    data = build_dashboard(filters)
-    return render_to_string(
-        "referrals/_dashboard_figures.html",
-        {
-            "filters": filters,
-            "view_query": QueryDict(view),
-            "currency": settings.CURRENCY,
-            "drill": urlencode(filters.as_query()),
-            "list_url": reverse("referral_list"),  # linked ~50 times: reversed once
-            "charts": dashboard_charts(data, filters),
-            **data,
-        },
-    )
 
 
 def _csv_response(name: str, header: list, rows) -> HttpResponse:

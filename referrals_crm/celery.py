@@ -31,4 +31,11 @@ app.conf.beat_schedule = {
         "task": "referrals.tasks.digests_send_task",
         "schedule": crontab(minute="*/15"),
     },
+    # Every team's dashboard views that admins opened lately, counted ahead
+    # of their visits (referrals.snapshots.snapshots_warm).
+    "dashboard-snapshots-warm": {
+        "task": "referrals.tasks.dashboard_snapshots_warm_task",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
 }

@@ -2,7 +2,7 @@
 or a rep's is counted live."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -13,7 +13,7 @@ from django.utils import timezone
 from referrals import snapshots
 from referrals.dashboard import DashboardFilters
 from referrals.models import DashboardSnapshot
-from referrals.snapshots import snapshot_figures
+from referrals.snapshots import snapshot_figures, snapshots_warm
 from referrals.views import FIGURES_BEING_COUNTED, FIGURES_COUNTED
 from tests.factories import PartnerFactory
 from tests.referrals.test_dashboard import NOW, log
@@ -202,12 +202,105 @@ def test_a_snapshot_view_runs_few_queries(
 ):
     page(client, admin, period="this_month")
     client.force_login(admin)
-    # session, user with role; team and rep choices; the snapshot.
+    # session, user with role; team and rep choices; the snapshot; "viewed"
+    # (an update that changes nothing within the hour).
     with (
         time_machine.travel(NOW, tick=False),
-        django_assert_num_queries(5),
+        django_assert_num_queries(6),
     ):
         client.get("/dashboard/", {"period": "this_month"})
+
+
+# -- Counted ahead of visits by the worker -------------------------------------
+
+
+def warm(when) -> int:
+    with time_machine.travel(when, tick=False):
+        return snapshots_warm()
+
+
+def test_the_worker_counts_an_opened_view_before_a_visit_would(
+    client, admin, logged, settings
+):
+    settings.DASHBOARD_SNAPSHOT_SECONDS = 300
+    page(client, admin, period="this_month")
+    log_another(logged)
+
+    assert warm(NOW + timedelta(minutes=2)) == 0  # not yet half its age
+    assert warm(NOW + timedelta(minutes=3)) == 1
+
+    later = page(client, admin, NOW + timedelta(minutes=4), period="this_month")
+    assert received(later) == "3"
+    assert "as of 12:03" in later.content.decode()  # the worker's count
+
+
+def test_the_worker_counts_a_new_days_figures_before_its_first_visit(
+    client, admin, logged
+):
+    page(client, admin, period="this_month")
+    page(client, admin, period="last_30")
+    log_another(logged)
+    next_day = NOW + timedelta(days=1)
+
+    assert warm(next_day) == 2
+
+    first_visit = page(client, admin, next_day + timedelta(minutes=1), period="last_30")
+    assert received(first_visit) == "3"
+    assert "as of 12:00" in first_visit.content.decode()  # not counted by the visit
+
+
+def test_the_worker_counts_a_view_in_the_time_zone_it_was_opened_in(
+    client, admin, logged
+):
+    admin.time_zone = "America/New_York"
+    admin.save()
+    page(client, admin, period="this_month")
+
+    # 06:00 UTC on the 21st is still the 21st's 01:00 in New York: a new day there.
+    assert warm(datetime.fromisoformat("2026-11-21T06:00:00+00:00")) == 1
+    snapshot = DashboardSnapshot.objects.latest("computed_at")
+    assert snapshot.time_zone == "America/New_York"
+    visit = page(
+        client,
+        admin,
+        datetime.fromisoformat("2026-11-21T06:01:00+00:00"),
+        period="this_month",
+    )
+    assert "as of 01:00" in visit.content.decode()
+
+
+def test_views_nobody_opened_for_a_day_are_not_counted_ahead(client, admin, logged):
+    page(client, admin, period="this_month")
+
+    assert warm(NOW + timedelta(hours=25)) == 0
+    assert DashboardSnapshot.objects.count() == 1
+
+
+def test_a_visit_records_that_it_looked_once_an_hour(client, admin, logged):
+    page(client, admin, period="this_month")
+    page(client, admin, NOW + timedelta(minutes=50), period="this_month")
+    assert DashboardSnapshot.objects.get().viewed_at == NOW
+
+    page(client, admin, NOW + timedelta(minutes=61), period="this_month")
+    assert DashboardSnapshot.objects.get().viewed_at == NOW + timedelta(minutes=61)
+
+
+def test_the_worker_counts_nothing_when_snapshots_are_off(
+    client, admin, logged, settings
+):
+    page(client, admin, period="this_month")
+    settings.DASHBOARD_SNAPSHOT_SECONDS = 0
+
+    assert warm(NOW + timedelta(hours=1)) == 0
+    assert DashboardSnapshot.objects.get().computed_at == NOW
+
+
+def test_the_worker_counts_nothing_without_an_active_admin(client, admin, logged):
+    page(client, admin, period="this_month")
+    admin.is_active = False
+    admin.save()
+
+    assert warm(NOW + timedelta(days=1)) == 0
 
 
 # -- The snapshot's rules, through dashboard_figures ---------------------------------
