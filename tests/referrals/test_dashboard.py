@@ -277,6 +277,9 @@ def test_numbers_drill_down_to_the_list(client, carol, data):
 def test_charts_are_svg_with_their_numbers_in_text(client, carol, data):
     page = get(client, carol).content.decode()
     assert '<svg class="chart"' in page
+    # The trend's two charts are told apart on the page, not only to readers.
+    assert ">Referrals received per week</h3>" in page
+    assert ">Value won per week (USD)</h3>" in page
     assert "Funnel: referrals received in the period" in page
     assert (
         "Received: 4; Contacted: 3; Meeting held: 1" in page
