@@ -15,13 +15,14 @@ conditional update or an insert, and older figures never replace newer ones.
 Every `migrate` (each deploy) deletes the snapshots (referrals.apps), so
 figures rendered by an older version are not shown after an upgrade.
 
-The worker counts ahead of visits (snapshots_warm, every minute): each view
-an admin opened in the last day is counted again once half its age has
-passed, and on a new day for the new day's dates, so a visit finds figures
-ready instead of waiting for a count.
+The worker counts ahead of visits (snapshots_warm, every minute): a view an
+admin has open in the last hour again once half its age has passed, and a
+view opened in the last day for each new day's dates, so a visit finds
+figures ready instead of waiting for a count.
 """
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -40,6 +41,8 @@ from referrals.dashboard import DashboardFilters
 from referrals.dashboard_display import figures_html
 from referrals.forms import DashboardFilterForm
 from referrals.models import DashboardSnapshot
+
+log = logging.getLogger(__name__)
 
 # A count that has not finished in this long died: another visit may claim it.
 CLAIM_EXPIRES = timedelta(minutes=2)
@@ -53,10 +56,16 @@ FIRST_COUNT_POLL = 0.1
 # Snapshots not counted for this long (a past day's view, a custom period
 # nobody looks at any more) are deleted when a snapshot is saved.
 KEPT_FOR = timedelta(days=2)
-# The views an admin opened in this long are counted ahead of visits; a visit
-# records that it looked at most this often (one write per hour, not per visit).
-WARM_FOR = timedelta(days=1)
-VIEWED_EVERY = timedelta(hours=1)
+# The worker counts ahead of visits (snapshots_warm, every minute): a view
+# in use (opened in the last RECOUNT_FOR) again once half its age has passed;
+# a view opened in the last NEW_DAY_FOR once for each new day's dates. A
+# visit records that it looked at most every VIEWED_EVERY (not one write per
+# visit). A run starts no count after WARM_BUDGET seconds, so it never holds
+# a worker process the thank-you emails need for long; the next run goes on.
+RECOUNT_FOR = timedelta(hours=1)
+NEW_DAY_FOR = timedelta(days=1)
+VIEWED_EVERY = timedelta(minutes=10)
+WARM_BUDGET = 20.0
 
 
 @dataclass(frozen=True)
@@ -110,33 +119,51 @@ def snapshot_figures(
 
 
 def snapshots_warm() -> int:
-    """Count, ahead of visits, every view an admin opened in the last day
-    (WARM_FOR) whose figures are half their age old, or not yet counted for
-    today's dates. Returns how many views it counted."""
+    """Count views of every team's dashboard ahead of their visits (see
+    RECOUNT_FOR, NEW_DAY_FOR), the most recently opened first. Returns how
+    many it counted."""
     max_age = DashboardSnapshot.max_age()
     admin = users_with_role().filter(role=ADMIN, is_active=True).order_by("pk")
     admin = admin.first()
     if max_age <= timedelta(0) or admin is None:
         return 0
-    opened = DashboardSnapshot.objects.filter(
-        viewed_at__gte=timezone.now() - WARM_FOR
-    ).values_list("view", "time_zone")
-    counted = 0
-    for view, zone in sorted(set(opened)):
-        with timezone.override(zone or None):
-            form = DashboardFilterForm(QueryDict(view), user=admin)
-            filters = form.filters()
-            if not is_snapshot_view(filters):
-                continue
-            figures = _snapshot(
-                snapshot_key(filters, view),
-                view,
-                filters.now,
-                partial(figures_html, filters, view),
-                max_age / 2,
-            )
-            counted += figures.computed_at == filters.now
+    now = timezone.now()
+    opened = (
+        DashboardSnapshot.objects.filter(viewed_at__gte=now - NEW_DAY_FOR)
+        .values_list("view", "time_zone")
+        .annotate(last=Max("viewed_at"))
+        .order_by("-last", "view", "time_zone")
+    )
+    stop, counted = time.monotonic() + WARM_BUDGET, 0
+    for view, zone, last in opened:
+        if time.monotonic() > stop:
+            break
+        in_use = last >= now - RECOUNT_FOR
+        try:
+            counted += _warmed(admin, view, zone, max_age / 2 if in_use else None)
+        except Exception:  # the next view still gets its turn
+            log.exception("Could not count the dashboard view %r (%s)", view, zone)
     return counted
+
+
+def _warmed(admin, view: str, zone: str, fresh_for: timedelta | None) -> bool:
+    """Count the view if its figures are older than `fresh_for` (None: only
+    when there are none for today's dates yet); whether it was counted."""
+    with timezone.override(zone or None):
+        filters = DashboardFilterForm(QueryDict(view), user=admin).filters()
+        if not is_snapshot_view(filters) or filters.as_view() != view:
+            return False  # not a view a visit would ask for any more
+        key = snapshot_key(filters, view)
+        if DashboardSnapshot.objects.filter(key=key, html="").exists():
+            return False  # a visit is making its first count: no waiting for it
+        figures = _snapshot(
+            key,
+            view,
+            filters.now,
+            partial(figures_html, filters, view),
+            timedelta.max if fresh_for is None else fresh_for,
+        )
+        return figures.computed_at == filters.now
 
 
 def _snapshot(key: str, view: str, now: datetime, render, fresh_for) -> Figures:

@@ -98,6 +98,6 @@ def digests_send_task() -> int:
     return digests_send_due()
 
 
-@shared_task(soft_time_limit=300, time_limit=330)
+@shared_task(soft_time_limit=120, time_limit=150)
 def dashboard_snapshots_warm_task() -> int:
     return snapshots_warm()

@@ -1,5 +1,6 @@
 """`{{ n|count }}` and `{{ value|amount }}`: numbers with thousands separators,
-written as `intcomma` and `floatformat:0|intcomma` write them in English.
+written as `intcomma` and `floatformat:0|intcomma` write them in English
+(LANGUAGE_CODE is en-us and the pages are not translated).
 
 Those two filters go through Django's localized number formatting on every
 call; the dashboard shows some 250 numbers, and they were a fifth of its
@@ -9,19 +10,17 @@ rendering.
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 
 register = template.Library()
 
 
 @register.filter
 def count(value):
-    """A whole number: 1234567 -> "1,234,567"."""
-    if isinstance(value, int):
+    """A whole number: 1234567 -> "1,234,567" (anything else as intcomma)."""
+    if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return value
+    return intcomma(value)
 
 
 @register.filter

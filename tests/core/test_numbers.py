@@ -42,6 +42,6 @@ def test_amount_of_no_value_is_empty_as_floatformat_gives():
     assert amount("not a number") == ""
 
 
-def test_count_leaves_what_is_not_a_number():
-    assert count("–") == "–"
-    assert count(None) is None
+@pytest.mark.parametrize("value", [None, "–", Decimal("1234.5"), 1234.5, True])
+def test_count_writes_anything_else_as_intcomma_does(value):
+    assert count(value) == intcomma(value)

@@ -256,7 +256,8 @@ def test_the_worker_counts_a_view_in_the_time_zone_it_was_opened_in(
     admin.save()
     page(client, admin, period="this_month")
 
-    # 06:00 UTC on the 21st is still the 21st's 01:00 in New York: a new day there.
+    # 06:00 UTC on the 21st is 01:00 on the 21st in New York: counted for
+    # New York's day and shown in its time.
     assert warm(datetime.fromisoformat("2026-11-21T06:00:00+00:00")) == 1
     snapshot = DashboardSnapshot.objects.latest("computed_at")
     assert snapshot.time_zone == "America/New_York"
@@ -276,13 +277,74 @@ def test_views_nobody_opened_for_a_day_are_not_counted_ahead(client, admin, logg
     assert DashboardSnapshot.objects.count() == 1
 
 
-def test_a_visit_records_that_it_looked_once_an_hour(client, admin, logged):
+def test_a_view_out_of_use_is_counted_once_a_day_not_every_few_minutes(
+    client, admin, logged
+):
     page(client, admin, period="this_month")
-    page(client, admin, NOW + timedelta(minutes=50), period="this_month")
+    assert warm(NOW + timedelta(minutes=3)) == 1  # in use: kept fresh
+
+    assert warm(NOW + timedelta(hours=2)) == 0  # nobody has looked for 2 hours
+    assert warm(NOW + timedelta(hours=13)) == 1  # the 21st, once
+    assert warm(NOW + timedelta(hours=14)) == 0
+    # The worker's own counts do not keep a view alive.
+    assert warm(NOW + timedelta(hours=37)) == 0
+
+
+def test_the_worker_does_not_wait_for_a_visits_first_count(
+    client, admin, logged, monkeypatch
+):
+    page(client, admin, period="this_month")
+    page(client, admin, period="last_30")
+    next_day = NOW + timedelta(days=1)
+    with time_machine.travel(next_day, tick=False):  # a visit's first count, begun
+        filters = DashboardFilters(
+            user=admin, start=next_day.date().replace(day=1), end=next_day.date()
+        )
+        key = snapshots.snapshot_key(filters, "period=this_month")
+        assert snapshots._first_claimed(key, "period=this_month", next_day)
+
+    def no_waiting(seconds):
+        pytest.fail("the worker waited for a visit's first count")
+
+    monkeypatch.setattr(snapshots.time, "sleep", no_waiting)
+
+    assert warm(next_day) == 1  # last_30 only
+
+
+def test_a_view_no_visit_would_ask_for_any_more_is_not_counted(admin):
+    # A period this version no longer has: the form would count last_90 instead.
+    DashboardSnapshot.objects.create(
+        key="old", view="period=last_7", html="figures", computed_at=NOW, viewed_at=NOW
+    )
+
+    assert warm(NOW + timedelta(days=1)) == 0
+    assert DashboardSnapshot.objects.count() == 1
+
+
+def test_one_view_that_fails_to_count_leaves_the_others_counted(
+    client, admin, logged, monkeypatch, caplog
+):
+    page(client, admin, period="this_month")
+    page(client, admin, period="last_30")
+
+    def figures_html(filters, view):
+        if view == "period=last_30":
+            raise RuntimeError("boom")
+        return "figures"
+
+    monkeypatch.setattr(snapshots, "figures_html", figures_html)
+
+    assert warm(NOW + timedelta(days=1)) == 1
+    assert "Could not count the dashboard view 'period=last_30'" in caplog.text
+
+
+def test_a_visit_records_that_it_looked_every_ten_minutes(client, admin, logged):
+    page(client, admin, period="this_month")
+    page(client, admin, NOW + timedelta(minutes=9), period="this_month")
     assert DashboardSnapshot.objects.get().viewed_at == NOW
 
-    page(client, admin, NOW + timedelta(minutes=61), period="this_month")
-    assert DashboardSnapshot.objects.get().viewed_at == NOW + timedelta(minutes=61)
+    page(client, admin, NOW + timedelta(minutes=11), period="this_month")
+    assert DashboardSnapshot.objects.get().viewed_at == NOW + timedelta(minutes=11)
 
 
 def test_the_worker_counts_nothing_when_snapshots_are_off(
@@ -300,7 +362,10 @@ def test_the_worker_counts_nothing_without_an_active_admin(client, admin, logged
     admin.is_active = False
     admin.save()
 
-    assert warm(NOW + timedelta(days=1)) == 0
+    assert warm(NOW + timedelta(hours=13)) == 0
+    admin.is_active = True
+    admin.save()
+    assert warm(NOW + timedelta(hours=13)) == 1
 
 
 # -- The snapshot's rules, through dashboard_figures ---------------------------------

@@ -65,10 +65,7 @@ def without_indexes(cursor, tables: list[str]) -> list[str]:
     statements = cursor.fetchall()
     for drop, _ in statements:
         cursor.execute(drop)
-    # Indexes first, so each foreign key's check can use the target's key.
-    return [make for _, make in statements if not make.startswith("ALTER")] + [
-        make for _, make in statements if make.startswith("ALTER")
-    ]
+    return [make for _, make in statements]
 
 
 class Copier:
