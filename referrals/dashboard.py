@@ -151,14 +151,21 @@ class DashboardFilters:
             query["source_kind"] = self.source_kind
         return urlencode(query)
 
-    def as_query(self) -> dict:
-        """The referral list's filters for the same slice (for drill-down links)."""
-        query = {
-            "received_from": self.start.isoformat(),
-            "received_to": self.end.isoformat(),
-        }
+    def as_query(self, *, received: bool = True) -> dict:
+        """The referral list's filters for the same slice (drill-down links):
+        the referrals received in the period, or with received=False every
+        referral of the view (the pipeline now, stale referrals)."""
+        query = {}
+        if received:
+            query.update(
+                received_from=self.start.isoformat(), received_to=self.end.isoformat()
+            )
+        if self.team:
+            query["team"] = self.team.pk
         if self.rep:
             query["owner"] = self.rep.pk
+        if self.source_kind:
+            query["source_kind"] = self.source_kind
         return query
 
 

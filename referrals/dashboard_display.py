@@ -64,6 +64,7 @@ def figures_html(filters, view: str) -> SafeString:
             "view_query": QueryDict(view),
             "currency": settings.CURRENCY,
             "drill": urlencode(filters.as_query()),
+            "now_drill": urlencode(filters.as_query(received=False)),
             "list_url": reverse("referral_list"),  # linked ~50 times: reversed once
             "charts": dashboard_charts(data, filters),
             **data,

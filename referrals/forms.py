@@ -257,6 +257,12 @@ class ReferralFilterForm(forms.Form):
         required=False,
         widget=forms.HiddenInput,
     )
+    # Open, won or lost referrals (the dashboard's open pipeline and won counts).
+    stage_kind = forms.ChoiceField(
+        choices=[("", ""), *Stage.Kind.choices],
+        required=False,
+        widget=forms.HiddenInput,
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[
@@ -312,6 +318,8 @@ class ReferralFilterForm(forms.Form):
             queryset = queryset.filter(owner__team=data["team"])
         if data.get("source_kind"):
             queryset = queryset.filter(source__kind=data["source_kind"])
+        if data.get("stage_kind"):
+            queryset = queryset.filter(stage__kind=data["stage_kind"])
         return queryset.order_by(*SORTS[data.get("sort") or "-received"])
 
 

@@ -38,3 +38,14 @@ def test_a_manager_reads_the_dashboard_and_drills_down(live_server, page, settin
     # A count leads to the referrals behind it.
     page.locator("section", has_text="Reps").get_by_role("link").nth(1).click()
     expect(page.get_by_role("heading", name="Referrals")).to_be_visible()
+
+    # A rep's won count opens their won referrals, and the list says so.
+    page.go_back()
+    reps = page.locator("section", has_text="Hours to first contact")
+    first_rep = reps.locator("tbody tr").first
+    won = first_rep.locator("td").nth(4)  # hours, open, open value, received, won
+    count = int(won.inner_text().replace(",", ""))
+    won.get_by_role("link").click()
+    expect(page.get_by_text("Won referrals")).to_be_visible()
+    expect(page.locator("table tbody tr")).to_have_count(min(count, 50))
+    page.screenshot(path=SCREENSHOTS / "dashboard-won-drill.png", full_page=True)

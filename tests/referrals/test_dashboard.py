@@ -2,8 +2,10 @@
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import time_machine
@@ -349,3 +351,49 @@ def test_a_csv_runs_as_many_queries_for_many_rows_as_for_few(
     assert many == few
     lines = client.get("/dashboard/", {"export": table}).content.decode()
     assert len(lines.splitlines()) > 5  # header and the five rows at least
+
+
+# Every number that links to the referral list: <a href="/referrals/?...">N</a>
+# (or "N referrals"), the chart bars' links with the number in their title.
+LINKED_NUMBER = re.compile(
+    r'<a href="(/referrals/\?[^"]*)">(?:All )?([\d,]+)(?: referrals?| in the list →)?</a>'
+)
+LINKED_BAR = re.compile(
+    r'<a href="(/referrals/\?[^"]*)"><rect[^>]*><title>[^<:]*: ([\d,]+)</title>'
+)
+
+
+def linked_numbers(html: str) -> list[tuple[str, int]]:
+    found = LINKED_NUMBER.findall(html) + LINKED_BAR.findall(html)
+    return [(unescape(url), int(number.replace(",", ""))) for url, number in found]
+
+
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [
+        ("carol", {}),
+        ("carol", {"rep": "alice"}),
+        ("carol", {"source_kind": "customer"}),
+        ("admin", {}),
+        ("admin", {"team": "north"}),
+        ("admin", {"team": "north", "source_kind": "customer", "period": "this_month"}),
+    ],
+)
+def test_every_linked_number_is_the_count_of_the_list_it_opens(
+    client, request, data, settings, who, params
+):
+    settings.DASHBOARD_SNAPSHOT_SECONDS = 0  # the admin's figures counted now
+    user = request.getfixturevalue(who)
+    values = {
+        "rep": lambda: request.getfixturevalue("alice").pk,
+        "team": lambda: request.getfixturevalue("alice").team_id,
+    }
+    params = {k: values[k]() if k in values else v for k, v in params.items()}
+    html = get(client, user, **params).content.decode()
+    numbers = linked_numbers(html)
+    assert len(numbers) >= 10
+
+    with time_machine.travel(NOW, tick=False):
+        for url, number in numbers:
+            listed = client.get(url)
+            assert listed.context["page"].paginator.count == number, url
