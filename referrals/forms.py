@@ -263,6 +263,9 @@ class ReferralFilterForm(forms.Form):
         required=False,
         widget=forms.HiddenInput,
     )
+    lost_reason = forms.CharField(
+        required=False, max_length=200, widget=forms.HiddenInput
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[
@@ -320,6 +323,8 @@ class ReferralFilterForm(forms.Form):
             queryset = queryset.filter(source__kind=data["source_kind"])
         if data.get("stage_kind"):
             queryset = queryset.filter(stage__kind=data["stage_kind"])
+        if data.get("lost_reason"):
+            queryset = queryset.filter(lost_reason=data["lost_reason"])
         return queryset.order_by(*SORTS[data.get("sort") or "-received"])
 
 
