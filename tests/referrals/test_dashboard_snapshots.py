@@ -14,7 +14,9 @@ from referrals import snapshots
 from referrals.dashboard import DashboardFilters
 from referrals.models import DashboardSnapshot
 from referrals.snapshots import snapshot_figures, snapshots_warm
+from referrals.tasks import dashboard_snapshots_warm_task
 from referrals.views import FIGURES_BEING_COUNTED, FIGURES_COUNTED
+from tests.conftest import wait_for
 from tests.factories import PartnerFactory
 from tests.referrals.test_dashboard import NOW, log
 from tests.referrals.test_touchpoint_dispatch import at_once
@@ -491,3 +493,32 @@ def test_visits_at_once_to_a_view_never_counted_count_it_once(admin, monkeypatch
 
     assert len(counted) == 1
     assert shown == ["first"] * 4
+
+
+def test_the_beat_schedule_names_the_counting_ahead_task():
+    from referrals_crm.celery import app
+
+    entry = app.conf.beat_schedule["dashboard-snapshots-warm"]
+    assert entry["task"] == dashboard_snapshots_warm_task.name
+    assert entry["schedule"] == 60.0
+
+
+@pytest.mark.worker
+def test_a_real_worker_counts_an_opened_view_ahead(
+    client, admin, celery_worker_process
+):
+    client.force_login(admin)
+    client.get("/dashboard/", {"period": "this_month"})
+    old = timezone.now() - timedelta(minutes=10)
+    DashboardSnapshot.objects.update(computed_at=old)  # as if counted long ago
+
+    dashboard_snapshots_warm_task.delay()
+
+    def counted_again():
+        """the worker's count of the admin's view"""
+        return DashboardSnapshot.objects.filter(computed_at__gt=old).first()
+
+    snapshot = wait_for(counted_again, timeout=60)
+    assert snapshot.view == "period=this_month"
+    assert "Pipeline now" in snapshot.html
+    assert celery_worker_process.poll() is None
