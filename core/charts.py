@@ -27,13 +27,13 @@ class Bar:
     short: str = ""  # the value above a vertical bar, compact so labels never overlap
 
 
-def compact(value: float, text: str) -> str:
-    """20,552,000 -> 20.6M, 553,000 -> 553k; small values as they are.
+def compact(value: float, text: str, start: float = 1e4) -> str:
+    """20,552,000 -> 20.6M, 553,000 -> 553k; values under `start` as they are.
 
     Rounded to three significant digits before the suffix is chosen, so
     999,600 reads 1M, not 1e+03k.
     """
-    if not 1e4 <= abs(value) < 999.5e12:  # small, or beyond "999T"
+    if not start <= abs(value) < 999.5e12:  # small, or beyond "999T"
         return text
     rounded = float(f"{value:.3g}")
     for divisor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -57,6 +57,8 @@ def bar_chart(
         for label, value, *rest in items
     ]
     top = max((bar.value for bar in bars), default=0) or 1
+    # One way of writing values per chart: "4k" next to "15.5k", not "4,000".
+    start = 1e3 if top >= 1e4 else 1e4
     plot_top, plot_bottom, left = 20, height - 28, 8
     slot = (width - left * 2) / max(len(bars), 1)
     for index, bar in enumerate(bars):
@@ -65,7 +67,7 @@ def bar_chart(
         bar.x = left + index * slot + (slot - bar.width) / 2
         bar.y = plot_bottom - bar.height
         bar.value_x = bar.x + bar.width / 2
-        bar.short = compact(bar.value, bar.text)
+        bar.short = compact(bar.value, bar.text, start)
         _round(bar)
     step = max(1, len(bars) // 8)  # label every nth bar so labels never collide
     return {

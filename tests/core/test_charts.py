@@ -35,6 +35,17 @@ def test_a_bar_shows_the_compact_value_centred_and_keeps_the_exact_one():
     assert first.value_x == round(first.x + first.width / 2, 1)
 
 
+def test_a_chart_writes_all_its_values_one_way():
+    def shown(*values):
+        chart = bar_chart(
+            [(str(i), v) for i, v in enumerate(values)], title="t", fmt="{:,}".format
+        )
+        return [bar.short for bar in chart["bars"]]
+
+    assert shown(4_000, 15_500, 68_500) == ["4k", "15.5k", "68.5k"]
+    assert shown(4_000, 9_999, 950) == ["4,000", "9,999", "950"]
+
+
 def test_a_funnel_links_each_bar_and_escapes_what_it_shows():
     chart = hbar_chart(
         [("Received <new>", 1200, "/referrals/?reached=1&x=2"), ("Won", 30, "")],
