@@ -102,12 +102,13 @@ def snapshot_figures(
     *,
     filters: DashboardFilters,
     view: str,
-    render: Callable[[], SafeString],
+    render: Callable[[], SafeString] | None = None,
     refresh: bool = False,
 ) -> Figures:
     """The figures of `view` (DashboardFilters.as_view()), rendered by
-    `render`: live, or from the snapshot, counted again when stale or on
-    refresh by one visit at a time."""
+    `render` (the dashboard's figures unless told): live, or from the
+    snapshot, counted again when stale or on refresh by one visit at a time."""
+    render = render or partial(figures_html, filters, view)
     if not is_snapshot_view(filters):
         return Figures(render())
     key, now = snapshot_key(filters, view), filters.now

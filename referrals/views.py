@@ -21,7 +21,7 @@ from django_htmx.http import retarget
 from accounts.scoping import get_for_user_or_404
 from core.urls_for_rows import url_maker
 from partners.services import partner_create
-from referrals.dashboard_display import DASHBOARD_TABLES, figures_html
+from referrals.dashboard_display import DASHBOARD_TABLES
 from referrals.forms import (
     ActivityForm,
     DashboardFilterForm,
@@ -346,9 +346,7 @@ def dashboard(request):
         section, rows = DASHBOARD_TABLES[table]
         return _csv_response(f"dashboard-{table}", *rows(section(filters)))
     view = filters.as_view()
-    figures = snapshot_figures(
-        filters=filters, view=view, render=lambda: figures_html(filters, view)
-    )
+    figures = snapshot_figures(filters=filters, view=view)
     return render(
         request,
         "referrals/dashboard.html",
@@ -371,12 +369,7 @@ def dashboard_refresh(request):
     filters = DashboardFilterForm(query or None, user=request.user).filters()
     view = filters.as_view()
     if is_snapshot_view(filters):
-        figures = snapshot_figures(
-            filters=filters,
-            view=view,
-            render=lambda: figures_html(filters, view),
-            refresh=True,
-        )
+        figures = snapshot_figures(filters=filters, view=view, refresh=True)
         if figures.computed_at == filters.now:
             messages.success(request, FIGURES_COUNTED)
         else:
