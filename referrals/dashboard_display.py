@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
 from core.charts import bar_chart, hbar_chart, svg
+from core.templatetags.numbers import amount
 from referrals import dashboard
 from referrals.dashboard import DashboardFilters
 
@@ -16,10 +17,6 @@ def list_url(filters: DashboardFilters, **extra) -> str:
     """The referral list behind a number: the dashboard's slice plus `extra`."""
     query = {**filters.as_query(), **{k: v for k, v in extra.items() if v is not None}}
     return f"{reverse('referral_list')}?{urlencode(query)}"
-
-
-def _money(value) -> str:
-    return f"{float(value or 0):,.0f}"
 
 
 def _percent(value) -> str:
@@ -44,7 +41,7 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
     won = bar_chart(
         [(b["start"].strftime(label), b["won_value"]) for b in buckets],
         title=f"Value won per {unit}",
-        fmt=_money,
+        fmt=amount,  # as the tables write values
     )
     return {
         "funnel": svg(funnel_chart, "funnel-chart"),
