@@ -143,13 +143,7 @@ class DashboardFilters:
         query = {"period": self.period}
         if self.period == "custom":
             query.update(start=self.start.isoformat(), end=self.end.isoformat())
-        if self.team:
-            query["team"] = self.team.pk
-        if self.rep:
-            query["rep"] = self.rep.pk
-        if self.source_kind:
-            query["source_kind"] = self.source_kind
-        return urlencode(query)
+        return urlencode({**query, **self._whose(rep="rep")})
 
     def as_query(self, *, received: bool = True) -> dict:
         """The referral list's filters for the same slice (drill-down links):
@@ -160,10 +154,15 @@ class DashboardFilters:
             query.update(
                 received_from=self.start.isoformat(), received_to=self.end.isoformat()
             )
+        return {**query, **self._whose(rep="owner")}
+
+    def _whose(self, *, rep: str) -> dict:
+        """The team, rep (as the parameter `rep`) and source kind picked."""
+        query = {}
         if self.team:
             query["team"] = self.team.pk
         if self.rep:
-            query["owner"] = self.rep.pk
+            query[rep] = self.rep.pk
         if self.source_kind:
             query["source_kind"] = self.source_kind
         return query
