@@ -145,12 +145,17 @@ class DashboardFilters:
             query.update(start=self.start.isoformat(), end=self.end.isoformat())
         return urlencode({**query, **self._whose(rep="rep")})
 
-    def as_query(self, *, received: bool = True) -> dict:
+    def as_query(self, *, received: bool = True, closed: bool = False) -> dict:
         """The referral list's filters for the same slice (drill-down links):
-        the referrals received in the period, or with received=False every
-        referral of the view (the pipeline now, stale referrals)."""
+        the referrals received in the period, with closed=True those closed
+        in it (won value), or with received=False every referral of the view
+        (the pipeline now, stale referrals)."""
         query = {}
-        if received:
+        if closed:
+            query.update(
+                closed_from=self.start.isoformat(), closed_to=self.end.isoformat()
+            )
+        elif received:
             query.update(
                 received_from=self.start.isoformat(), received_to=self.end.isoformat()
             )
@@ -578,16 +583,18 @@ def thank_you_compliance(filters: DashboardFilters) -> dict:
         "total": sum(row["total"] for row in per_moment.values()),
         "on_time": sum(row["on_time"] for row in per_moment.values()),
     }
-    # How many, from the pending index alone, and the page's first few. (A
-    # window count would join every overdue row before the LIMIT.)
+    # The page's first few and, only when there are more, how many, from the
+    # pending index alone. (A window count would join every overdue row
+    # before the LIMIT.)
     overdue = overdue_thanks(filters)
+    first = list(overdue[:OVERDUE_SHOWN])
     return {
         "moments": moments,
         "total": overall["total"],
         "on_time": overall["on_time"],
         "share": _share(overall["on_time"], overall["total"]),
-        "overdue_first": list(overdue[:OVERDUE_SHOWN]),
-        "overdue_count": overdue.count(),
+        "overdue_first": first,
+        "overdue_count": overdue.count() if len(first) == OVERDUE_SHOWN else len(first),
         "overdue_shown": OVERDUE_SHOWN,
     }
 
@@ -757,18 +764,18 @@ def trend(filters: DashboardFilters) -> dict:
         else filters.start - timedelta(days=filters.start.weekday())
     )
     while cursor <= filters.end:
+        following = next_month(cursor) if monthly else cursor + timedelta(days=7)
         buckets.append(
             {
                 "start": cursor,
+                # The bucket's days within the period (its drill-down).
+                "first": max(cursor, filters.start),
+                "last": min(following - timedelta(days=1), filters.end),
                 "received": received.get(cursor, 0),
                 "won_value": won.get(cursor) or Decimal(0),
             }
         )
-        cursor = (
-            (cursor.replace(day=28) + timedelta(days=4)).replace(day=1)
-            if monthly
-            else cursor + timedelta(days=7)
-        )
+        cursor = following
     return {"unit": "month" if monthly else "week", "buckets": buckets}
 
 

@@ -13,9 +13,13 @@ from referrals import dashboard
 from referrals.dashboard import DashboardFilters
 
 
-def list_url(filters: DashboardFilters, **extra) -> str:
-    """The referral list behind a number: the dashboard's slice plus `extra`."""
-    query = {**filters.as_query(), **{k: v for k, v in extra.items() if v is not None}}
+def list_url(filters: DashboardFilters, *, closed: bool = False, **extra) -> str:
+    """The referral list behind a number: the dashboard's slice (received in
+    the period, or closed in it) plus `extra`."""
+    query = {
+        **filters.as_query(closed=closed),
+        **{k: v for k, v in extra.items() if v is not None},
+    }
     return f"{reverse('referral_list')}?{urlencode(query)}"
 
 
@@ -35,11 +39,31 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
         funnel, title="Funnel: referrals received in the period", fmt="{:,}".format
     )
     received = bar_chart(
-        [(b["start"].strftime(label), b["received"]) for b in buckets],
+        [
+            (
+                b["start"].strftime(label),
+                b["received"],
+                list_url(filters, received_from=b["first"], received_to=b["last"]),
+            )
+            for b in buckets
+        ],
         title=f"Referrals received per {unit}",
     )
     won = bar_chart(
-        [(b["start"].strftime(label), b["won_value"]) for b in buckets],
+        [
+            (
+                b["start"].strftime(label),
+                b["won_value"],
+                list_url(
+                    filters,
+                    closed=True,
+                    stage_kind="won",
+                    closed_from=b["first"],
+                    closed_to=b["last"],
+                ),
+            )
+            for b in buckets
+        ],
         title=f"Value won per {unit}",
         fmt=amount,  # as the tables write values
     )
@@ -62,6 +86,7 @@ def figures_html(filters, view: str) -> SafeString:
             "currency": settings.CURRENCY,
             "drill": urlencode(filters.as_query()),
             "now_drill": urlencode(filters.as_query(received=False)),
+            "closed_drill": urlencode(filters.as_query(closed=True)),
             "list_url": reverse("referral_list"),  # linked ~50 times: reversed once
             "charts": dashboard_charts(data, filters),
             **data,

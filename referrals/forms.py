@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from datetime import datetime, time
 
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q
@@ -266,6 +267,9 @@ class ReferralFilterForm(forms.Form):
     lost_reason = forms.CharField(
         required=False, max_length=200, widget=forms.HiddenInput
     )
+    # Closed in these days (the dashboard's won value per rep and per week).
+    closed_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    closed_to = forms.DateField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         required=False,
         choices=[
@@ -292,6 +296,9 @@ class ReferralFilterForm(forms.Form):
         start, end = data.get("received_from"), data.get("received_to")
         if start and end and start > end:
             self.add_error("received_to", DATE_RANGE)
+        start, end = data.get("closed_from"), data.get("closed_to")
+        if start and end and start > end:
+            self.add_error("closed_to", DATE_RANGE)
         return data
 
     def filter(self, queryset, *, stale_q: Callable[[], Q]):
@@ -325,6 +332,12 @@ class ReferralFilterForm(forms.Form):
             queryset = queryset.filter(stage__kind=data["stage_kind"])
         if data.get("lost_reason"):
             queryset = queryset.filter(lost_reason=data["lost_reason"])
+        if data.get("closed_from"):  # whole days in the viewer's time zone
+            start = datetime.combine(data["closed_from"], time.min)
+            queryset = queryset.filter(closed_at__gte=timezone.make_aware(start))
+        if data.get("closed_to"):
+            end = datetime.combine(data["closed_to"], time.max)
+            queryset = queryset.filter(closed_at__lte=timezone.make_aware(end))
         return queryset.order_by(*SORTS[data.get("sort") or "-received"])
 
 

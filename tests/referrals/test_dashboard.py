@@ -12,8 +12,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.templatetags.numbers import amount
 from partners.services import partner_thanked
-from referrals.models import Touchpoint
+from referrals.models import Referral, Touchpoint
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, UserFactory, stage
 
@@ -298,8 +299,9 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     client.force_login(carol)
     # session, user with role; rep choices; the owners in view once;
     # stages once; pipeline per owner and stage 1; received per owner/stage
-    # (funnel and reps) 1; sources 4; thanks due 1; overdue count and first
-    # rows 2; reps 2 (won value, speed); stale 2; trend 2: 20, however many rows.
+    # (funnel and reps) 1; sources 4; thanks due 1; overdue first rows 1 and,
+    # when they fill the page, their count 1; reps 2 (won value, speed);
+    # stale 2; trend 2: 20 at most, however many rows.
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(20):
         client.get("/dashboard/")
 
@@ -363,9 +365,28 @@ LINKED_BAR = re.compile(
 )
 
 
+# The won-value chart: its bars are amounts, not counts.
+WON_CHART = re.compile(r'<svg[^>]*aria-labelledby="won-chart-title.*?</svg>', re.S)
+# Every amount that links: <a class="drill-value|drill-weighted" href=...>N</a>.
+LINKED_AMOUNT = re.compile(
+    r'<a class="drill-(value|weighted)" href="(/referrals/\?[^"]*)">([\d,]+)</a>'
+)
+
+
 def linked_numbers(html: str) -> list[tuple[str, int]]:
+    html = WON_CHART.sub("", html)
     found = LINKED_NUMBER.findall(html) + LINKED_BAR.findall(html)
     return [(unescape(url), int(number.replace(",", ""))) for url, number in found]
+
+
+def linked_amounts(html: str) -> list[tuple[str, str, str]]:
+    """(value or weighted, url, the amount as shown) of every linked amount,
+    the won-value chart's bars included."""
+    won_chart = WON_CHART.search(html)
+    bars = LINKED_BAR.findall(won_chart.group()) if won_chart else []
+    return [
+        (kind, unescape(url), shown) for kind, url, shown in LINKED_AMOUNT.findall(html)
+    ] + [("value", unescape(url), shown) for url, shown in bars]
 
 
 @pytest.mark.parametrize(
@@ -399,3 +420,70 @@ def test_every_linked_number_is_the_count_of_the_list_it_opens(
         for url, number in numbers:
             listed = client.get(url)
             assert listed.context["page"].paginator.count == number, url
+
+
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [
+        ("carol", {}),
+        ("carol", {"rep": "alice"}),
+        ("admin", {"team": "north", "period": "this_month"}),
+        ("carol", {"period": "this_year"}),  # whole months from the summaries
+        ("carol", {"source_kind": "customer", "period": "this_year"}),
+    ],
+)
+def test_every_linked_amount_is_the_value_of_the_list_it_opens(
+    client, request, data, settings, who, params
+):
+    """Totals and won values open the referrals they add up (a rep's won value
+    and the won-value chart: those closed in the period or the bar's days);
+    weighted values open the referrals whose value times their stage's
+    probability they add up."""
+    settings.DASHBOARD_SNAPSHOT_SECONDS = 0
+    user = request.getfixturevalue(who)
+    values = {
+        "rep": lambda: request.getfixturevalue("alice").pk,
+        "team": lambda: request.getfixturevalue("alice").team_id,
+    }
+    params = {k: values[k]() if k in values else v for k, v in params.items()}
+    html = get(client, user, **params).content.decode()
+    amounts = linked_amounts(html)
+    urls = " ".join(url for _, url, _ in amounts)
+    assert "closed_from=" in urls and "stage_kind=won" in urls
+    assert {kind for kind, _, _ in amounts} == {"value", "weighted"}
+    assert any(shown != "0" for _, _, shown in amounts)
+
+    with time_machine.travel(NOW, tick=False):
+        for kind, url, shown in amounts:
+            rows = client.get(url).context["page"].paginator.object_list
+            listed = Referral.objects.filter(pk__in=[row["pk"] for row in rows])
+            total = sum(
+                (r.estimated_value or 0)
+                * (r.stage.probability if kind == "weighted" else 100)
+                / 100
+                for r in listed.select_related("stage")
+            )
+            assert amount(total) == shown, url
+
+
+def test_a_won_value_lists_the_referrals_closed_in_the_period(client, carol, alice):
+    """Received long ago, won this month: in the rep's won value for this
+    month, and in the list it opens; won last month: in neither."""
+    source = PartnerFactory(owner=alice)
+    for name, won_at in (
+        ("Old win", "2026-11-10T10:00:00"),
+        ("Earlier", "2026-10-20T10:00:00"),
+    ):
+        referral = log(alice, source, "2026-01-05T09:00:00", 1000, name)
+        move(referral, alice, won_at, "Won", final_value=Decimal(1000))
+    html = get(client, carol, period="this_month").content.decode()
+    ((url, shown),) = [
+        (url, shown)
+        for _, url, shown in linked_amounts(html)
+        if f"owner={alice.pk}" in url and "closed_from" in url
+    ]
+    assert shown == "1,000"
+    with time_machine.travel(NOW, tick=False):
+        listed = client.get(url)
+    assert [r["prospect_name"] for r in listed.context["page"]] == ["Old win"]
+    assert "Closed Nov 1, 2026 – Nov 20, 2026" in listed.content.decode()
