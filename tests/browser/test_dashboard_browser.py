@@ -49,3 +49,11 @@ def test_a_manager_reads_the_dashboard_and_drills_down(live_server, page, settin
     expect(page.get_by_text("Won referrals")).to_be_visible()
     expect(page.locator("table tbody tr")).to_have_count(min(count, 50))
     page.screenshot(path=SCREENSHOTS / "dashboard-won-drill.png", full_page=True)
+
+    # A rep's won value opens the referrals they won that closed in the period.
+    page.go_back()
+    won_value = first_rep.locator("td").nth(5)  # ... won, won value
+    won_value.get_by_role("link").click()
+    expect(page.get_by_text("Won referrals")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Closed Jan 1, \d{4} – "))).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "dashboard-won-value-drill.png", full_page=True)
