@@ -45,7 +45,7 @@ from referrals.models import (
     Touchpoint,
 )
 from referrals.rollups import month_of
-from referrals.selectors import stale_per_stage
+from referrals.selectors import stale_cutoffs
 
 PERIODS = {
     "this_month": "This month",
@@ -665,57 +665,70 @@ def reps(filters: DashboardFilters) -> list[dict]:
     return rows
 
 
-# What the page and the CSV show of a stale referral (the rows are wide).
-STALE_SHOWN = (
-    "prospect_name",
-    "prospect_company",
-    "stage_entered_at",
-    "stage__name",
-    "owner__display_name",
-    "owner__email",
-    "source__name",
-)
-
-
 def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     """Open referrals past their stage's SLA with no activity since: how many,
-    and the oldest first.
+    and the oldest first, with what the page and the CSV show of each.
 
-    One branch per stage, glued with UNION ALL: each is a range on the
-    (owner, stage, stage_entered_at) index, where an OR of the stages' cut-offs
-    made PostgreSQL read every referral of the team. Then the page's few rows.
+    One query, written out (the ORM spent more time building it than the
+    database running it): one branch per stage glued with UNION ALL, each a
+    range on the (owner, stage, stage_entered_at) index, where an OR of the
+    stages' cut-offs made PostgreSQL read every referral of the team; a
+    window count over them (the index alone answers each branch); then only
+    the first rows joined to their stage, owner and source.
     """
-    branches = [
-        referrals(filters).filter(condition).order_by()
-        for condition in stale_per_stage(filters.now, filters.stages)
-    ]
+    branches, params = [], []
+    where, scope = _scope_sql(filters)
+    for stage, cutoff in stale_cutoffs(filters.now, filters.stages):
+        # As referrals.selectors.stale_per_stage.
+        cutoff = connection.ops.adapt_datetimefield_value(cutoff)
+        branches.append(
+            "SELECT r.id AS pk, r.stage_entered_at AS entered "
+            f"FROM {_table(Referral)} r WHERE {where} AND r.stage_id = %s "
+            "AND r.stage_entered_at < %s "
+            "AND (r.last_activity_at IS NULL OR r.last_activity_at < %s)"
+        )
+        params += [*scope, stage.pk, cutoff, cutoff]
     if not branches:
         return {"count": 0, "oldest": []}
-    first, *rest = branches
-    stale = first.values_list("pk", "stage_entered_at").union(
-        *(branch.values_list("pk", "stage_entered_at") for branch in rest), all=True
+    union = " UNION ALL ".join(branches)
+    rows = Referral.objects.raw(
+        "SELECT r.id, r.prospect_name, r.prospect_company, r.stage_entered_at, "
+        "s.name AS stage_name, COALESCE(NULLIF(u.display_name, ''), u.email) "
+        "AS owner_name, p.name AS source_name, stale.n AS stale_count "
+        "FROM (SELECT pk, entered, COUNT(*) OVER () AS n "
+        f"FROM ({union}) branches ORDER BY entered, pk LIMIT %s) stale "
+        f"JOIN {_table(Referral)} r ON r.id = stale.pk "
+        f"JOIN {_table(Stage)} s ON s.id = r.stage_id "
+        f"JOIN {_table(User)} u ON u.id = r.owner_id "
+        f"JOIN {_table(Partner)} p ON p.id = r.source_id "
+        "ORDER BY stale.entered, stale.pk",
+        [*params, limit],
     )
-    # How many and the oldest in one pass: a window count over the union
-    # (the index alone answers each branch), then the page's first rows.
-    sql, params = stale.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT stale.pk, COUNT(*) OVER () "
-            f"FROM ({sql}) stale ORDER BY stale.stage_entered_at, stale.pk LIMIT %s",
-            [*params, limit],
+    oldest = list(rows)
+    return {"count": oldest[0].stale_count if oldest else 0, "oldest": oldest}
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _scope_sql(filters: DashboardFilters, alias: str = "r") -> tuple[str, list]:
+    """scoped() for a query written out: the owners in view and the source
+    kind, as a WHERE condition on the referrals `alias` and its parameters."""
+    conditions, params = ["1 = 1"], []
+    if filters.owner_ids is not None:
+        if not filters.owner_ids:
+            return "1 = 0", []
+        conditions.append(
+            f"{alias}.owner_id IN ({', '.join(['%s'] * len(filters.owner_ids))})"
         )
-        found = cursor.fetchall()
-    count = found[0][1] if found else 0
-    ids = [pk for pk, _ in found]
-    oldest = (
-        Referral.objects.filter(pk__in=ids)
-        .select_related("stage", "owner", "source")
-        .only(*STALE_SHOWN)
-    )
-    return {
-        "count": count,
-        "oldest": sorted(oldest, key=lambda r: (r.stage_entered_at, r.pk)),
-    }
+        params += filters.owner_ids
+    if filters.source_kind:
+        conditions.append(
+            f"{alias}.source_id IN (SELECT id FROM {_table(Partner)} WHERE kind = %s)"
+        )
+        params.append(filters.source_kind)
+    return " AND ".join(conditions), params
 
 
 def trend(filters: DashboardFilters) -> dict:

@@ -206,10 +206,10 @@ def _stale(stale):
         [
             r.prospect_name,
             r.prospect_company,
-            r.stage.name,
+            r.stage_name,
             r.days_in_stage(),
-            r.owner.get_full_name(),
-            r.source.name,
+            r.owner_name,
+            r.source_name,
         ]
         for r in stale["oldest"]
     ]

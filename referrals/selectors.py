@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum, Window
@@ -32,19 +32,25 @@ def stale_per_stage(now=None, stages=None) -> list[Q]:
     Written as stage_entered_at < now - sla_days so it can use an index on
     the date.
     """
+    return [
+        Q(stage=stage, stage_entered_at__lt=cutoff)
+        & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
+        for stage, cutoff in stale_cutoffs(now, stages)
+    ]
+
+
+def stale_cutoffs(now=None, stages=None) -> list[tuple[Stage, datetime]]:
+    """Each open stage with an SLA, and the time before which a referral in
+    it, with no activity since, is stale. (The dashboard writes the same
+    condition out in SQL: referrals.dashboard.stale_referrals.)"""
     now = now or timezone.now()
     if stages is None:  # the caller may already hold the stages
         stages = Stage.objects.all()
-    conditions = []
-    for stage in stages:
-        if stage.kind != Stage.Kind.OPEN or stage.sla_days is None:
-            continue
-        cutoff = now - timedelta(days=stage.sla_days)
-        conditions.append(
-            Q(stage=stage, stage_entered_at__lt=cutoff)
-            & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=cutoff))
-        )
-    return conditions
+    return [
+        (stage, now - timedelta(days=stage.sla_days))
+        for stage in stages
+        if stage.kind == Stage.Kind.OPEN and stage.sla_days is not None
+    ]
 
 
 def stale_filter(now=None) -> Q:

@@ -301,8 +301,8 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     # stages once; pipeline per owner and stage 1; received per owner/stage
     # (funnel and reps) 1; sources 4; thanks due 1; overdue first rows 1 and,
     # when they fill the page, their count 1; reps 2 (won value, speed);
-    # stale 2; trend 2: 20 at most, however many rows.
-    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(20):
+    # stale 1; trend 2: 19 at most, however many rows.
+    with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(19):
         client.get("/dashboard/")
 
 
@@ -311,14 +311,14 @@ def test_csv_links_keep_the_view(client, carol, data):
     assert 'href="?period=this_month&amp;export=sources"' in page
 
 
-@pytest.mark.parametrize(("table", "queries"), [("stale", 6), ("pipeline", 5)])
+@pytest.mark.parametrize(("table", "queries"), [("stale", 5), ("pipeline", 5)])
 def test_a_tables_csv_counts_that_table_alone(
     client, carol, data, django_assert_num_queries, table, queries
 ):
     client.force_login(carol)
     # session, user with role; the owners in view; stages; then the table's
-    # own: the stale window and its rows, or the pipeline summary (the whole
-    # page runs 20).
+    # own: the stale referrals with their count, or the pipeline summary (the
+    # whole page runs 19 at most).
     with time_machine.travel(NOW, tick=False), django_assert_num_queries(queries):
         response = client.get("/dashboard/", {"export": table})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
