@@ -11,14 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
-    DateField,
     DecimalField,
     F,
     FloatField,
@@ -26,7 +24,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
-    Value,
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -248,45 +245,109 @@ def month_totals(
     filters: DashboardFilters,
     summary: type[ReceivedTotal] | type[ClosedTotal],
     group: list[str],
-    where: Q | None = None,
+    stage_ids: list[int] | None = None,
 ) -> list[dict]:
     """The period's referrals (received, or closed) as rows of {*group, "n",
-    "total"} (how many, their value); `group` may name "month".
+    "total"} (how many, their value), of the stages `stage_ids` if given;
+    `group` may name "month".
 
     Whole months are read from the summary and only the pieces of months
-    at the period's edges from the referrals, in one UNION ALL query. The
-    summaries have no source kind, and closed months are in the site's time
-    zone: with a source-kind filter, or for a user in another time zone, the
-    whole period is counted from the referrals.
+    at the period's edges from the referrals, in one UNION ALL query,
+    written out and added up by the database. The summaries have no source
+    kind, and closed months are in the site's time zone: with a source-kind
+    filter, or for a user in another time zone, the whole period is counted
+    from the referrals.
     """
-    where = where or Q()
     whole_months = not filters.source_kind and (
         summary is not ClosedTotal
         or timezone.get_current_timezone_name() == settings.TIME_ZONE
     )
     whole, pieces = month_pieces(filters.start, filters.end, whole_months)
     by_month = "month" in group
-    columns = [name for name in group if name != "month"] + (["m"] if by_month else [])
-    parts = [] if whole is None else [_from_summary(filters, summary, where, whole)]
+    keys = [GROUPED[name] for name in group if name != "month"]
+
+    def stages(alias: str) -> str:
+        return "1 = 1" if stage_ids is None else _in_sql(f"{alias}.stage_id", stage_ids)
+
+    branches, params = [], []
+    if whole is not None:  # the summary's rows for whole months
+        where, scope = _scope_sql(filters, alias="s")
+        month = ["s.month"] if by_month else []
+        branches.append(
+            _branch(
+                [f"s.{key}" for key in keys] + [f"{m} AS m" for m in month],
+                "SUM(s.count) AS n, SUM(s.value) AS total",
+                f"{_table(summary)} s",
+                f"{where} AND s.month BETWEEN %s AND %s AND {stages('s')}",
+                [f"s.{key}" for key in keys] + month,
+            )
+        )
+        params += [*scope, *whole, *(stage_ids or [])]
     if not by_month:
         pieces = _joined(pieces)
-    parts += [_counted(filters, summary, where, piece) for piece in pieces]
-    rows = _added_up([part.values(*columns) for part in parts], columns)
-    if by_month:
-        for row in rows:
-            row["month"] = row.pop("m")
+    field = MONTH_OF[summary]
+    for day, last, month in pieces:  # each a range on an (owner, date) index
+        first, final = day, last
+        if field == "closed_at":
+            first, final = (
+                connection.ops.adapt_datetimefield_value(
+                    timezone.make_aware(datetime.combine(value, moment))
+                )
+                for value, moment in ((day, time.min), (last, time.max))
+            )
+        where, scope = _scope_sql(filters)
+        branches.append(
+            _branch(
+                [f"r.{key}" for key in keys] + (["%s AS m"] if by_month else []),
+                "COUNT(*) AS n, SUM(r.estimated_value) AS total",
+                f"{_table(Referral)} r",
+                f"{where} AND r.{field} BETWEEN %s AND %s AND {stages('r')}",
+                [f"r.{key}" for key in keys],
+            )
+        )
+        params += [*([month] if by_month else []), *scope, first, final]
+        params += stage_ids or []
+    if not branches:
+        return []
+    outer = keys + (["m"] if by_month else [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _branch(
+                outer,
+                "CAST(SUM(n) AS BIGINT), SUM(total)",
+                f"({' UNION ALL '.join(branches)}) parts",
+                "1 = 1",
+                outer,
+            )
+            + " HAVING SUM(n) <> 0",
+            params,
+        )
+        found = cursor.fetchall()
+    names = [name for name in group if name != "month"] + (
+        ["month"] if by_month else []
+    )
+    rows = []
+    for *key, count, total in found:
+        row = dict(zip(names, key, strict=True))
+        if by_month and isinstance(row["month"], str):  # SQLite gives text
+            row["month"] = date.fromisoformat(row["month"])
+        rows.append({**row, "n": count, "total": _money(total)})
     return rows
 
 
-# How each part counts, once grouped by .values(): n referrals, their total.
-SUMMED = {"n": Sum("count"), "total": Sum("value")}
-COUNTED = {"n": Count("*"), "total": Sum("estimated_value")}
+def _branch(selected: list[str], sums: str, source: str, where: str, grouped) -> str:
+    """SELECT `selected` and `sums` FROM `source` WHERE `where`, grouped."""
+    sql = f"SELECT {', '.join([*selected, sums])} FROM {source} WHERE {where}"
+    return sql + (f" GROUP BY {', '.join(grouped)}" if grouped else "")
 
 
-def _from_summary(filters, summary, where: Q, months: tuple[date, date]):
-    """The summary's rows for whole months, with the month as `m`."""
-    rows = scoped(filters, summary.objects.filter(where, month__range=months))
-    return _Part(rows.order_by().annotate(m=F("month")), SUMMED)
+# The summaries' and the referrals' columns a month_totals() group names.
+GROUPED = {
+    "owner": "owner_id",
+    "stage": "stage_id",
+    "furthest_position": "furthest_position",
+    "lost_reason": "lost_reason",
+}
 
 
 def _joined(pieces: list[tuple[date, date, date]]) -> list[tuple[date, date, date]]:
@@ -297,48 +358,6 @@ def _joined(pieces: list[tuple[date, date, date]]) -> list[tuple[date, date, dat
             day = ranges.pop()[0]
         ranges.append((day, last, month))
     return ranges
-
-
-def _counted(filters, summary, where: Q, piece: tuple[date, date, date]):
-    """The referrals of one piece of a month, counted.
-
-    One branch per piece: each a range on an (owner, date) index, where an
-    OR of ranges made PostgreSQL read every referral of the team.
-    """
-    day, last, month = piece
-    field = MONTH_OF[summary]
-    if field == "closed_at":
-        day = timezone.make_aware(datetime.combine(day, time.min))
-        last = timezone.make_aware(datetime.combine(last, time.max))
-    rows = referrals(filters).filter(where, **{f"{field}__range": (day, last)})
-    rows = rows.order_by().annotate(m=Value(month, output_field=DateField()))
-    return _Part(rows, COUNTED)
-
-
-class _Part(NamedTuple):
-    """A branch of the union: rows to group, and how to count them."""
-
-    rows: QuerySet
-    aggregates: dict
-
-    def values(self, *columns: str) -> QuerySet:
-        return self.rows.values(*columns).annotate(**self.aggregates)
-
-
-def _added_up(parts: list[QuerySet], columns: list[str]) -> list[dict]:
-    """The parts in one UNION ALL, rows with the same columns added up."""
-    if not parts:
-        return []
-    first, *rest = parts
-    merged = _summed(
-        first.union(*rest, all=True) if rest else first,
-        lambda row: tuple(row[name] for name in columns),
-    )
-    return [
-        {**dict(zip(columns, key, strict=True)), **sums}
-        for key, sums in merged.items()
-        if sums["n"]
-    ]
 
 
 def _summed(rows, by, fields=("n", "total")) -> dict:
@@ -651,7 +670,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
             counts["won"] += row["n"]
     won_value = {
         row["owner"]: row["total"]
-        for row in month_totals(filters, ClosedTotal, ["owner"], Q(stage__in=won_ids))
+        for row in month_totals(filters, ClosedTotal, ["owner"], won_ids)
     }
     open_ids = filters.stage_ids(Stage.Kind.OPEN)
     open_pipeline = _summed(
@@ -765,9 +784,7 @@ def trend(filters: DashboardFilters) -> dict:
         }
         won = {
             row["month"]: row["total"]
-            for row in month_totals(
-                filters, ClosedTotal, ["month"], Q(stage__in=won_ids)
-            )
+            for row in month_totals(filters, ClosedTotal, ["month"], won_ids)
         }
     else:
         # Counted per day and added up per week here: grouping the dates as
