@@ -145,3 +145,19 @@ def test_referrals_imported_behind_the_applications_back_count_after_a_rebuild(
     call_command("rollups_rebuild", verbosity=0)
     received = figures(get(client, carol, period="this_year").context)["received"]
     assert received[date(2026, 9, 1)] == 2
+
+
+def test_a_sale_counts_in_the_week_it_closed_where_the_manager_is(client, carol, alice):
+    """Won on Monday Nov 16 at 02:00 UTC: still Sunday in New York, so in
+    the week of Monday Nov 9 there, and in the week of Nov 16 in UTC."""
+    referral = log(alice, PartnerFactory(owner=alice), "2026-11-02T09:00:00", 400, "S")
+    move(referral, alice, "2026-11-16T02:00:00", "Won", final_value=Decimal(400))
+
+    def won_weeks():
+        buckets = get(client, carol, period="last_30").context["trend"]["buckets"]
+        return {b["start"]: b["won_value"] for b in buckets if b["won_value"]}
+
+    assert won_weeks() == {date(2026, 11, 16): Decimal(400)}
+    carol.time_zone = "America/New_York"
+    carol.save(update_fields=["time_zone"])
+    assert won_weeks() == {date(2026, 11, 9): Decimal(400)}
