@@ -9,18 +9,24 @@ from django.utils.safestring import SafeString
 
 from core.charts import bar_chart, hbar_chart, svg
 from core.templatetags.numbers import amount
+from core.urls_for_rows import url_maker
 from referrals import dashboard
 from referrals.dashboard import DashboardFilters
 
 
-def list_url(filters: DashboardFilters, *, closed: bool = False, **extra) -> str:
-    """The referral list behind a number: the dashboard's slice (received in
-    the period, or closed in it) plus `extra`."""
-    query = {
-        **filters.as_query(closed=closed),
-        **{k: v for k, v in extra.items() if v is not None},
-    }
-    return f"{reverse('referral_list')}?{urlencode(query)}"
+def list_links(filters: DashboardFilters):
+    """The referral list behind each number, as a function of the number's
+    own filters: the dashboard's slice (received in the period, or with
+    closed=True closed in it) plus `extra`. The list's path is reversed and
+    the slice written once for the dozens of links a chart has."""
+    path = reverse("referral_list")
+    slices = {False: filters.as_query(), True: filters.as_query(closed=True)}
+
+    def link(*, closed: bool = False, **extra) -> str:
+        query = {**slices[closed], **{k: v for k, v in extra.items() if v is not None}}
+        return f"{path}?{urlencode(query)}"
+
+    return link
 
 
 def _percent(value) -> str:
@@ -28,8 +34,9 @@ def _percent(value) -> str:
 
 
 def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
+    list_url = list_links(filters)
     funnel = [
-        (row["stage"].name, row["count"], list_url(filters, reached=row["stage"].pk))
+        (row["stage"].name, row["count"], list_url(reached=row["stage"].pk))
         for row in data["funnel"]["rows"]
     ]
     unit = data["trend"]["unit"]
@@ -43,7 +50,7 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
             (
                 b["start"].strftime(label),
                 b["received"],
-                list_url(filters, received_from=b["first"], received_to=b["last"]),
+                list_url(received_from=b["first"], received_to=b["last"]),
             )
             for b in buckets
         ],
@@ -55,7 +62,6 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
                 b["start"].strftime(label),
                 b["won_value"],
                 list_url(
-                    filters,
                     closed=True,
                     stage_kind="won",
                     closed_from=b["first"],
@@ -78,6 +84,17 @@ def figures_html(filters, view: str) -> SafeString:
     """Count the view's figures and render them: what a snapshot keeps, so
     nothing of the request (its user, its CSRF token) goes in."""
     data = dashboard.dashboard(filters)
+    # Each row's page, without a reverse() per row.
+    partner_url, referral_url = (
+        url_maker("partner_detail"),
+        url_maker("referral_detail"),
+    )
+    for partner in (*data["sources"]["best"], *data["sources"]["neglected"]):
+        partner.url = partner_url(partner.pk)
+    for referral in data["stale"]["oldest"]:
+        referral.url = referral_url(referral.pk)
+    for touchpoint in data["compliance"]["overdue_first"]:
+        touchpoint.referral_url = referral_url(touchpoint.referral_id)
     return render_to_string(
         "referrals/_dashboard_figures.html",
         {
