@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import ADMIN, MANAGER
 from tests.factories import PartnerFactory, ReferralFactory, TeamFactory, UserFactory
@@ -24,6 +25,15 @@ NO_CHROMIUM = (
     "Chromium is not installed: browser tests drive Debian's chromium. "
     "Install it with `sudo apt-get install -y chromium`."
 )
+
+
+@pytest.fixture(autouse=True)
+def no_time_zone_left_active():
+    """A test client's request leaves its user's time zone active in this
+    thread (core.middleware activates it per request); the next test would
+    count its "today" there while worker threads count it in UTC."""
+    yield
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)
