@@ -16,17 +16,57 @@ from referrals.dashboard import DashboardFilters
 
 def list_links(filters: DashboardFilters):
     """The referral list behind each number, as a function of the number's
-    own filters: the dashboard's slice (received in the period, or with
-    closed=True closed in it) plus `extra`. The list's path is reversed and
-    the slice written once for the dozens of links a chart has."""
+    own filters: the dashboard's slice plus `extra`. The slice is the
+    referrals received in the period, those closed in it ("closed"), or
+    every referral of the view ("now": the pipeline, stale referrals).
+    The list's path is reversed and each slice written once for the
+    hundred links a view has."""
     path = reverse("referral_list")
-    slices = {False: filters.as_query(), True: filters.as_query(closed=True)}
+    slices = {
+        "received": filters.as_query(),
+        "closed": filters.as_query(closed=True),
+        "now": filters.as_query(received=False),
+    }
 
-    def link(*, closed: bool = False, **extra) -> str:
-        query = {**slices[closed], **{k: v for k, v in extra.items() if v is not None}}
+    def link(of: str = "received", **extra) -> str:
+        query = {**slices[of], **{k: v for k, v in extra.items() if v is not None}}
         return f"{path}?{urlencode(query)}"
 
     return link
+
+
+def drill_down(data: dict, filters: DashboardFilters) -> None:
+    """Set on each row of the figures the links of its numbers, and each
+    partner's and referral's own page (no reverse() per row)."""
+    link = list_links(filters)
+    partner_url, referral_url = (
+        url_maker("partner_detail"),
+        url_maker("referral_detail"),
+    )
+    data["links"] = {
+        "received": link(),
+        "open": link("now", stage_kind="open"),
+        "stale": link("now", stale="on"),
+    }
+    for row in data["pipeline"]["rows"]:
+        row["url"] = link("now", stage=row["stage"].pk)
+    for row in data["funnel"]["lost_reasons"]:
+        if row["lost_reason"]:
+            row["url"] = link(stage_kind="lost", lost_reason=row["lost_reason"])
+    for partner in (*data["sources"]["best"], *data["sources"]["neglected"]):
+        partner.url = partner_url(partner.pk)
+        partner.sent_url = link(source=partner.pk)
+        partner.won_url = link(source=partner.pk, stage_kind="won")
+    for row in data["reps"]:
+        rep = row["rep"].pk
+        row["open_url"] = link("now", owner=rep, stage_kind="open")
+        row["received_url"] = link(owner=rep)
+        row["won_url"] = link(owner=rep, stage_kind="won")
+        row["won_value_url"] = link("closed", owner=rep, stage_kind="won")
+    for referral in data["stale"]["oldest"]:
+        referral.url = referral_url(referral.pk)
+    for touchpoint in data["compliance"]["overdue_first"]:
+        touchpoint.referral_url = referral_url(touchpoint.referral_id)
 
 
 def _percent(value) -> str:
@@ -62,7 +102,7 @@ def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
                 b["start"].strftime(label),
                 b["won_value"],
                 list_url(
-                    closed=True,
+                    "closed",
                     stage_kind="won",
                     closed_from=b["first"],
                     closed_to=b["last"],
@@ -84,27 +124,13 @@ def figures_html(filters, view: str) -> SafeString:
     """Count the view's figures and render them: what a snapshot keeps, so
     nothing of the request (its user, its CSRF token) goes in."""
     data = dashboard.dashboard(filters)
-    # Each row's page, without a reverse() per row.
-    partner_url, referral_url = (
-        url_maker("partner_detail"),
-        url_maker("referral_detail"),
-    )
-    for partner in (*data["sources"]["best"], *data["sources"]["neglected"]):
-        partner.url = partner_url(partner.pk)
-    for referral in data["stale"]["oldest"]:
-        referral.url = referral_url(referral.pk)
-    for touchpoint in data["compliance"]["overdue_first"]:
-        touchpoint.referral_url = referral_url(touchpoint.referral_id)
+    drill_down(data, filters)
     return render_to_string(
         "referrals/_dashboard_figures.html",
         {
             "filters": filters,
             "view_query": QueryDict(view),
             "currency": settings.CURRENCY,
-            "drill": urlencode(filters.as_query()),
-            "now_drill": urlencode(filters.as_query(received=False)),
-            "closed_drill": urlencode(filters.as_query(closed=True)),
-            "list_url": reverse("referral_list"),  # linked ~50 times: reversed once
             "charts": dashboard_charts(data, filters),
             **data,
         },

@@ -67,7 +67,10 @@ def figures(context) -> dict:
         "funnel": [
             (row["stage"].name, row["count"]) for row in context["funnel"]["rows"]
         ],
-        "lost": context["funnel"]["lost_reasons"],
+        "lost": [
+            (row["lost_reason"], row["count"])
+            for row in context["funnel"]["lost_reasons"]
+        ],
         "reps": {
             row["rep"].email: (row["received"], row["won"], row["won_value"])
             for row in context["reps"]
@@ -96,7 +99,7 @@ def test_whole_months_and_edges_add_up(client, carol, year):
             ("Proposal sent", 3),
             ("Won", 3),
         ],
-        "lost": [{"lost_reason": "Budget", "count": 1}],
+        "lost": [("Budget", 1)],
         "reps": {
             "alice@example.com": (3, 2, Decimal(1500)),
             "bob@example.com": (2, 1, Decimal(700)),
