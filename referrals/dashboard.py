@@ -15,16 +15,13 @@ from functools import cached_property
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     Count,
     DecimalField,
-    F,
-    FloatField,
-    Func,
     QuerySet,
     Sum,
 )
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 
 from accounts.models import Team, User
@@ -188,10 +185,6 @@ def scoped(
 
 def referrals(filters: DashboardFilters) -> QuerySet:
     return scoped(filters, Referral.objects.all())
-
-
-def received_in_period(filters: DashboardFilters) -> QuerySet:
-    return referrals(filters).filter(received_on__range=(filters.start, filters.end))
 
 
 # -- Whole months from the summaries, the rest from the referrals ---------------
@@ -363,38 +356,43 @@ def _summed(rows, by, fields=("n", "total")) -> dict:
 # -- Medians ------------------------------------------------------------------
 
 
-class PercentileCont(Aggregate):
-    """percentile_cont(0.5) WITHIN GROUP (ORDER BY expr): PostgreSQL's median."""
+def medians(
+    filters: DashboardFilters, group: str, end: str, where: str = "", params=()
+) -> dict:
+    """{group value: median seconds from logging to `end`} over the
+    period's referrals that have `end` and match `where` (a condition on
+    the referrals `r`, with its `params`). `group` and `end` are columns.
 
-    function = "percentile_cont"
-    name = "Median"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-
-def seconds(expression) -> Func:
-    """An interval in seconds, as a float (PostgreSQL)."""
-    return Func(
-        expression,
-        template="EXTRACT(EPOCH FROM %(expressions)s)",
-        output_field=FloatField(),
+    PostgreSQL takes the exact median (percentile_cont); SQLite, for
+    development, has no such aggregate: there the few values are read.
+    """
+    scope_where, scope = _scope_sql(filters)
+    rows = (
+        f"FROM {_table(Referral)} r WHERE {scope_where} "
+        f"AND r.received_on BETWEEN %s AND %s AND r.{end} IS NOT NULL{where}"
     )
-
-
-def medians(queryset: QuerySet, group: str, duration) -> dict:
-    """{group value: median seconds} of `duration` per group (NULLs ignored)."""
-    queryset = queryset.order_by()
-    if connection.vendor == "postgresql":
-        # No annotate() before values(): it would join the GROUP BY.
-        rows = queryset.values(group).annotate(m=PercentileCont(seconds(duration)))
-        return {row[group]: row["m"] for row in rows if row["m"] is not None}
-    values: dict = {}
-    pairs = (
-        queryset.annotate(_d=duration).filter(_d__isnull=False).values_list(group, "_d")
-    )
-    for key, value in pairs:
-        values.setdefault(key, []).append(value.total_seconds())
+    params = [*scope, filters.start, filters.end, *params]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT r.{group}, percentile_cont(0.5) WITHIN GROUP (ORDER BY "
+                f"EXTRACT(EPOCH FROM r.{end} - r.created_at)) {rows} "
+                f"GROUP BY r.{group}",
+                params,
+            )
+            return {key: float(median) for key, median in cursor.fetchall()}
+        cursor.execute(f"SELECT r.{group}, r.{end}, r.created_at {rows}", params)
+        values: dict = {}
+        for key, finish, start in cursor.fetchall():
+            values.setdefault(key, []).append(
+                (_at(finish) - _at(start)).total_seconds()
+            )
     return {key: statistics.median(v) for key, v in values.items()}
+
+
+def _at(value) -> datetime:
+    """A time read by a written-out query (SQLite may give it as text)."""
+    return parse_datetime(value) if isinstance(value, str) else value
 
 
 # -- Sections -------------------------------------------------------------------
@@ -511,12 +509,13 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
         [*params, limit],
         ["sent"],
     )
+    shown = [partner.pk for partner in best]
     close_seconds = medians(
-        received_in_period(filters).filter(
-            stage__in=won_ids, source__in=[partner.pk for partner in best]
-        ),
-        "source",
-        F("closed_at") - F("created_at"),
+        filters,
+        "source_id",
+        "closed_at",
+        f" AND {_in_sql('r.stage_id', won_ids)} AND {_in_sql('r.source_id', shown)}",
+        [*won_ids, *shown],
     )
     for partner in best:
         partner.won_value = _money(partner.won_value)
@@ -687,11 +686,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
         (row for row in filters.pipeline if row["stage"] in open_ids), "owner"
     )
     thanks = _summed(filters.thanks_due, "owner", THANKS_FIELDS)
-    speed = medians(
-        received_in_period(filters).filter(first_contacted_at__isnull=False),
-        "owner",
-        F("first_contacted_at") - F("created_at"),
-    )
+    speed = medians(filters, "owner_id", "first_contacted_at")
     rows = []
     for rep in visible_reps:
         counts = per_rep.get(rep.pk, {"received": 0, "won": 0})
