@@ -231,14 +231,14 @@ def _overdue(overdue):
     rows = [
         [
             t.get_moment_display(),
-            t.source.name,
-            t.referral.prospect_name,
-            t.referral.owner.get_full_name(),
+            t.source_name,
+            t.prospect_name,
+            t.owner_name,
             t.get_channel_display(),
             t.deadline_at.isoformat(),
             t.get_status_display(),
         ]
-        for t in overdue.iterator(chunk_size=2000)
+        for t in overdue.iterator()
     ]
     return header, rows
 
