@@ -495,8 +495,8 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
     params += [filters.start, filters.end]
     best = _partners(
         "SELECT r.source_id, COUNT(*) AS sent, "
-        f"SUM(CASE WHEN {is_won} THEN 1 ELSE 0 END) AS won_count, "
-        f"COALESCE(SUM(CASE WHEN {is_won} THEN r.estimated_value END), 0) AS won_value "
+        f"COUNT(*) FILTER (WHERE {is_won}) AS won_count, "
+        f"COALESCE(SUM(r.estimated_value) FILTER (WHERE {is_won}), 0) AS won_value "
         f"{period} GROUP BY r.source_id "
         "ORDER BY sent DESC, won_value DESC, r.source_id LIMIT %s",
         [*won_ids, *won_ids, *params, limit],
@@ -572,9 +572,9 @@ def thanks_due_totals(filters: DashboardFilters) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT t.owner_id, t.moment, COUNT(*), "
-            f"SUM(CASE WHEN {_in_sql('t.status', finished)} AND "
-            "COALESCE(t.sent_at, t.completed_at) <= t.deadline_at "
-            "THEN 1 ELSE 0 END), SUM(CASE WHEN t.status = %s THEN 1 ELSE 0 END) "
+            f"COUNT(*) FILTER (WHERE {_in_sql('t.status', finished)} AND "
+            "COALESCE(t.sent_at, t.completed_at) <= t.deadline_at), "
+            "COUNT(*) FILTER (WHERE t.status = %s) "
             f"FROM {_table(Touchpoint)} t WHERE t.referral_id IS NOT NULL "
             f"AND {where} AND t.deadline_at BETWEEN %s AND %s AND t.status <> %s "
             "GROUP BY t.owner_id, t.moment",
