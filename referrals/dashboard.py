@@ -409,11 +409,15 @@ def pipeline_totals(filters: DashboardFilters) -> list[dict]:
 
 
 def pipeline_now(filters: DashboardFilters) -> dict:
-    """Per stage: count, total and weighted value of the referrals there now."""
+    """Per stage: count, total and weighted value of the referrals there now.
+
+    An archived stage is listed only while referrals are still in it; they
+    are open pipeline all the same, in the forecast and the reps' open counts.
+    """
     totals = _summed(filters.pipeline, "stage")
     rows, forecast = [], Decimal(0)
     for stage in filters.stages:
-        if stage.is_archived:
+        if stage.is_archived and not totals.get(stage.pk, {}).get("n"):
             continue
         row = totals.get(stage.pk, {})
         total = row.get("total") or Decimal(0)

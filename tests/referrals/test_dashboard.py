@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.templatetags.numbers import amount
 from partners.services import partner_thanked
-from referrals.models import Referral, Touchpoint
+from referrals.models import Referral, Stage, Touchpoint
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, UserFactory, stage
 
@@ -488,3 +488,33 @@ def test_a_won_value_lists_the_referrals_closed_in_the_period(client, carol, ali
         listed = client.get(url)
     assert [r["prospect_name"] for r in listed.context["page"]] == ["Old win"]
     assert "Closed Nov 1, 2026 – Nov 20, 2026" in listed.content.decode()
+
+
+def test_referrals_in_an_archived_stage_stay_in_the_pipeline_and_its_forecast(
+    client, carol, data
+):
+    """Contacted archived while R4 is in it: still listed (marked archived),
+    still in the forecast, and the forecast's link opens referrals whose
+    weighted values add up to it. An archived stage left empty is not listed."""
+    Stage.objects.filter(name__in=["Contacted", "Proposal sent"]).update(
+        is_archived=True
+    )
+    response = get(client, carol)
+    rows = {r["stage"].name: r for r in response.context["pipeline"]["rows"]}
+    assert rows["Contacted"]["count"] == 1
+    assert "Proposal sent" not in rows
+    assert response.context["pipeline"]["forecast"] == 300
+    html = response.content.decode()
+    assert "20% · archived" in html
+    ((url, shown),) = [
+        (url, shown)
+        for kind, url, shown in linked_amounts(html)
+        if kind == "weighted" and "stage_kind=open" in url
+    ]
+    with time_machine.travel(NOW, tick=False):
+        listed = client.get(url).context["page"].paginator.object_list
+    weighted = sum(
+        r.estimated_value * r.stage.probability / 100
+        for r in Referral.objects.filter(pk__in=[row["pk"] for row in listed])
+    )
+    assert shown == amount(weighted) == "300"
