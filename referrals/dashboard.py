@@ -168,6 +168,75 @@ def period_bounds(period: str, today: date, start=None, end=None) -> tuple[date,
     return today - timedelta(days=89), today
 
 
+# -- Written-out SQL ---------------------------------------------------------
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _moment(value: datetime):
+    """A time as a query parameter (SQLite compares times as UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _scope_sql(filters: DashboardFilters, alias: str = "r") -> tuple[str, list]:
+    """Whose records a query counts: the owners in view (the one scoping
+    rule, then the team and rep filters: DashboardFilters.owners) and the
+    source kind, as a WHERE condition on the rows `alias` (referrals, a
+    summary, thank-yous: each has owner_id, and source_id where a source
+    kind can be picked) and its parameters."""
+    conditions, params = ["1 = 1"], []
+    if filters.owner_ids is not None:
+        if not filters.owner_ids:
+            return "1 = 0", []
+        conditions.append(_in_sql(f"{alias}.owner_id", filters.owner_ids))
+        params += filters.owner_ids
+    if filters.source_kind:
+        conditions.append(
+            f"{alias}.source_id IN (SELECT id FROM {_table(Partner)} WHERE kind = %s)"
+        )
+        params.append(filters.source_kind)
+    return " AND ".join(conditions), params
+
+
+def _in_sql(column: str, values: list) -> str:
+    """`column` IN the values (their parameters follow), false when none."""
+    if not values:
+        return "1 = 0"
+    return f"{column} IN ({', '.join(['%s'] * len(values))})"
+
+
+def _branch(selected: list[str], sums: str, source: str, where: str, grouped) -> str:
+    """SELECT `selected` and `sums` FROM `source` WHERE `where`, grouped."""
+    sql = f"SELECT {', '.join([*selected, sums])} FROM {source} WHERE {where}"
+    return sql + (f" GROUP BY {', '.join(grouped)}" if grouped else "")
+
+
+CENT = Decimal("0.01")
+
+
+def _money(value) -> Decimal:
+    """A sum of values from a written-out query as the ORM gives it: SQLite
+    adds up decimals as floats, PostgreSQL as numerics."""
+    return Decimal(value or 0).quantize(CENT)
+
+
+def _at(value) -> datetime:
+    """A time read by a written-out query (SQLite may give it as text)."""
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
+# A user as the pages name them (User.__str__): display name, else email.
+OWNER_NAME = "COALESCE(NULLIF(u.display_name, ''), u.email) AS owner_name"
+
+
 # -- Whole months from the summaries, the rest from the referrals ---------------
 
 
@@ -252,9 +321,7 @@ def month_totals(
         first, final = day, last
         if field == "closed_at":
             first, final = (
-                connection.ops.adapt_datetimefield_value(
-                    timezone.make_aware(datetime.combine(value, moment))
-                )
+                _moment(timezone.make_aware(datetime.combine(value, moment)))
                 for value, moment in ((day, time.min), (last, time.max))
             )
         where, scope = _scope_sql(filters)
@@ -272,19 +339,17 @@ def month_totals(
     if not branches:
         return []
     outer = keys + (["m"] if by_month else [])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _branch(
-                outer,
-                "CAST(SUM(n) AS BIGINT), SUM(total)",
-                f"({' UNION ALL '.join(branches)}) parts",
-                "1 = 1",
-                outer,
-            )
-            + " HAVING SUM(n) <> 0",
-            params,
+    found = _rows(
+        _branch(
+            outer,
+            "CAST(SUM(n) AS BIGINT), SUM(total)",
+            f"({' UNION ALL '.join(branches)}) parts",
+            "1 = 1",
+            outer,
         )
-        found = cursor.fetchall()
+        + " HAVING SUM(n) <> 0",
+        params,
+    )
     names = [name for name in group if name != "month"] + (
         ["month"] if by_month else []
     )
@@ -295,12 +360,6 @@ def month_totals(
             row["month"] = date.fromisoformat(row["month"])
         rows.append({**row, "n": count, "total": _money(total)})
     return rows
-
-
-def _branch(selected: list[str], sums: str, source: str, where: str, grouped) -> str:
-    """SELECT `selected` and `sums` FROM `source` WHERE `where`, grouped."""
-    sql = f"SELECT {', '.join([*selected, sums])} FROM {source} WHERE {where}"
-    return sql + (f" GROUP BY {', '.join(grouped)}" if grouped else "")
 
 
 # The summaries' and the referrals' columns a month_totals() group names.
@@ -322,13 +381,12 @@ def _joined(pieces: list[tuple[date, date, date]]) -> list[tuple[date, date, dat
     return ranges
 
 
-def _summed(rows, by, fields=("n", "total")) -> dict:
-    """Rows added up per `by` (a column, or a function of the row):
-    {key: {field: sum}} for each of `fields` (None counts as 0)."""
+def _summed(rows, by: str, fields=("n", "total")) -> dict:
+    """Rows added up per column `by`: {key: {field: sum}} for each of
+    `fields` (None counts as 0)."""
     sums: dict = {}
     for row in rows:
-        key = by(row) if callable(by) else row[by]
-        into = sums.setdefault(key, dict.fromkeys(fields, 0))
+        into = sums.setdefault(row[by], dict.fromkeys(fields, 0))
         for name in fields:
             into[name] += row[name] or 0
     return sums
@@ -353,27 +411,19 @@ def medians(
         f"AND r.received_on BETWEEN %s AND %s AND r.{end} IS NOT NULL{where}"
     )
     params = [*scope, filters.start, filters.end, *params]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT r.{group}, percentile_cont(0.5) WITHIN GROUP (ORDER BY "
-                f"EXTRACT(EPOCH FROM r.{end} - r.created_at)) {rows} "
-                f"GROUP BY r.{group}",
-                params,
-            )
-            return {key: float(median) for key, median in cursor.fetchall()}
-        cursor.execute(f"SELECT r.{group}, r.{end}, r.created_at {rows}", params)
-        values: dict = {}
-        for key, finish, start in cursor.fetchall():
-            values.setdefault(key, []).append(
-                (_at(finish) - _at(start)).total_seconds()
-            )
+    if connection.vendor == "postgresql":
+        found = _rows(
+            f"SELECT r.{group}, percentile_cont(0.5) WITHIN GROUP (ORDER BY "
+            f"EXTRACT(EPOCH FROM r.{end} - r.created_at)) {rows} GROUP BY r.{group}",
+            params,
+        )
+        return {key: float(median) for key, median in found}
+    values: dict = {}
+    for key, finish, start in _rows(
+        f"SELECT r.{group}, r.{end}, r.created_at {rows}", params
+    ):
+        values.setdefault(key, []).append((_at(finish) - _at(start)).total_seconds())
     return {key: statistics.median(v) for key, v in values.items()}
-
-
-def _at(value) -> datetime:
-    """A time read by a written-out query (SQLite may give it as text)."""
-    return parse_datetime(value) if isinstance(value, str) else value
 
 
 # -- Sections -------------------------------------------------------------------
@@ -400,12 +450,10 @@ def pipeline_totals(filters: DashboardFilters) -> list[dict]:
             f"FROM {_table(PipelineTotal)} s WHERE {where} "
             "GROUP BY s.owner_id, s.stage_id"
         )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            {"owner": owner, "stage": stage, "n": int(n), "total": _money(total)}
-            for owner, stage, n, total in cursor.fetchall()
-        ]
+    return [
+        {"owner": owner, "stage": stage, "n": int(n), "total": _money(total)}
+        for owner, stage, n, total in _rows(sql, params)
+    ]
 
 
 def pipeline_now(filters: DashboardFilters) -> dict:
@@ -499,6 +547,7 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
         "ORDER BY sent DESC, won_value DESC, r.source_id LIMIT %s",
         [*won_ids, *won_ids, *params, limit],
         ["sent", "won_count", "won_value"],
+        order="sent DESC, won_value DESC",
     )
     neglected = _partners(
         f"SELECT r.source_id, COUNT(*) AS sent {period} AND r.source_id IN "
@@ -506,6 +555,7 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
         "GROUP BY r.source_id ORDER BY sent DESC, r.source_id LIMIT %s",
         [*params, limit],
         ["sent"],
+        order="sent DESC",
     )
     shown = [partner.pk for partner in best]
     close_seconds = medians(
@@ -523,13 +573,13 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
     return {"best": best, "neglected": neglected}
 
 
-def _partners(grouped: str, params: list, columns: list[str]) -> list[Partner]:
-    """The partners of `grouped` (a query of source_id and `columns`, in its
-    order), with what the dashboard shows of them and those columns."""
+def _partners(
+    grouped: str, params: list, columns: list[str], *, order: str
+) -> list[Partner]:
+    """The partners of `grouped` (a query of source_id and `columns`), with
+    what the dashboard shows of them and those columns, in `grouped`'s
+    `order` (then by partner)."""
     extra = "".join(f", grouped.{name}" for name in columns)
-    order = ", ".join(
-        f"grouped.{name} DESC" for name in columns if name in ("sent", "won_value")
-    )
     return list(
         Partner.objects.raw(
             f"SELECT p.id, p.name, p.company, p.kind, p.last_thanked_at{extra} "
@@ -538,22 +588,6 @@ def _partners(grouped: str, params: list, columns: list[str]) -> list[Partner]:
             params,
         )
     )
-
-
-def _in_sql(column: str, values: list) -> str:
-    """`column` IN the values (their parameters follow), false when none."""
-    if not values:
-        return "1 = 0"
-    return f"{column} IN ({', '.join(['%s'] * len(values))})"
-
-
-CENT = Decimal("0.01")
-
-
-def _money(value) -> Decimal:
-    """A sum of values from a written-out query as the ORM gives it: SQLite
-    adds up decimals as floats, PostgreSQL as numerics."""
-    return Decimal(value or 0).quantize(CENT)
 
 
 def thanks_due_totals(filters: DashboardFilters) -> list[dict]:
@@ -566,29 +600,26 @@ def thanks_due_totals(filters: DashboardFilters) -> list[dict]:
     """
     where, scope = _scope_sql(filters, alias="t")
     finished = list(Touchpoint.FINISHED)
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.owner_id, t.moment, COUNT(*), "
-            f"COUNT(*) FILTER (WHERE {_in_sql('t.status', finished)} AND "
-            "COALESCE(t.sent_at, t.completed_at) <= t.deadline_at), "
-            "COUNT(*) FILTER (WHERE t.status = %s) "
-            f"FROM {_table(Touchpoint)} t WHERE t.referral_id IS NOT NULL "
-            f"AND {where} AND t.deadline_at BETWEEN %s AND %s AND t.status <> %s "
-            "GROUP BY t.owner_id, t.moment",
-            [
-                *finished,
-                Touchpoint.Status.SKIPPED,
-                *scope,
-                adapt(filters.start_at),
-                adapt(min(filters.end_at, filters.now)),
-                Touchpoint.Status.CANCELLED,
-            ],
-        )
-        return [
-            dict(zip(("owner", "moment", *THANKS_FIELDS), row, strict=True))
-            for row in cursor.fetchall()
-        ]
+    due = _rows(
+        "SELECT t.owner_id, t.moment, COUNT(*), "
+        f"COUNT(*) FILTER (WHERE {_in_sql('t.status', finished)} AND "
+        "COALESCE(t.sent_at, t.completed_at) <= t.deadline_at), "
+        "COUNT(*) FILTER (WHERE t.status = %s) "
+        f"FROM {_table(Touchpoint)} t WHERE t.referral_id IS NOT NULL "
+        f"AND {where} AND t.deadline_at BETWEEN %s AND %s AND t.status <> %s "
+        "GROUP BY t.owner_id, t.moment",
+        [
+            *finished,
+            Touchpoint.Status.SKIPPED,
+            *scope,
+            _moment(filters.start_at),
+            _moment(min(filters.end_at, filters.now)),
+            Touchpoint.Status.CANCELLED,
+        ],
+    )
+    return [
+        dict(zip(("owner", "moment", *THANKS_FIELDS), row, strict=True)) for row in due
+    ]
 
 
 THANKS_FIELDS = ("total", "on_time", "skipped")
@@ -639,8 +670,7 @@ def overdue_thanks(filters: DashboardFilters, limit: int | None = None):
     where, params = _overdue_sql(filters)
     return Touchpoint.objects.raw(
         "SELECT t.id, t.moment, t.channel, t.status, t.deadline_at, t.referral_id, "
-        "p.name AS source_name, r.prospect_name, "
-        "COALESCE(NULLIF(u.display_name, ''), u.email) AS owner_name "
+        f"p.name AS source_name, r.prospect_name, {OWNER_NAME} "
         f"FROM {_table(Touchpoint)} t "
         f"JOIN {_table(Referral)} r ON r.id = t.referral_id "
         f"JOIN {_table(User)} u ON u.id = r.owner_id "
@@ -652,11 +682,9 @@ def overdue_thanks(filters: DashboardFilters, limit: int | None = None):
 
 def _overdue_count(filters: DashboardFilters) -> int:
     where, params = _overdue_sql(filters)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {_table(Touchpoint)} t WHERE {where}", params
-        )
-        return cursor.fetchone()[0]
+    return _rows(f"SELECT COUNT(*) FROM {_table(Touchpoint)} t WHERE {where}", params)[
+        0
+    ][0]
 
 
 def _overdue_sql(filters: DashboardFilters) -> tuple[str, list]:
@@ -666,7 +694,7 @@ def _overdue_sql(filters: DashboardFilters) -> tuple[str, list]:
     return (
         f"t.referral_id IS NOT NULL AND {where} AND {_in_sql('t.status', pending)} "
         "AND t.deadline_at < %s",
-        [*scope, *pending, connection.ops.adapt_datetimefield_value(filters.now)],
+        [*scope, *pending, _moment(filters.now)],
     )
 
 
@@ -735,7 +763,7 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     where, scope = _scope_sql(filters)
     for stage, cutoff in stale_cutoffs(filters.now, filters.stages):
         # As referrals.selectors.stale_per_stage.
-        cutoff = connection.ops.adapt_datetimefield_value(cutoff)
+        cutoff = _moment(cutoff)
         branches.append(
             "SELECT r.id AS pk, r.stage_entered_at AS entered "
             f"FROM {_table(Referral)} r WHERE {where} AND r.stage_id = %s "
@@ -748,8 +776,8 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     union = " UNION ALL ".join(branches)
     rows = Referral.objects.raw(
         "SELECT r.id, r.prospect_name, r.prospect_company, r.stage_entered_at, "
-        "s.name AS stage_name, COALESCE(NULLIF(u.display_name, ''), u.email) "
-        "AS owner_name, p.name AS source_name, stale.n AS stale_count "
+        f"s.name AS stage_name, {OWNER_NAME}, p.name AS source_name, "
+        "stale.n AS stale_count "
         "FROM (SELECT pk, entered, COUNT(*) OVER () AS n "
         f"FROM ({union}) branches ORDER BY entered, pk LIMIT %s) stale "
         f"JOIN {_table(Referral)} r ON r.id = stale.pk "
@@ -761,30 +789,6 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     )
     oldest = list(rows)
     return {"count": oldest[0].stale_count if oldest else 0, "oldest": oldest}
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _scope_sql(filters: DashboardFilters, alias: str = "r") -> tuple[str, list]:
-    """Whose records a query counts: the owners in view (the one scoping
-    rule, then the team and rep filters: DashboardFilters.owners) and the
-    source kind, as a WHERE condition on the rows `alias` (referrals, a
-    summary, thank-yous: each has owner_id, and source_id where a source
-    kind can be picked) and its parameters."""
-    conditions, params = ["1 = 1"], []
-    if filters.owner_ids is not None:
-        if not filters.owner_ids:
-            return "1 = 0", []
-        conditions.append(_in_sql(f"{alias}.owner_id", filters.owner_ids))
-        params += filters.owner_ids
-    if filters.source_kind:
-        conditions.append(
-            f"{alias}.source_id IN (SELECT id FROM {_table(Partner)} WHERE kind = %s)"
-        )
-        params.append(filters.source_kind)
-    return " AND ".join(conditions), params
 
 
 def trend(filters: DashboardFilters) -> dict:
@@ -839,28 +843,25 @@ def _per_day(filters: DashboardFilters, won_ids: list[int]) -> list[tuple]:
     closed_on, tz = connection.ops.datetime_cast_date_sql(
         "r.closed_at", (), timezone.get_current_timezone_name()
     )
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT r.received_on, COUNT(*), NULL, NULL "
-            f"FROM {_table(Referral)} r WHERE {where} "
-            "AND r.received_on BETWEEN %s AND %s GROUP BY r.received_on "
-            f"UNION ALL SELECT NULL, NULL, {closed_on}, SUM(r.estimated_value) "
-            f"FROM {_table(Referral)} r WHERE {where} AND "
-            f"{_in_sql('r.stage_id', won_ids)} AND r.closed_at BETWEEN %s AND %s "
-            "GROUP BY 3",
-            [
-                *scope,
-                filters.start,
-                filters.end,
-                *tz,
-                *scope,
-                *won_ids,
-                adapt(filters.start_at),
-                adapt(filters.end_at),
-            ],
-        )
-        return cursor.fetchall()
+    return _rows(
+        "SELECT r.received_on, COUNT(*), NULL, NULL "
+        f"FROM {_table(Referral)} r WHERE {where} "
+        "AND r.received_on BETWEEN %s AND %s GROUP BY r.received_on "
+        f"UNION ALL SELECT NULL, NULL, {closed_on}, SUM(r.estimated_value) "
+        f"FROM {_table(Referral)} r WHERE {where} AND "
+        f"{_in_sql('r.stage_id', won_ids)} AND r.closed_at BETWEEN %s AND %s "
+        "GROUP BY 3",
+        [
+            *scope,
+            filters.start,
+            filters.end,
+            *tz,
+            *scope,
+            *won_ids,
+            _moment(filters.start_at),
+            _moment(filters.end_at),
+        ],
+    )
 
 
 def _week_of(day) -> date:
