@@ -125,21 +125,18 @@ class DashboardFilters:
             query.update(start=self.start.isoformat(), end=self.end.isoformat())
         return urlencode({**query, **self._whose(rep="rep")})
 
-    def as_query(self, *, received: bool = True, closed: bool = False) -> dict:
+    def as_query(self, of: str = "received") -> dict:
         """The referral list's filters for the same slice (drill-down links):
-        the referrals received in the period, with closed=True those closed
-        in it (won value), or with received=False every referral of the view
-        (the pipeline now, stale referrals)."""
-        query = {}
-        if closed:
-            query.update(
-                closed_from=self.start.isoformat(), closed_to=self.end.isoformat()
-            )
-        elif received:
-            query.update(
-                received_from=self.start.isoformat(), received_to=self.end.isoformat()
-            )
-        return {**query, **self._whose(rep="owner")}
+        the referrals received in the period, those closed in it
+        (of="closed": won value), or every referral of the view (of="now":
+        the pipeline now, stale referrals)."""
+        start, end = self.start.isoformat(), self.end.isoformat()
+        dates = {
+            "received": {"received_from": start, "received_to": end},
+            "closed": {"closed_from": start, "closed_to": end},
+            "now": {},
+        }[of]
+        return {**dates, **self._whose(rep="owner")}
 
     def _whose(self, *, rep: str) -> dict:
         """The team, rep (as the parameter `rep`) and source kind picked."""

@@ -22,11 +22,7 @@ def list_links(filters: DashboardFilters):
     The list's path is reversed and each slice written once for the
     hundred links a view has."""
     path = reverse("referral_list")
-    slices = {
-        "received": filters.as_query(),
-        "closed": filters.as_query(closed=True),
-        "now": filters.as_query(received=False),
-    }
+    slices = {of: filters.as_query(of) for of in ("received", "closed", "now")}
 
     def link(of: str = "received", **extra) -> str:
         query = {**slices[of], **{k: v for k, v in extra.items() if v is not None}}
@@ -35,10 +31,10 @@ def list_links(filters: DashboardFilters):
     return link
 
 
-def drill_down(data: dict, filters: DashboardFilters) -> None:
-    """Set on each row of the figures the links of its numbers, and each
-    partner's and referral's own page (no reverse() per row)."""
-    link = list_links(filters)
+def drill_down(data: dict, link) -> None:
+    """Set on each row of the figures the links of its numbers (`link`:
+    list_links()), and each partner's and referral's own page (no reverse()
+    per row)."""
     partner_url, referral_url = (
         url_maker("partner_detail"),
         url_maker("referral_detail"),
@@ -73,8 +69,8 @@ def _percent(value) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def dashboard_charts(data: dict, filters: DashboardFilters) -> dict:
-    list_url = list_links(filters)
+def dashboard_charts(data: dict, list_url) -> dict:
+    """The funnel and trend charts, each bar linked (`list_url`: list_links())."""
     funnel = [
         (row["stage"].name, row["count"], list_url(reached=row["stage"].pk))
         for row in data["funnel"]["rows"]
@@ -124,14 +120,15 @@ def figures_html(filters, view: str) -> SafeString:
     """Count the view's figures and render them: what a snapshot keeps, so
     nothing of the request (its user, its CSRF token) goes in."""
     data = dashboard.dashboard(filters)
-    drill_down(data, filters)
+    link = list_links(filters)
+    drill_down(data, link)
     return render_to_string(
         "referrals/_dashboard_figures.html",
         {
             "filters": filters,
             "view_query": QueryDict(view),
             "currency": settings.CURRENCY,
-            "charts": dashboard_charts(data, filters),
+            "charts": dashboard_charts(data, link),
             **data,
         },
     )
