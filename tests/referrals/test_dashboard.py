@@ -374,6 +374,17 @@ LINKED_AMOUNT = re.compile(
 )
 
 
+def view_html(client, request, who: str, params: dict) -> str:
+    """The dashboard as `who` sees it with `params`; "alice" in a rep or
+    team parameter stands for her id or her team's."""
+    values = {
+        "rep": lambda: request.getfixturevalue("alice").pk,
+        "team": lambda: request.getfixturevalue("alice").team_id,
+    }
+    params = {k: values[k]() if k in values else v for k, v in params.items()}
+    return get(client, request.getfixturevalue(who), **params).content.decode()
+
+
 def linked_numbers(html: str) -> list[tuple[str, int]]:
     html = WON_CHART.sub("", html)
     found = LINKED_NUMBER.findall(html) + LINKED_BAR.findall(html)
@@ -405,13 +416,7 @@ def test_every_linked_number_is_the_count_of_the_list_it_opens(
     client, request, data, settings, who, params
 ):
     settings.DASHBOARD_SNAPSHOT_SECONDS = 0  # the admin's figures counted now
-    user = request.getfixturevalue(who)
-    values = {
-        "rep": lambda: request.getfixturevalue("alice").pk,
-        "team": lambda: request.getfixturevalue("alice").team_id,
-    }
-    params = {k: values[k]() if k in values else v for k, v in params.items()}
-    html = get(client, user, **params).content.decode()
+    html = view_html(client, request, who, params)
     numbers = linked_numbers(html)
     urls = " ".join(url for url, _ in numbers)
     for kind in ("stage_kind=won", "stage_kind=open", "lost_reason=Budget", "reached="):
@@ -441,13 +446,7 @@ def test_every_linked_amount_is_the_value_of_the_list_it_opens(
     weighted values open the referrals whose value times their stage's
     probability they add up."""
     settings.DASHBOARD_SNAPSHOT_SECONDS = 0
-    user = request.getfixturevalue(who)
-    values = {
-        "rep": lambda: request.getfixturevalue("alice").pk,
-        "team": lambda: request.getfixturevalue("alice").team_id,
-    }
-    params = {k: values[k]() if k in values else v for k, v in params.items()}
-    html = get(client, user, **params).content.decode()
+    html = view_html(client, request, who, params)
     amounts = linked_amounts(html)
     urls = " ".join(url for _, url, _ in amounts)
     assert "closed_from=" in urls and "stage_kind=won" in urls
