@@ -113,12 +113,10 @@ class ReferralLogForm(forms.Form):
         data = super().clean()
         self._clean_source(data)
         if not self.errors and not data.get("confirm_duplicate"):
-            self.duplicates = list(
-                open_duplicates(
-                    user=self.user,
-                    email=data.get("prospect_email", ""),
-                    company=data.get("prospect_company", ""),
-                )
+            self.duplicates = open_duplicates(
+                user=self.user,
+                email=data.get("prospect_email", ""),
+                company=data.get("prospect_company", ""),
             )
             if self.duplicates:
                 raise forms.ValidationError(DUPLICATE_WARNING, code="duplicate")

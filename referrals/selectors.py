@@ -73,14 +73,26 @@ def referrals_needing_action(*, user, now=None) -> dict:
     }
 
 
-def open_duplicates(*, user, email: str, company: str) -> QuerySet:
-    """Open referrals the user can see with the same prospect email or company."""
+def open_duplicates(*, user, email: str, company: str) -> list[Referral]:
+    """Open referrals the user can see with the same prospect email or company
+    (the first five, newest first).
+
+    Asked on every referral logged and almost always none: the check reads
+    ids alone, and the rows with what the warning shows only when there are
+    some (building the four-table query took longer than running it).
+    """
     same = Q(pk__in=[])
     if email.strip():
         same |= Q(prospect_email__iexact=email.strip())
     if company.strip():
         same |= Q(prospect_company__iexact=company.strip())
-    return referrals_for_user(user=user).filter(same, stage__kind=Stage.Kind.OPEN)[:5]
+    found = scope_for_user(Referral.objects.all(), user).filter(
+        same, stage__kind=Stage.Kind.OPEN
+    )
+    ids = list(found.values_list("pk", flat=True)[:5])
+    if not ids:
+        return []
+    return list(referrals_for_user(user=user).filter(pk__in=ids))
 
 
 BOARD_OPEN_CARDS = 25  # per open column, oldest in stage first (the rest: "See all")

@@ -50,7 +50,10 @@ def referral_log(
     The caller has checked that `user` may see `source` and assign `owner`.
     """
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint (two round trips on every referral logged): a failure
+    # here rolls back the caller's transaction too, as logging a referral
+    # with a new source needs.
+    with transaction.atomic(savepoint=False):
         rollups.wait_for_reorder()  # the first stage's position, as it stands
         stage = first_stage()
         referral = Referral.objects.create(

@@ -4,7 +4,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
 from accounts.scoping import get_for_user_or_404
+from core.paginator import CountingPaginator
 from core.urls_for_rows import url_maker
 from partners.services import partner_create
 from referrals.dashboard_display import DASHBOARD_TABLES
@@ -83,9 +83,11 @@ def _filtered_referrals(request):
 @login_required
 def referral_list(request):
     form, referrals = _filtered_referrals(request)
-    page = Paginator(referrals.values(*LIST_ROW_FIELDS), 50).get_page(
-        request.GET.get("page")
-    )
+    # Counted on the referrals alone: the rows' values join the source and
+    # owner, and counting those joins read every partner (5 of 6 ms).
+    page = CountingPaginator(
+        referrals.values(*LIST_ROW_FIELDS), 50, count=referrals.count
+    ).get_page(request.GET.get("page"))
     page.object_list = list_rows(page.object_list)
     return render(request, "referrals/referral_list.html", {"form": form, "page": page})
 
