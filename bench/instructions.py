@@ -72,8 +72,9 @@ def child(root: Path, page: str, runs: int) -> None:
     user = User.objects.get(email=email)
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
-    source = user.partners.order_by("pk").first().pk
     today = timezone.localdate().isoformat()
+    if page == "post":
+        source = user.partners.order_by("pk").values_list("pk", flat=True)[0]
 
     def request(number: int):
         if page != "post":

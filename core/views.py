@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from kombu import Connection
 
-from core.models import OutboxMessage
+from core.selectors import outbox_for_user
 from core.tasks import send_test_email
 from referrals.selectors import referrals_needing_action
 
@@ -69,16 +69,15 @@ def _require_outbox(request):
 @login_required
 def outbox(request):
     _require_outbox(request)
-    page = Paginator(OutboxMessage.objects.defer("raw", "headers"), 25).get_page(
-        request.GET.get("page")
-    )
+    messages_seen = outbox_for_user(request.user).defer("raw", "headers")
+    page = Paginator(messages_seen, 25).get_page(request.GET.get("page"))
     return render(request, "core/outbox.html", {"page": page})
 
 
 @login_required
 def outbox_message(request, pk):
     _require_outbox(request)
-    message = get_object_or_404(OutboxMessage, pk=pk)
+    message = get_object_or_404(outbox_for_user(request.user), pk=pk)
     return render(request, "core/outbox_message.html", {"message": message})
 
 

@@ -29,13 +29,13 @@ def test_the_outbox_backend_keeps_every_message(db):
 
 def test_the_outbox_page_lists_sent_mail(client, alice, settings):
     settings.EMAIL_BACKEND = settings.OUTBOX_BACKEND
-    mail.send_mail("Hello from the CRM", "Body", None, ["x@example.org"])
+    mail.send_mail("Hello from the CRM", "Body", None, ["alice@example.com"])
     client.force_login(alice)
     page = client.get("/outbox/")
     assert "Hello from the CRM" in page.content.decode()
     message = OutboxMessage.objects.get()
     detail = client.get(f"/outbox/{message.pk}/")
-    assert "x@example.org" in detail.content.decode()
+    assert "alice@example.com" in detail.content.decode()
     assert 'href="/outbox/"' in page.content.decode()  # the nav link
 
 
@@ -61,3 +61,44 @@ def test_the_test_email_is_queued_after_commit(
         response = client.post("/outbox/test-email/", follow=True)
     assert TEST_EMAIL_QUEUED in response.content.decode()
     assert len(callbacks) == 1  # queued only once the request's work commits
+
+
+def _thank_you(rep_email: str, subject: str) -> OutboxMessage:
+    """A thank-you as the worker sends it: to the source, answered by its rep."""
+    message = EmailMultiAlternatives(
+        subject,
+        "Thank you",
+        "Referral CRM <crm@example.com>",
+        ["source@example.org"],
+        reply_to=[rep_email],
+    )
+    OutboxBackend().send_messages([message])
+    return OutboxMessage.objects.get(subject=subject)
+
+
+def test_the_outbox_shows_each_user_what_they_may_see(
+    client, alice, bob, carol, dave, admin, settings
+):
+    settings.EMAIL_BACKEND = settings.OUTBOX_BACKEND
+    alices = _thank_you("alice@example.com", "Alice thanks a source")
+    daves = _thank_you("dave@example.com", "Dave thanks a source")
+    mail.send_mail("Your digest", "Body", None, ["Bob Rep <bob@example.com>"])
+    mail.send_mail("Not Bob's", "Body", None, ["jimbob@example.com"])
+    seen = {}
+    for user in (alice, bob, carol, admin):
+        client.force_login(user)
+        page = client.get("/outbox/").content.decode()
+        seen[user.email] = {
+            subject
+            for subject in ("Alice thanks", "Dave thanks", "Your digest", "Not Bob")
+            if subject in page
+        }
+    assert seen == {
+        "alice@example.com": {"Alice thanks"},
+        "bob@example.com": {"Your digest"},
+        "carol@example.com": {"Alice thanks", "Your digest"},  # her team, North
+        "admin@example.com": {"Alice thanks", "Dave thanks", "Your digest", "Not Bob"},
+    }
+    client.force_login(alice)
+    assert client.get(f"/outbox/{alices.pk}/").status_code == 200
+    assert client.get(f"/outbox/{daves.pk}/").status_code == 404
