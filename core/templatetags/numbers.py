@@ -60,5 +60,5 @@ def percent(share):
         return ""
     try:
         return str(round(float(share) * 100))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return ""

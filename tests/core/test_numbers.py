@@ -73,4 +73,4 @@ def test_percent_writes_a_share_as_widthratio_does(share):
 
 
 def test_percent_of_no_share_is_empty():
-    assert percent(None) == percent("") == ""
+    assert percent(None) == percent("") == percent(float("inf")) == ""
