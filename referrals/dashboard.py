@@ -679,9 +679,10 @@ def overdue_thanks(filters: DashboardFilters, limit: int | None = None):
 
 def _overdue_count(filters: DashboardFilters) -> int:
     where, params = _overdue_sql(filters)
-    return _rows(f"SELECT COUNT(*) FROM {_table(Touchpoint)} t WHERE {where}", params)[
-        0
-    ][0]
+    [(count,)] = _rows(
+        f"SELECT COUNT(*) FROM {_table(Touchpoint)} t WHERE {where}", params
+    )
+    return count
 
 
 def _overdue_sql(filters: DashboardFilters) -> tuple[str, list]:

@@ -18,24 +18,20 @@ def list_links(filters: DashboardFilters):
     """The referral list behind each number, as a function of the number's
     own filters: the dashboard's slice plus `extra`. The slice is the
     referrals received in the period, those closed in it ("closed"), or
-    every referral of the view ("now": the pipeline, stale referrals).
-    The list's path is reversed and each slice written once for the
-    hundred links a view has."""
+    every referral of the view ("now": the pipeline, stale referrals, and
+    a chart's bar, which gives its own dates). The list's path is reversed
+    and each slice encoded once for the hundred links a view has: a link
+    encodes only its own filters (urlencode was a tenth of the rendering)."""
     path = reverse("referral_list")
-    slices = {of: filters.as_query(of) for of in ("received", "closed", "now")}
-    # Each slice's part of the query string, encoded once: a link encodes
-    # only its own filters (the dashboard's hundred links spent a tenth of
-    # its rendering in urlencode).
-    prefixes = {of: f"{path}?{urlencode(query)}" for of, query in slices.items()}
+    encoded = {
+        of: urlencode(filters.as_query(of)) for of in ("received", "closed", "now")
+    }
 
     def link(of: str = "received", **extra) -> str:
-        extra = {k: v for k, v in extra.items() if v is not None}
-        if not extra:
-            return prefixes[of]
-        if extra.keys() & slices[of].keys():  # a narrower range of the same dates
-            return f"{path}?{urlencode({**slices[of], **extra})}"
-        separator = "&" if slices[of] else ""
-        return f"{prefixes[of]}{separator}{urlencode(extra)}"
+        own = urlencode(
+            {key: value for key, value in extra.items() if value is not None}
+        )
+        return f"{path}?{'&'.join(part for part in (encoded[of], own) if part)}"
 
     return link
 
@@ -95,7 +91,7 @@ def dashboard_charts(data: dict, list_url) -> dict:
             (
                 b["start"].strftime(label),
                 b["received"],
-                list_url(received_from=b["first"], received_to=b["last"]),
+                list_url("now", received_from=b["first"], received_to=b["last"]),
             )
             for b in buckets
         ],
@@ -107,7 +103,7 @@ def dashboard_charts(data: dict, list_url) -> dict:
                 b["start"].strftime(label),
                 b["won_value"],
                 list_url(
-                    "closed",
+                    "now",
                     stage_kind="won",
                     closed_from=b["first"],
                     closed_to=b["last"],

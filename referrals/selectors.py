@@ -86,13 +86,10 @@ def open_duplicates(*, user, email: str, company: str) -> list[Referral]:
         same |= Q(prospect_email__iexact=email.strip())
     if company.strip():
         same |= Q(prospect_company__iexact=company.strip())
-    found = scope_for_user(Referral.objects.all(), user).filter(
-        same, stage__kind=Stage.Kind.OPEN
-    )
-    ids = list(found.values_list("pk", flat=True)[:5])
-    if not ids:
-        return []
-    return list(referrals_for_user(user=user).filter(pk__in=ids))
+    visible = referrals_for_user(user=user)
+    found = visible.filter(same, stage__kind=Stage.Kind.OPEN)
+    ids = list(found.values_list("pk", flat=True)[:5])  # no select_related
+    return list(visible.filter(pk__in=ids)) if ids else []
 
 
 BOARD_OPEN_CARDS = 25  # per open column, oldest in stage first (the rest: "See all")

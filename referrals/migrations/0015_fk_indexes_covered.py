@@ -5,6 +5,29 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The single-column indexes of these foreign keys, dropped by name: an index
+# in the model's Meta starts with each column and serves its lookups.
+# (AlterField would also drop and re-add each foreign key, checking every row
+# of the tables while it holds their locks.)
+COVERED = [
+    ("referrals_activity_referral_id_c95890e0", "referrals_activity", "referral_id"),
+    ("referrals_referral_source_id_85b62e50", "referrals_referral", "source_id"),
+    ("referrals_referral_stage_id_a99c4297", "referrals_referral", "stage_id"),
+    (
+        "referrals_stagechange_referral_id_91de6ecf",
+        "referrals_stagechange",
+        "referral_id",
+    ),
+    ("referrals_touchpoint_owner_id_fba9cf4d", "referrals_touchpoint", "owner_id"),
+    (
+        "referrals_touchpoint_referral_id_9aa55094",
+        "referrals_touchpoint",
+        "referral_id",
+    ),
+    ("referrals_touchpoint_source_id_22709368", "referrals_touchpoint", "source_id"),
+]
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("partners", "0003_never_thanked_index"),
@@ -12,41 +35,14 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    # The single-column indexes of these foreign keys are dropped by name:
-    # an index in the model's Meta starts with each column and serves its
-    # lookups. (AlterField would also drop and re-add each foreign key,
-    # checking every row of the tables while it holds their locks.)
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
                 migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "referrals_activity_referral_id_c95890e0"',
-                    'CREATE INDEX "referrals_activity_referral_id_c95890e0" ON "referrals_activity" ("referral_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "referrals_referral_source_id_85b62e50"',
-                    'CREATE INDEX "referrals_referral_source_id_85b62e50" ON "referrals_referral" ("source_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "referrals_referral_stage_id_a99c4297"',
-                    'CREATE INDEX "referrals_referral_stage_id_a99c4297" ON "referrals_referral" ("stage_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "referrals_stagechange_referral_id_91de6ecf"',
-                    'CREATE INDEX "referrals_stagechange_referral_id_91de6ecf" ON "referrals_stagechange" ("referral_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "referrals_touchpoint_owner_id_fba9cf4d"',
-                    'CREATE INDEX "referrals_touchpoint_owner_id_fba9cf4d" ON "referrals_touchpoint" ("owner_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "referrals_touchpoint_referral_id_9aa55094"',
-                    'CREATE INDEX "referrals_touchpoint_referral_id_9aa55094" ON "referrals_touchpoint" ("referral_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "referrals_touchpoint_source_id_22709368"',
-                    'CREATE INDEX "referrals_touchpoint_source_id_22709368" ON "referrals_touchpoint" ("source_id")',
-                ),
+                    f'DROP INDEX IF EXISTS "{name}"',
+                    f'CREATE INDEX "{name}" ON "{table}" ("{column}")',
+                )
+                for name, table, column in COVERED
             ],
             state_operations=[
                 migrations.AlterField(
