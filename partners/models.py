@@ -27,8 +27,12 @@ class Partner(models.Model):
         blank=True, help_text="Who they serve, e.g. HR directors at mid-size firms."
     )
     client_focus_industry = models.CharField(max_length=100, blank=True)
+    # Indexed by (owner, name) below.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partners"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="partners",
+        db_index=False,
     )
     email_consent = models.CharField(
         max_length=3, choices=Consent.choices, default=Consent.OPTED_IN

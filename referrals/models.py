@@ -233,8 +233,12 @@ class PipelineTotal(models.Model):
     `manage.py rollups_rebuild` recomputes it from the referrals.
     """
 
+    # Indexed by the unique constraint below, which starts with it.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
     count = models.IntegerField(default=0)
@@ -260,8 +264,12 @@ class ReceivedTotal(models.Model):
     referrals. Kept like PipelineTotal (referrals.rollups).
     """
 
+    # Indexed by the unique constraint below, which starts with it.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     month = models.DateField(help_text="The first day of the month received.")
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
@@ -289,8 +297,12 @@ class ClosedTotal(models.Model):
     and per month. Kept like PipelineTotal (referrals.rollups).
     """
 
+    # Indexed by the unique constraint below, which starts with it.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     month = models.DateField(help_text="The first day of the month closed.")
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
