@@ -1,7 +1,9 @@
+from django.core.paginator import Page
 from django.db.models import Count, DecimalField, F, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
+from core.paginator import CountingPaginator
 from partners.models import Partner
 
 
@@ -61,13 +63,45 @@ def partners_listed(*, user, query: str = "", kind: str = "") -> QuerySet:
     return partners.filter(kind=kind) if kind else partners
 
 
-def partner_list_for_user(*, user, query: str = "", kind: str = "", sort: str = "name"):
-    """The partner list: the user's sources with their stats, searched and sorted."""
+# The figures with_referral_stats() annotates.
+REFERRAL_STATS = ("referral_count", "won_count", "won_value", "last_referral_on")
+
+
+def partner_list_page(
+    *, user, query: str = "", kind: str = "", sort: str = "name", number=None
+) -> Page:
+    """A page of the partner list: the user's sources, searched, sorted, with
+    their referral figures.
+
+    Sorted by name (the default), the page is picked without the figures and
+    only its sources are counted: counting every source first, to keep 50,
+    took a manager 200 ms (1,000 sources) and an admin most of a second
+    (20,000) at a million referrals. A sort by a figure counts them all."""
     partners = partners_listed(user=user, query=query, kind=kind)
-    # Meta.ordering does not apply to GROUP BY queries: order explicitly.
-    return with_referral_stats(partners).order_by(
-        *PARTNER_SORTS.get(sort, PARTNER_SORTS["name"])
+    by_name = sort not in PARTNER_SORTS or sort == "name"
+    ordered = (
+        partners.order_by(*PARTNER_SORTS["name"])
+        if by_name
+        else with_referral_stats(partners).order_by(*PARTNER_SORTS[sort])
     )
+    page = CountingPaginator(ordered, 50, count=partners.count).get_page(number)
+    if by_name:
+        page.object_list = referral_stats_attached(list(page.object_list))
+    return page
+
+
+def referral_stats_attached(partners: list[Partner]) -> list[Partner]:
+    """`partners` with with_referral_stats()'s figures, in one query."""
+    if not partners:
+        return partners
+    counted = with_referral_stats(
+        Partner.objects.filter(pk__in=[partner.pk for partner in partners])
+    ).order_by()
+    figures = {row.pop("pk"): row for row in counted.values("pk", *REFERRAL_STATS)}
+    for partner in partners:
+        for name, value in figures[partner.pk].items():
+            setattr(partner, name, value)
+    return partners
 
 
 def partner_for_user(*, user, pk) -> Partner:

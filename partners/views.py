@@ -5,13 +5,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from core.paginator import CountingPaginator
 from partners.forms import PartnerForm
 from partners.models import Partner
 from partners.selectors import (
     partner_for_user,
-    partner_list_for_user,
-    partners_listed,
+    partner_list_page,
     partners_matching,
     with_referral_stats,
 )
@@ -28,12 +26,12 @@ def partner_list(request):
     query = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "")
     sort = request.GET.get("sort", "name")
-    partners = partner_list_for_user(
-        user=request.user, query=query, kind=kind, sort=sort
-    )
-    listed = partners_listed(user=request.user, query=query, kind=kind)
-    page = CountingPaginator(partners, 50, count=listed.count).get_page(
-        request.GET.get("page")
+    page = partner_list_page(
+        user=request.user,
+        query=query,
+        kind=kind,
+        sort=sort,
+        number=request.GET.get("page"),
     )
     return render(
         request,

@@ -139,16 +139,67 @@ def test_a_rep_cannot_give_a_source_to_another_rep(client, alice, bob, alice_par
 
 
 @pytest.mark.parametrize("count", [10, 200])
+@pytest.mark.parametrize(
+    ("sort", "queries"),
+    # session, user with role and team; count; by name, the page's sources
+    # then their figures; by a figure, every source counted and the page kept.
+    [("name", 5), ("-referrals", 4), ("-won_value", 4), ("-last", 4)],
+)
 def test_the_list_runs_a_constant_number_of_queries(
-    client, alice, django_assert_max_num_queries, count
+    client, alice, django_assert_max_num_queries, count, sort, queries
 ):
     partners = [PartnerFactory(owner=alice) for _ in range(count // 5)]
     for i in range(count):
         ReferralFactory(source=partners[i % len(partners)])
     client.force_login(alice)
-    # session, user with role and team; count, one page of partners with stats
-    with django_assert_max_num_queries(4):
-        client.get("/partners/")
+    with django_assert_max_num_queries(queries):
+        response = client.get("/partners/", {"sort": sort})
+    listed = response.context["page"].object_list
+    assert sum(partner.referral_count for partner in listed) == count
+
+
+@pytest.mark.parametrize("sort", ["name", "-referrals", "-won_value", "-last"])
+def test_a_managers_second_page_has_each_sources_own_figures(
+    client, alice, bob, carol, dave, sort
+):
+    """60 team sources (and one of another team's), 2 pages: whatever the
+    sort, each row carries its own source's figures."""
+    for number in range(60):
+        owner = alice if number % 2 else bob
+        source = PartnerFactory(owner=owner, name=f"Source {number:02}")
+        ReferralFactory.create_batch(
+            number % 4, source=source, received_on=date(2026, 1, 1 + number % 28)
+        )
+        if number % 3 == 0:
+            ReferralFactory(
+                source=source,
+                stage=stage("Won"),
+                estimated_value=100 * number,
+                received_on=date(2026, 2, 1),
+            )
+    PartnerFactory(owner=dave, name="Source of the south")
+    client.force_login(carol)
+    pages = [
+        client.get("/partners/", {"sort": sort, "page": page}).context["page"]
+        for page in (1, 2)
+    ]
+    listed = [partner for page in pages for partner in page.object_list]
+    assert len(listed) == 60 and pages[0].paginator.count == 60
+    for partner in listed:
+        number = int(partner.name.split()[-1])
+        won = number % 3 == 0
+        assert (partner.referral_count, partner.won_count, partner.won_value) == (
+            number % 4 + won,
+            int(won),
+            100 * number if won else 0,
+        )
+        if won:
+            last = date(2026, 2, 1)
+        else:
+            last = date(2026, 1, 1 + number % 28) if number % 4 else None
+        assert partner.last_referral_on == last
+    if sort == "name":
+        assert [p.name for p in listed] == [f"Source {n:02}" for n in range(60)]
 
 
 @pytest.mark.parametrize("count", [10, 200])

@@ -3,7 +3,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from referrals.services import FINAL_VALUE_REQUIRED, LOST_REASON_REQUIRED
+from referrals.rollups import rollups_rebuild
+from referrals.services import (
+    FINAL_VALUE_REQUIRED,
+    LOST_REASON_REQUIRED,
+    referral_log,
+    referral_move,
+)
 from tests.factories import PartnerFactory, ReferralFactory, stage
 
 URL = "/referrals/board/"
@@ -24,6 +30,9 @@ def test_the_board_has_a_column_per_stage_with_count_and_value(
     ReferralFactory(
         source=alice_partner, stage=stage("Proposal sent"), estimated_value=9000
     )
+    # The open columns count from the summaries the services keep current;
+    # the factory writes referrals without them.
+    rollups_rebuild()
     client.force_login(alice)
     response = client.get(URL)
     board = columns(response)
@@ -213,9 +222,68 @@ def test_the_board_runs_a_constant_number_of_queries(
     client, alice, django_assert_max_num_queries, rows
 ):
     make(alice, rows)
+    rollups_rebuild()
     client.force_login(alice)
-    # session, user with role and team; stages, totals, open card ids,
-    # closed card ids, the cards (the move menu reuses the stages).
-    with django_assert_max_num_queries(7):
+    # session, user with role and team; stages, every column's count and
+    # value, the cards (the move menu reuses the stages).
+    with django_assert_max_num_queries(5):
         response = client.get(URL)
     assert sum(c["count"] for c in response.context["columns"]) == rows
+
+
+def test_open_counts_follow_what_the_services_change(client, alice, alice_partner):
+    """Logged and moved through the app: the columns count it at once."""
+    referral = referral_log(
+        user=alice,
+        source=alice_partner,
+        prospect_name="Nina New",
+        received_on=timezone.localdate(),
+        estimated_value=4000,
+    )
+    client.force_login(alice)
+    assert (columns(client.get(URL))["Received"]["count"]) == 1
+    referral_move(referral=referral, to_stage=stage("Contacted"), user=alice)
+    board = columns(client.get(URL))
+    assert (board["Received"]["count"], board["Contacted"]["count"]) == (0, 1)
+    assert board["Contacted"]["total"] == 4000
+    assert [card["prospect_name"] for card in board["Contacted"]["cards"]] == [
+        "Nina New"
+    ]
+
+
+def test_each_column_shows_its_oldest_cards_and_a_manager_their_teams(
+    client, alice, bob, carol, dave
+):
+    now = timezone.now()
+    for owner in (alice, bob, dave):
+        source = PartnerFactory(owner=owner)
+        for days in range(30):  # 30 each in Received, 1 to 30 days in it
+            ReferralFactory(
+                source=source,
+                prospect_name=f"{owner.display_name} {days}",
+                stage_entered_at=now - timedelta(days=days + 1, hours=owner.pk),
+            )
+        ReferralFactory(
+            source=source,
+            prospect_name=f"{owner.display_name} won",
+            stage=stage("Won"),
+            closed_at=now - timedelta(days=1, hours=owner.pk),  # alice's latest
+        )
+    rollups_rebuild()
+    client.force_login(carol)
+    board = columns(client.get(URL))
+    received = board["Received"]
+    assert received["count"] == 60  # alice's and bob's, not dave's
+    shown = [card["prospect_name"] for card in received["cards"]]
+    # The 25 oldest: both reps' 18 to 29 days, then bob's 17 (his hour older).
+    oldest = {
+        f"{rep} {days}" for rep in ("Alice Rep", "Bob Rep") for days in range(18, 30)
+    }
+    assert shown[0] == "Bob Rep 29"
+    assert set(shown) == oldest | {"Bob Rep 17"}
+    assert [card["prospect_name"] for card in board["Won"]["cards"]] == [
+        "Alice Rep won",
+        "Bob Rep won",
+    ]
+    assert board["Won"]["count"] == 2
+    assert "Dave Rep" not in client.get(URL).content.decode()
