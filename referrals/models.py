@@ -191,6 +191,15 @@ class Referral(models.Model):
                 include=["stage", "estimated_value"],
                 name="referral_owner_closed",
             ),
+            # Today's "not yet contacted": the few referrals with no first
+            # contact, each open stage's oldest first, whoever owns them (the
+            # owner read from the index alone).
+            models.Index(
+                fields=["stage", "received_on", "id"],
+                include=["owner"],
+                condition=models.Q(first_contacted_at__isnull=True),
+                name="referral_not_contacted",
+            ),
             # Stale referrals: each stage's SLA cut-off, with the last activity
             # that decides it, from the index alone (every team's).
             models.Index(
@@ -585,13 +594,15 @@ class Touchpoint(models.Model):
             # Thank-yous still owed (Today, overdue lists): few rows among
             # millions, found without reading the rest; for one rep or team,
             # and for everyone (soonest deadline first).
+            # (With the id, in the order Today lists them: many share a
+            # deadline.)
             models.Index(
-                fields=["owner", "deadline_at"],
+                fields=["owner", "deadline_at", "id"],
                 name="touchpoint_owner_pending",
                 condition=models.Q(status__in=["scheduled", "sending", "failed"]),
             ),
             models.Index(
-                fields=["deadline_at"],
+                fields=["deadline_at", "id"],
                 name="touchpoint_pending_deadline",
                 condition=models.Q(status__in=["scheduled", "sending", "failed"]),
             ),

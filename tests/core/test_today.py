@@ -44,3 +44,49 @@ def test_today_runs_a_constant_number_of_queries(
     # not contacted, stale
     with django_assert_max_num_queries(6):
         client.get("/")
+
+
+@pytest.mark.parametrize("who", ["carol", "admin"])
+def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
+    client, request, alice, bob, dave, who
+):
+    """Each list is every open stage's referrals in one order, the oldest
+    first, 50 at most: a manager's of their team, an admin's of everyone."""
+    now = timezone.now()
+    today = timezone.localdate()
+    for rep in (alice, bob, dave):
+        source = PartnerFactory(owner=rep)
+        for days in range(30):
+            ReferralFactory(  # not contacted, in Received or (moved back) Contacted
+                source=source,
+                prospect_name=f"{rep.display_name} new {days:02}",
+                stage=stage(["Received", "Contacted"][days % 2]),
+                received_on=today - timedelta(days=days),
+            )
+            ReferralFactory(  # stale: Received allows 2 days, Contacted 7
+                source=source,
+                prospect_name=f"{rep.display_name} stale {days:02}",
+                stage=stage(["Received", "Contacted"][days % 2]),
+                first_contacted_at=now,
+                stage_entered_at=now - timedelta(days=8 + days, minutes=rep.pk),
+            )
+        ReferralFactory(
+            source=source,
+            prospect_name=f"{rep.display_name} lost",
+            stage=stage("Lost"),
+            received_on=today - timedelta(days=40),
+        )
+    reps = [alice, bob] if who == "carol" else [alice, bob, dave]
+    client.force_login(request.getfixturevalue(who))
+    context = client.get("/").context
+    waiting = [r.prospect_name for r in context["not_contacted"]]
+    stale = [r.prospect_name for r in context["stale"]]
+    assert len(waiting) == len(stale) == 50
+    names = {rep.pk: rep.display_name for rep in reps}
+    rows = [(days, rep.pk) for rep in reps for days in range(30)]
+    # Oldest received first, ties in the order logged (alice's first)...
+    first_received = sorted(rows, key=lambda row: (-row[0], row[1]))[:50]
+    assert waiting == [f"{names[pk]} new {d:02}" for d, pk in first_received]
+    # ... and longest in their stage first (a later rep's a minute longer).
+    first_entered = sorted(rows, key=lambda row: (-row[0], -row[1]))[:50]
+    assert stale == [f"{names[pk]} stale {d:02}" for d, pk in first_entered]
