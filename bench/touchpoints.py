@@ -379,6 +379,7 @@ def make_touchpoints(referrals: list, due_at) -> list[int]:
             Touchpoint(
                 referral=referral,
                 source_id=referral.source_id,
+                owner_id=referral.owner_id,
                 moment=Moment.RECEIVED,
                 channel=Touchpoint.Channel.EMAIL,
                 status=Touchpoint.Status.SCHEDULED,

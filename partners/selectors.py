@@ -98,8 +98,10 @@ def referral_stats_attached(partners: list[Partner]) -> list[Partner]:
         Partner.objects.filter(pk__in=[partner.pk for partner in partners])
     ).order_by()
     figures = {row.pop("pk"): row for row in counted.values("pk", *REFERRAL_STATS)}
+    # (A source deleted since the page was read: shown with nothing sent.)
+    none_sent = {**dict.fromkeys(REFERRAL_STATS, 0), "last_referral_on": None}
     for partner in partners:
-        for name, value in figures[partner.pk].items():
+        for name, value in figures.get(partner.pk, none_sent).items():
             setattr(partner, name, value)
     return partners
 

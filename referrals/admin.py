@@ -169,11 +169,24 @@ class TouchpointAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["referral", "source"]
     raw_id_fields = ["referral", "source", "completed_by"]
-    readonly_fields = ["subject", "body_text", "body_html", "last_error", "claimed_at"]
+    # The owner is its referral's (who sees it on Today, whose compliance
+    # it counts for): copied on save, never chosen here.
+    readonly_fields = [
+        "owner",
+        "subject",
+        "body_text",
+        "body_html",
+        "last_error",
+        "claimed_at",
+    ]
 
     # A thank-you marked sent or done here counts as the source's last thanks.
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
+            if obj.referral_id:
+                obj.owner_id = Referral.objects.values_list("owner", flat=True).get(
+                    pk=obj.referral_id
+                )
             super().save_model(request, obj, form, change)
             sources = {obj.source_id, form.initial.get("source")} - {None}
             partners_last_thanked_rebuild(partner_ids=sources)

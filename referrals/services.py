@@ -289,7 +289,9 @@ def referral_update(*, form) -> Referral:
         )
         referral = form.save()
         rollups.referral_counted(before=before, after=rollups.snapshot(referral))
-        if "owner" in form.changed_data:
+        # Against the locked row, not the form's idea of a change: a form
+        # loaded before another user's reassignment may write an owner back.
+        if before.owner != referral.owner_id:
             touchpoints_follow_owner(referral=referral)
         if "source" in form.changed_data:
             source = referral.source

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from referrals import selectors
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, ReferralFactory, stage
 
@@ -48,10 +49,13 @@ def test_today_runs_a_constant_number_of_queries(
 
 @pytest.mark.parametrize("who", ["carol", "admin"])
 def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
-    client, request, alice, bob, dave, who
+    client, request, monkeypatch, alice, bob, dave, who
 ):
     """Each list is every open stage's referrals in one order, the oldest
-    first, 50 at most: a manager's of their team, an admin's of everyone."""
+    first, TODAY_ROWS at most (here 20, fewer than each stage holds, so each
+    stage's branch stops at its own oldest 20): a manager's of their team,
+    an admin's of everyone."""
+    monkeypatch.setattr(selectors, "TODAY_ROWS", 20)
     now = timezone.now()
     today = timezone.localdate()
     for rep in (alice, bob, dave):
@@ -81,12 +85,12 @@ def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
     context = client.get("/").context
     waiting = [r.prospect_name for r in context["not_contacted"]]
     stale = [r.prospect_name for r in context["stale"]]
-    assert len(waiting) == len(stale) == 50
+    assert len(waiting) == len(stale) == 20
     names = {rep.pk: rep.display_name for rep in reps}
     rows = [(days, rep.pk) for rep in reps for days in range(30)]
     # Oldest received first, ties in the order logged (alice's first)...
-    first_received = sorted(rows, key=lambda row: (-row[0], row[1]))[:50]
+    first_received = sorted(rows, key=lambda row: (-row[0], row[1]))[:20]
     assert waiting == [f"{names[pk]} new {d:02}" for d, pk in first_received]
     # ... and longest in their stage first (a later rep's a minute longer).
-    first_entered = sorted(rows, key=lambda row: (-row[0], -row[1]))[:50]
+    first_entered = sorted(rows, key=lambda row: (-row[0], -row[1]))[:20]
     assert stale == [f"{names[pk]} stale {d:02}" for d, pk in first_entered]

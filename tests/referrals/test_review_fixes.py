@@ -11,8 +11,9 @@ from django.core import mail
 from django.utils import timezone
 
 from referrals.digests import digests_send_due
-from referrals.models import ThankYouMoment, Touchpoint
-from referrals.services import referral_log
+from referrals.forms import ReferralForm
+from referrals.models import Referral, ThankYouMoment, Touchpoint
+from referrals.services import referral_log, referral_update
 from referrals.touchpoints import (
     GAVE_UP,
     MAX_ATTEMPTS,
@@ -206,3 +207,67 @@ def test_a_reassigned_referral_takes_its_thanks_along(
         },
     )
     assert referral.touchpoints.get().owner == bob
+
+
+def test_a_stale_edit_form_writing_the_old_owner_back_takes_the_thanks_too(
+    carol, alice, bob, alice_partner
+):
+    """A rep's edit form (owner disabled: the owner it was loaded with) saved
+    after a manager reassigned the referral writes the old owner back: the
+    thanks follow the owner written, as Today shows them by it."""
+    referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
+    stale_form = ReferralForm(
+        {
+            "prospect_name": "P, renamed",
+            "source": alice_partner.pk,
+            "received_on": referral.received_on.isoformat(),
+        },
+        instance=Referral.objects.get(pk=referral.pk),  # loaded: alice's
+        user=alice,
+    )
+    reassign = ReferralForm(
+        {
+            "prospect_name": "P",
+            "source": alice_partner.pk,
+            "owner": bob.pk,
+            "received_on": referral.received_on.isoformat(),
+        },
+        instance=Referral.objects.get(pk=referral.pk),
+        user=carol,
+    )
+    assert reassign.is_valid() and stale_form.is_valid()
+    referral_update(form=reassign)
+    assert referral.touchpoints.get().owner == bob
+    referral_update(form=stale_form)  # "owner" is not in its changed_data
+    referral.refresh_from_db()
+    assert referral.owner == alice
+    assert referral.touchpoints.get().owner == alice
+
+
+def test_a_thank_you_edited_in_the_admin_is_owned_by_its_referrals_owner(
+    admin_client, alice, bob, alice_partner
+):
+    """Pointed at another rep's referral in the admin, a thank-you moves to
+    that rep's Today (its owner is the referral's, never typed in)."""
+    referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
+    touchpoint = referral.touchpoints.get()
+    bobs = referral_log(
+        user=bob, source=PartnerFactory(owner=bob), prospect_name="Bobs"
+    )
+    bobs.touchpoints.all().delete()  # one thank-you per referral and moment
+    url = f"/admin/referrals/touchpoint/{touchpoint.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    data["referral"] = bobs.pk
+    for name in ("due_at", "deadline_at", "created_at"):  # the admin's split fields
+        moment = timezone.localtime(data.pop(name))
+        data[f"{name}_0"] = moment.date().isoformat()
+        data[f"{name}_1"] = moment.time().strftime("%H:%M:%S")
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    touchpoint.refresh_from_db()
+    assert (touchpoint.referral, touchpoint.owner) == (bobs, bob)
