@@ -3,8 +3,8 @@
     .venv/bin/python bench/instructions.py [--against COMMIT] [PAGE ...]
 
 Pages: team (the team dashboard, last 90 days), board, list, partners, post
-(log a referral); all by default. Needs valgrind and the bench database
-(`make bench-data`).
+(log a referral), today (a manager's Today); all by default. Needs valgrind
+and the bench database (`make bench-data`).
 
 The timed benches cannot tell a 10% change from this machine's drift (a
 third within an hour, seen here). Instructions do not drift: valgrind's
@@ -38,6 +38,8 @@ PAGES = {
     "list": ("rep0101@bench.example", "/referrals/"),
     "partners": ("rep0101@bench.example", "/partners/"),
     "post": ("rep0101@bench.example", "/referrals/new/"),
+    # Not a page of the speed targets, but the one every user lands on.
+    "today": ("manager01@bench.example", "/"),
 }
 WARM = 10
 RUNS = int(os.environ.get("INSTRUCTION_RUNS", "40"))
