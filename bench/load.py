@@ -77,6 +77,8 @@ PAGES = [
     ("/referrals/", "ReferralList", 150, None, {}),
     ("/partners/", "PartnerList", 150, None, {}),
     ("/referrals/new/ POST", "LogReferral", 100, None, {}),
+    # No target: the page every manager lands on (it once took seconds).
+    ("/ (Today), manager", "TodayManager", None, None, {}),
 ]
 
 
@@ -98,7 +100,11 @@ def database_p50(runs: int = 15) -> dict:
     from partners.selectors import partner_list_page
     from referrals.dashboard import DashboardFilters, dashboard, period_bounds
     from referrals.models import DashboardSnapshot
-    from referrals.selectors import board_columns, referrals_for_user
+    from referrals.selectors import (
+        board_columns,
+        referrals_for_user,
+        referrals_needing_action,
+    )
     from referrals.services import referral_log
     from referrals.snapshots import snapshot_key
 
@@ -146,6 +152,10 @@ def database_p50(runs: int = 15) -> dict:
         "/referrals/": referral_page,
         "/partners/": partner_page,
         "/referrals/new/ POST": log,
+        "/ (Today), manager": lambda: {
+            name: list(rows)
+            for name, rows in referrals_needing_action(user=manager).items()
+        },
     }
     result = {}
     for name, run in work.items():

@@ -95,6 +95,16 @@ class PartnerList(LoggedIn):
         self.client.get("/partners/", name="/partners/")
 
 
+class TodayManager(LoggedIn):
+    """Not a page of the targets: the one a manager lands on."""
+
+    email = "manager01@bench.example"
+
+    @task
+    def today(self):
+        self.client.get("/", name="/ (Today), manager")
+
+
 class LogReferral(LoggedIn):
     email = "rep0101@bench.example"
     source = os.environ.get("BENCH_SOURCE_ID", "")

@@ -42,6 +42,7 @@ from referrals.selectors import (
     referral_timeline,
     referrals_for_user,
     stale_filter,
+    with_row_links,
 )
 from referrals.services import (
     activity_add,
@@ -520,7 +521,7 @@ def touchpoint_action(request, pk):
     if request.htmx:
         touchpoint.refresh_from_db()
         context = {
-            "t": touchpoint,
+            "t": with_row_links([touchpoint])[0],
             "error": error,
             "note": request.POST.get("note", ""),
             "done_message": None

@@ -254,3 +254,23 @@ def test_only_admins_edit_thanks(client, carol):
         client.post("/referrals/thanks/settings/received/preview/", form()).status_code
         == 403
     )
+
+
+def test_a_thanks_row_links_its_source_its_referral_and_its_actions(
+    client, alice, alice_partner, email_thanks
+):
+    """On Today, and in the row an htmx action sends back (with a failed
+    skip, which keeps the form)."""
+    client.force_login(alice)
+    links = [
+        f'href="/partners/{alice_partner.pk}/"',
+        f'href="/referrals/{email_thanks.referral_id}/"',
+        f'action="{action_url(email_thanks)}" hx-post="{action_url(email_thanks)}"',
+    ]
+    page = client.get("/").content.decode()
+    row = client.post(
+        action_url(email_thanks), {"action": "skip"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    for link in links:
+        assert link in page
+        assert link in row
