@@ -100,14 +100,16 @@ def referrals_needing_action(*, user, now=None) -> dict:
             for condition in stale_per_stage(now, stages)
         ]
     )
+    oldest_waiting = visible.filter(pk__in=waiting).order_by("received_on", "pk")
+    oldest_stale = visible.filter(pk__in=stale).order_by("stage_entered_at", "pk")
     return {
         "thanks": thanks_due(user=user),
-        "not_contacted": visible.filter(pk__in=waiting).order_by("received_on", "pk")[
-            :TODAY_ROWS
-        ],
-        "stale": visible.filter(pk__in=stale).order_by("stage_entered_at", "pk")[
-            :TODAY_ROWS
-        ],
+        "not_contacted": list_rows(
+            oldest_waiting.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
+        ),
+        "stale": list_rows(
+            oldest_stale.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
+        ),
     }
 
 
@@ -166,15 +168,16 @@ LIST_ROW_FIELDS = [
 ]
 
 
-def list_rows(values, *, now=None) -> list[dict]:
-    """A page of the referral list (`values` of LIST_ROW_FIELDS) as the
-    template shows it: links, stage, days in stage, stale.
+def list_rows(values, *, now=None, stages: list[Stage] | None = None) -> list[dict]:
+    """A page of the referral list, or a list of Today (`values` of
+    LIST_ROW_FIELDS) as the template shows it: links, stage, days in stage,
+    stale. `stages`: every stage, when the caller has read them.
 
     Like the board's cards, plain dicts: the list's time went to building
     four model instances per row and resolving their methods in the template.
     """
     now = now or timezone.now()
-    stages = Stage.objects.in_bulk()
+    stages = Stage.objects.in_bulk() if stages is None else {s.pk: s for s in stages}
     referral_url, source_url = url_maker("referral_detail"), url_maker("partner_detail")
     rows = []
     for row in values:

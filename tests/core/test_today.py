@@ -9,7 +9,7 @@ from tests.factories import PartnerFactory, ReferralFactory, stage
 
 
 def test_today_lists_new_uncontacted_and_stale_referrals(client, alice, alice_partner):
-    ReferralFactory(source=alice_partner, prospect_name="New Nina")
+    nina = ReferralFactory(source=alice_partner, prospect_name="New Nina")
     contacted = ReferralFactory(source=alice_partner, prospect_name="Called Carl")
     referral_move(referral=contacted, to_stage=stage("Contacted"), user=alice)
     ReferralFactory(
@@ -22,8 +22,15 @@ def test_today_lists_new_uncontacted_and_stale_referrals(client, alice, alice_pa
     ReferralFactory(source=alice_partner, prospect_name="Won Wanda", stage=stage("Won"))
     client.force_login(alice)
     response = client.get("/")
-    assert [r.prospect_name for r in response.context["not_contacted"]] == ["New Nina"]
-    assert [r.prospect_name for r in response.context["stale"]] == ["Stale Stan"]
+    assert [r["prospect_name"] for r in response.context["not_contacted"]] == [
+        "New Nina"
+    ]
+    assert [r["prospect_name"] for r in response.context["stale"]] == ["Stale Stan"]
+    row = response.content.decode().split(
+        f'<a href="/referrals/{nina.pk}/">New Nina</a>'
+    )
+    assert len(row) == 2  # linked, once
+    assert row[1].split("</tr>")[0].count(f"<td>{alice_partner.name}</td>") == 1
 
 
 def test_today_shows_only_the_users_referrals(client, alice, bob, alice_referral):
@@ -83,8 +90,8 @@ def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
     reps = [alice, bob] if who == "carol" else [alice, bob, dave]
     client.force_login(request.getfixturevalue(who))
     context = client.get("/").context
-    waiting = [r.prospect_name for r in context["not_contacted"]]
-    stale = [r.prospect_name for r in context["stale"]]
+    waiting = [r["prospect_name"] for r in context["not_contacted"]]
+    stale = [r["prospect_name"] for r in context["stale"]]
     assert len(waiting) == len(stale) == 20
     names = {rep.pk: rep.display_name for rep in reps}
     rows = [(days, rep.pk) for rep in reps for days in range(30)]
