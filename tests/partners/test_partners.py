@@ -212,3 +212,12 @@ def test_the_source_page_runs_a_constant_number_of_queries(
     # session, user with role and team; partner (with when last thanked), stats, referrals
     with django_assert_max_num_queries(5):
         client.get(f"/partners/{alice_partner.pk}/")
+
+
+def test_the_list_header_counts_sources_with_thousands_separated(client, alice):
+    Partner.objects.bulk_create(
+        Partner(owner=alice, name=f"Source {number:04}") for number in range(1001)
+    )
+    client.force_login(alice)
+    page = client.get("/partners/").content.decode()
+    assert '<span class="text-muted fs-6">1,001</span></h1>' in page
