@@ -495,11 +495,9 @@ TOUCHPOINT_DONE = {
 @require_POST
 def touchpoint_action(request, pk):
     """Send now, mark done (called, card sent) or skip (with a reason)."""
+    # Whose it is as Today lists it: the owner it copies from its referral.
     touchpoint = get_for_user_or_404(
-        Touchpoint.objects.select_related("referral", "source"),
-        request.user,
-        pk,
-        owner_field="referral__owner",
+        Touchpoint.objects.select_related("referral", "source"), request.user, pk
     )
     form = TouchpointActionForm(request.POST)
     error = None

@@ -143,6 +143,31 @@ def test_actions_require_post_and_follow_the_scoping_rule(
     assert client.post(action_url(call_task), {"action": "done"}).status_code == 302
 
 
+def test_a_reassigned_referrals_thanks_are_its_new_owners_on_today_and_to_act_on(
+    client, alice, bob, carol, email_thanks
+):
+    referral = email_thanks.referral
+    client.force_login(carol)
+    client.post(
+        f"/referrals/{referral.pk}/edit/",
+        {
+            "prospect_name": referral.prospect_name,
+            "source": referral.source_id,
+            "owner": bob.pk,
+            "received_on": referral.received_on.isoformat(),
+        },
+    )
+    client.force_login(alice)
+    assert "Paula" not in client.get("/").content.decode()
+    assert client.post(action_url(email_thanks), {"action": "skip"}).status_code == 404
+    client.force_login(bob)
+    assert "Paula" in client.get("/").content.decode()
+    response = client.post(action_url(email_thanks), {"action": "done"})
+    assert response.status_code == 302
+    email_thanks.refresh_from_db()
+    assert email_thanks.status == "done"
+
+
 def test_the_timeline_and_the_source_page_show_the_thanks(client, alice, call_task):
     client.force_login(alice)
     source_page = client.get(call_task.source.get_absolute_url()).content.decode()
