@@ -495,9 +495,14 @@ TOUCHPOINT_DONE = {
 @require_POST
 def touchpoint_action(request, pk):
     """Send now, mark done (called, card sent) or skip (with a reason)."""
-    # Whose it is as Today lists it: the owner it copies from its referral.
+    # The thank-yous Today lists (its referral's, not one left by a deleted
+    # referral), whose as Today says: the owner it copies from its referral.
     touchpoint = get_for_user_or_404(
-        Touchpoint.objects.select_related("referral", "source"), request.user, pk
+        Touchpoint.objects.filter(referral__isnull=False).select_related(
+            "referral", "source"
+        ),
+        request.user,
+        pk,
     )
     form = TouchpointActionForm(request.POST)
     error = None

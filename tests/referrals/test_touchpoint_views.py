@@ -158,14 +158,41 @@ def test_a_reassigned_referrals_thanks_are_its_new_owners_on_today_and_to_act_on
         },
     )
     client.force_login(alice)
-    assert "Paula" not in client.get("/").content.decode()
+    assert client.get("/").context["thanks"] == []
     assert client.post(action_url(email_thanks), {"action": "skip"}).status_code == 404
     client.force_login(bob)
-    assert "Paula" in client.get("/").content.decode()
+    assert [t.pk for t in client.get("/").context["thanks"]] == [email_thanks.pk]
     response = client.post(action_url(email_thanks), {"action": "done"})
     assert response.status_code == 302
     email_thanks.refresh_from_db()
     assert email_thanks.status == "done"
+
+
+def test_a_thank_you_is_whose_today_lists_it(client, alice, bob, email_thanks):
+    """Today and its actions go by the owner a thank-you copies from its
+    referral: one rule, so what a rep sees they can act on, and nothing else."""
+    Touchpoint.objects.filter(pk=email_thanks.pk).update(owner=bob)  # as if copied
+    client.force_login(alice)
+    assert client.get("/").context["thanks"] == []
+    assert client.post(action_url(email_thanks), {"action": "done"}).status_code == 404
+    client.force_login(bob)
+    assert [t.pk for t in client.get("/").context["thanks"]] == [email_thanks.pk]
+    assert client.post(action_url(email_thanks), {"action": "done"}).status_code == 302
+
+
+def test_a_deleted_referrals_thank_you_cannot_be_acted_on(
+    client, alice, admin, email_thanks
+):
+    """Its referral deleted (in the admin), a thank-you waits for the sweep
+    to cancel it: it is on nobody's Today, and nobody thanks a source for it."""
+    email_thanks.referral.delete()
+    for user in (alice, admin):
+        client.force_login(user)
+        assert client.get("/").context["thanks"] == []
+        response = client.post(action_url(email_thanks), {"action": "done"})
+        assert response.status_code == 404
+    email_thanks.refresh_from_db()
+    assert email_thanks.status == "scheduled"
 
 
 def test_the_timeline_and_the_source_page_show_the_thanks(client, alice, call_task):
@@ -293,9 +320,10 @@ def test_a_thanks_row_links_its_source_its_referral_and_its_actions(
         f'action="{action_url(email_thanks)}" hx-post="{action_url(email_thanks)}"',
     ]
     page = client.get("/").content.decode()
+    on_today = page.split(f'id="tp-{email_thanks.pk}"')[1].split("</li>")[0]
     row = client.post(
         action_url(email_thanks), {"action": "skip"}, HTTP_HX_REQUEST="true"
     ).content.decode()
     for link in links:
-        assert link in page
+        assert link in on_today
         assert link in row
