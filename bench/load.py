@@ -152,10 +152,7 @@ def database_p50(runs: int = 15) -> dict:
         "/referrals/": referral_page,
         "/partners/": partner_page,
         "/referrals/new/ POST": log,
-        "/ (Today), manager": lambda: {
-            name: list(rows)
-            for name, rows in referrals_needing_action(user=manager).items()
-        },
+        "/ (Today), manager": lambda: referrals_needing_action(user=manager),
     }
     result = {}
     for name, run in work.items():

@@ -83,7 +83,7 @@ def referrals_needing_action(*, user, now=None) -> dict:
     query, every referral but the newest.
     """
     now = now or timezone.now()
-    visible = referrals_for_user(user=user)
+    visible = scope_for_user(Referral.objects.all(), user)
     stages = list(Stage.objects.all())
     open_ids = [stage.pk for stage in stages if stage.kind == Stage.Kind.OPEN]
     waiting = _first_of_each(
@@ -93,22 +93,20 @@ def referrals_needing_action(*, user, now=None) -> dict:
             )[:TODAY_ROWS]
             for pk in open_ids
         ]
-    )
+    ).order_by("received_on", "pk")
     stale = _first_of_each(
         [
             visible.filter(condition).order_by("stage_entered_at", "pk")[:TODAY_ROWS]
             for condition in stale_per_stage(now, stages)
         ]
-    )
-    oldest_waiting = visible.filter(pk__in=waiting).order_by("received_on", "pk")
-    oldest_stale = visible.filter(pk__in=stale).order_by("stage_entered_at", "pk")
+    ).order_by("stage_entered_at", "pk")
     return {
         "thanks": thanks_due(user=user),
         "not_contacted": list_rows(
-            oldest_waiting.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
+            waiting.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
         ),
         "stale": list_rows(
-            oldest_stale.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
+            stale.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
         ),
     }
 
@@ -199,12 +197,13 @@ def list_rows(values, *, now=None, stages: list[Stage] | None = None) -> list[di
     return rows
 
 
-def _first_of_each(branches: list[QuerySet]) -> RawSQL | list:
-    """The ids the `branches` pick (each a scoped, ordered, limited queryset
-    of one stage's referrals), glued with UNION ALL into one subquery. Each
-    branch is a range on an index in its own order that stops at its limit;
-    a window function over the same rows read every open referral in view
-    (46,000 rows for an admin at a million referrals)."""
+def _first_of_each(branches: list[QuerySet]) -> QuerySet:
+    """The referrals the `branches` pick (each a scoped, ordered, limited
+    queryset of one stage's referrals), their ids glued with UNION ALL into
+    one subquery. Each branch is a range on an index in its own order that
+    stops at its limit; a window function over the same rows read every
+    open referral in view (46,000 rows for an admin at a million referrals).
+    """
     parts, params = [], []
     for number, branch in enumerate(branches):
         try:
@@ -213,7 +212,9 @@ def _first_of_each(branches: list[QuerySet]) -> RawSQL | list:
             continue
         parts.append(f"SELECT * FROM ({sql}) AS branch{number}")
         params += branch_params
-    return RawSQL(" UNION ALL ".join(parts), params) if parts else []
+    if not parts:
+        return Referral.objects.none()
+    return Referral.objects.filter(pk__in=RawSQL(" UNION ALL ".join(parts), params))
 
 
 def board_columns(*, user, now=None) -> list[dict]:
@@ -265,8 +266,7 @@ def board_columns(*, user, now=None) -> list[dict]:
     # instances to build, and a template finds a dict's keys at the first try.
     by_pk = {stage.pk: stage for stage in stages}
     cards: dict[int, list] = {}
-    cards_shown = Referral.objects.filter(pk__in=picked).order_by()
-    for card in cards_shown.values(*BOARD_CARD_FIELDS):
+    for card in picked.order_by().values(*BOARD_CARD_FIELDS):
         stage = by_pk[card["stage_id"]]
         card["source_name"] = card.pop("source__name")
         card["days_in_stage"] = (now - card["stage_entered_at"]).days
@@ -321,11 +321,13 @@ def referral_timeline(*, referral: Referral) -> list[dict]:
 
 
 def touchpoints_for_user(*, user) -> QuerySet:
-    """Thank-yous of the referrals the user may see (the same scoping rule),
-    by the owner each copies from its referral (kept by touchpoint_schedule
-    and touchpoints_follow_owner): the (owner, deadline) index of those
-    pending, where a join to the referrals read every pending one."""
-    return scope_for_user(Touchpoint.objects.all(), user)
+    """Thank-yous of the referrals the user may see, to list on Today and to
+    act on: the same scoping rule, on the owner each copies from its
+    referral (kept by touchpoint_schedule, touchpoints_follow_owner and the
+    admin), so the (owner, deadline) index of those pending serves, where a
+    join to the referrals read every pending one. One left by a deleted
+    referral (pending until the sweep cancels it) is nobody's."""
+    return scope_for_user(Touchpoint.objects.all(), user).filter(referral__isnull=False)
 
 
 def thanks_due(*, user) -> list[Touchpoint]:
@@ -336,7 +338,7 @@ def thanks_due(*, user) -> list[Touchpoint]:
     """
     return with_row_links(
         touchpoints_for_user(user=user)
-        .filter(status__in=Touchpoint.PENDING, referral__isnull=False)
+        .filter(status__in=Touchpoint.PENDING)
         .select_related("referral", "source")
         .order_by("deadline_at", "pk")[:100]
     )

@@ -17,7 +17,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
-from accounts.scoping import get_for_user_or_404
 from core.paginator import CountingPaginator
 from core.urls_for_rows import url_maker
 from partners.services import partner_create
@@ -33,7 +32,7 @@ from referrals.forms import (
     ThankYouMomentForm,
     TouchpointActionForm,
 )
-from referrals.models import DashboardSnapshot, Stage, ThankYouMoment, Touchpoint
+from referrals.models import DashboardSnapshot, Stage, ThankYouMoment
 from referrals.selectors import (
     LIST_ROW_FIELDS,
     board_columns,
@@ -42,6 +41,7 @@ from referrals.selectors import (
     referral_timeline,
     referrals_for_user,
     stale_filter,
+    touchpoints_for_user,
     with_row_links,
 )
 from referrals.services import (
@@ -495,14 +495,9 @@ TOUCHPOINT_DONE = {
 @require_POST
 def touchpoint_action(request, pk):
     """Send now, mark done (called, card sent) or skip (with a reason)."""
-    # The thank-yous Today lists (its referral's, not one left by a deleted
-    # referral), whose as Today says: the owner it copies from its referral.
-    touchpoint = get_for_user_or_404(
-        Touchpoint.objects.filter(referral__isnull=False).select_related(
-            "referral", "source"
-        ),
-        request.user,
-        pk,
+    touchpoint = get_object_or_404(
+        touchpoints_for_user(user=request.user).select_related("referral", "source"),
+        pk=pk,
     )
     form = TouchpointActionForm(request.POST)
     error = None
