@@ -126,6 +126,26 @@ def test_retrying_a_failed_email_starts_over_after_commit(
     assert len(callbacks) == 1
 
 
+def test_a_retrying_email_says_when_it_goes_out_again(
+    client, alice, email_thanks, django_capture_on_commit_callbacks
+):
+    """After a failed attempt the row gives the retry's time; after Send now
+    (attempts kept, no retry time: the worker takes it at once) it says so,
+    not "Retrying at" with no time."""
+    retry_at = timezone.localtime() + timedelta(minutes=5)
+    Touchpoint.objects.filter(pk=email_thanks.pk).update(
+        attempts=1, next_attempt_at=retry_at, last_error="451 busy"
+    )
+    client.force_login(alice)
+    assert f"Retrying at {retry_at:%H:%M}" in client.get("/").content.decode()
+    with django_capture_on_commit_callbacks():
+        client.post(action_url(email_thanks), {"action": "send"})
+    email_thanks.refresh_from_db()
+    assert (email_thanks.attempts, email_thanks.next_attempt_at) == (1, None)
+    page = client.get("/").content.decode()
+    assert "Retrying now" in page and "Retrying at" not in page
+
+
 def test_send_now_is_only_for_emails(client, alice, call_task):
     client.force_login(alice)
     response = client.post(action_url(call_task), {"action": "send"}, follow=True)
