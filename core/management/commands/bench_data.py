@@ -325,6 +325,8 @@ class Command(BaseCommand):
                 path.append(won if outcome < 0.35 else lost)
             elif outcome < 0.15:
                 path.append(won)
+            elif outcome < 0.25:  # some recent ones are lost too
+                path.append(lost)
             at, previous, entered = created, None, {}
             for stage in path:
                 if previous is not None:
@@ -408,7 +410,7 @@ class Command(BaseCommand):
                     status,
                     ts(when),
                     ts(deadline),
-                    1,
+                    1 if status == "sent" else 0,  # pending: not tried yet
                     "",
                     ts(done_at) if status == "sent" else None,
                     "",
