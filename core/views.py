@@ -20,7 +20,11 @@ TEST_EMAIL_QUEUED = "A test email is queued. A worker sends it within seconds."
 @login_required
 def today(request):
     return render(
-        request, "core/today.html", referrals_needing_action(user=request.user)
+        request,
+        "core/today.html",
+        referrals_needing_action(
+            user=request.user, thanks_page=request.GET.get("thanks_page")
+        ),
     )
 
 

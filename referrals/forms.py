@@ -265,6 +265,8 @@ class ReferralFilterForm(forms.Form):
     lost_reason = forms.CharField(
         required=False, max_length=200, widget=forms.HiddenInput
     )
+    # Open and never contacted (Today's "New, not yet contacted").
+    not_contacted = forms.BooleanField(required=False, widget=forms.HiddenInput)
     # Closed in these days (the dashboard's won value per rep and per week).
     closed_from = forms.DateField(required=False, widget=forms.HiddenInput)
     closed_to = forms.DateField(required=False, widget=forms.HiddenInput)
@@ -330,6 +332,10 @@ class ReferralFilterForm(forms.Form):
             queryset = queryset.filter(stage__kind=data["stage_kind"])
         if data.get("lost_reason"):
             queryset = queryset.filter(lost_reason=data["lost_reason"])
+        if data.get("not_contacted"):
+            queryset = queryset.filter(
+                stage__kind=Stage.Kind.OPEN, first_contacted_at__isnull=True
+            )
         if data.get("closed_from"):  # whole days in the viewer's time zone
             start = datetime.combine(data["closed_from"], time.min)
             queryset = queryset.filter(closed_at__gte=timezone.make_aware(start))

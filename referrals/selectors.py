@@ -2,11 +2,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
+from core.paginator import CountingPaginator
 from core.urls_for_rows import url_maker
 from referrals.models import (
     PipelineTotal,
@@ -70,9 +72,10 @@ def stale_filter(now=None) -> Q:
 
 
 TODAY_ROWS = 50  # per list of the Today page
+TODAY_THANKS = 50  # thank-yous per page of Today
 
 
-def referrals_needing_action(*, user, now=None) -> dict:
+def referrals_needing_action(*, user, now=None, thanks_page=None) -> dict:
     """The Today page: thanks owed, new referrals not yet contacted, stale ones.
 
     Each list reads about as many rows as it shows, for a rep, a manager or
@@ -81,27 +84,45 @@ def referrals_needing_action(*, user, now=None) -> dict:
     At a million referrals a manager's page read 800,000 rows for them
     (3.7 s of database time), and an admin's, ordered by date in one
     query, every referral but the newest.
+
+    Each list's badge says how many there are in all (`counts`, one
+    statement), not how many are shown: a manager's team can owe 300
+    thank-yous. The thank-yous come a page at a time (`thanks_page`); the
+    referral lists show their oldest TODAY_ROWS and link to the rest.
     """
     now = now or timezone.now()
     visible = scope_for_user(Referral.objects.all(), user)
     stages = list(Stage.objects.all())
     open_ids = [stage.pk for stage in stages if stage.kind == Stage.Kind.OPEN]
+    waiting_branches = [
+        visible.filter(stage=pk, first_contacted_at__isnull=True) for pk in open_ids
+    ]
+    stale_branches = [
+        visible.filter(condition) for condition in stale_per_stage(now, stages)
+    ]
     waiting = _first_of_each(
         [
-            visible.filter(stage=pk, first_contacted_at__isnull=True).order_by(
-                "received_on", "pk"
-            )[:TODAY_ROWS]
-            for pk in open_ids
+            branch.order_by("received_on", "pk")[:TODAY_ROWS]
+            for branch in waiting_branches
         ]
     ).order_by("received_on", "pk")
     stale = _first_of_each(
         [
-            visible.filter(condition).order_by("stage_entered_at", "pk")[:TODAY_ROWS]
-            for condition in stale_per_stage(now, stages)
+            branch.order_by("stage_entered_at", "pk")[:TODAY_ROWS]
+            for branch in stale_branches
         ]
     ).order_by("stage_entered_at", "pk")
+    owed = pending_thanks(user=user)
+    counts = _counts(
+        thanks=[owed], not_contacted=waiting_branches, stale=stale_branches
+    )
+    thanks = CountingPaginator(
+        owed, TODAY_THANKS, count=lambda: counts["thanks"]
+    ).get_page(thanks_page)
     return {
-        "thanks": thanks_due(user=user),
+        "thanks": with_row_links(thanks.object_list),
+        "thanks_page": thanks,
+        "counts": counts,
         "not_contacted": list_rows(
             waiting.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
         ),
@@ -109,6 +130,33 @@ def referrals_needing_action(*, user, now=None) -> dict:
             stale.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
         ),
     }
+
+
+def _counts(**lists: list[QuerySet]) -> dict[str, int]:
+    """How many rows each named list of querysets holds in all (a list's
+    querysets are disjoint: one per stage), in one statement: each
+    queryset counted on its own index, as its rows are picked."""
+    selects, params = [], []
+    for name, querysets in lists.items():
+        branches = []
+        for queryset in querysets:
+            try:
+                sql, branch_params = (
+                    queryset.order_by().values("pk").query.sql_with_params()
+                )
+            except EmptyResultSet:  # nothing in view (scope_for_user's none())
+                continue
+            branches.append(f"SELECT COUNT(*) AS n FROM ({sql}) AS rows_{name}")
+            params += branch_params
+        selects.append(
+            f"(SELECT SUM(n) FROM ({' UNION ALL '.join(branches)}) AS {name})"
+            if branches
+            else "0"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(selects)}", params)
+        found = cursor.fetchone()
+    return {name: int(n or 0) for name, n in zip(lists, found, strict=True)}
 
 
 def open_duplicates(*, user, email: str, company: str) -> list[Referral]:
@@ -330,17 +378,17 @@ def touchpoints_for_user(*, user) -> QuerySet:
     return scope_for_user(Touchpoint.objects.all(), user).filter(referral__isnull=False)
 
 
-def thanks_due(*, user) -> list[Touchpoint]:
+def pending_thanks(*, user) -> QuerySet:
     """The Today page's thank-yous: every one not yet done, soonest deadline first.
 
     Scheduled emails are listed too (with Send now): one that sits there past
     its deadline means the worker or the broker is not keeping up.
     """
-    return with_row_links(
+    return (
         touchpoints_for_user(user=user)
         .filter(status__in=Touchpoint.PENDING)
         .select_related("referral", "source")
-        .order_by("deadline_at", "pk")[:100]
+        .order_by("deadline_at", "pk")
     )
 
 

@@ -48,9 +48,9 @@ def test_today_runs_a_constant_number_of_queries(
     for _ in range(rows):
         referral_log(user=alice, source=alice_partner, prospect_name="P")  # + thanks
     client.force_login(alice)
-    # session, user with role and team; thank-yous due, stages with an SLA,
-    # not contacted, stale
-    with django_assert_max_num_queries(6):
+    # session, user with role and team; stages; how many of each list;
+    # thank-yous due, not contacted, stale
+    with django_assert_max_num_queries(7):
         client.get("/")
 
 
@@ -101,3 +101,57 @@ def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
     # ... and longest in their stage first (a later rep's a minute longer).
     first_entered = sorted(rows, key=lambda row: (-row[0], -row[1]))[:20]
     assert stale == [f"{names[pk]} stale {d:02}" for d, pk in first_entered]
+
+
+def test_today_counts_every_one_owed_and_the_rest_is_a_page_or_a_link_away(
+    client, monkeypatch, alice, bob, carol, dave
+):
+    """The badges say how many there are in the manager's view, not how many
+    rows are shown: the thank-yous page on, the referral lists link to the
+    referral list filtered the same way (and nothing of another team counts)."""
+    monkeypatch.setattr(selectors, "TODAY_ROWS", 3)
+    monkeypatch.setattr(selectors, "TODAY_THANKS", 2)
+    now = timezone.now()
+    for rep, new, stale in ((alice, 3, 2), (bob, 2, 2), (dave, 4, 4)):
+        source = PartnerFactory(owner=rep, email_consent="out")  # thanked by call
+        for n in range(new):  # each owes its "received" thank-you
+            referral_log(user=rep, source=source, prospect_name=f"{rep} new {n}")
+        for n in range(stale):
+            ReferralFactory(
+                source=source,
+                prospect_name=f"{rep} cold {n}",
+                stage=stage("Contacted"),  # allows 7 days
+                first_contacted_at=now,
+                stage_entered_at=now - timedelta(days=10 + n),
+            )
+    contacted = referral_log(user=alice, source=source, prospect_name="Called")
+    referral_move(referral=contacted, to_stage=stage("Contacted"), user=alice)
+    client.force_login(carol)
+
+    page = client.get("/")
+    assert page.context["counts"] == {"thanks": 6, "not_contacted": 5, "stale": 4}
+    html = page.content.decode()
+    assert 'Thank-yous <span class="badge text-bg-primary">6</span>' in html
+    assert len(page.context["thanks"]) == 2
+    assert "1–2 of 6, soonest deadline first" in html
+    assert "?thanks_page=2" in html
+    last = client.get("/?thanks_page=3")
+    assert "5–6 of 6" in last.content.decode()
+    shown = [
+        t.pk
+        for number in (1, 2, 3)
+        for t in client.get(f"/?thanks_page={number}").context["thanks"]
+    ]
+    assert len(set(shown)) == 6  # every thank-you on one page or another
+
+    assert len(page.context["not_contacted"]) == len(page.context["stale"]) == 3
+    for filters, count in (
+        ("not_contacted=on&sort=received", 5),
+        ("stale=on&sort=in_stage", 4),
+    ):
+        assert f'?{filters.replace("&", "&amp;")}">See all {count} in' in html
+        listed = client.get(f"/referrals/?{filters}")
+        assert listed.context["page"].paginator.count == count
+    listed = client.get("/referrals/?not_contacted=on").content.decode()
+    assert "Not yet contacted" in listed and "Called" not in listed
+    assert "cold" not in listed and "dave" not in listed.lower()
