@@ -630,6 +630,18 @@ class Touchpoint(models.Model):
             return False
         return (now or timezone.now()) > self.deadline_at
 
+    # An email the worker sends within seconds of its time; one still
+    # scheduled this long after it says the worker or the broker is behind.
+    WAITING_AFTER = timedelta(minutes=2)
+
+    def is_waiting(self, now=None) -> bool:
+        """An email still scheduled well past the time it was to go out."""
+        return (
+            self.status == self.Status.SCHEDULED
+            and self.channel == self.Channel.EMAIL
+            and (now or timezone.now()) - self.due_at > self.WAITING_AFTER
+        )
+
     def was_on_time(self) -> bool | None:
         if self.status not in self.FINISHED:
             return None

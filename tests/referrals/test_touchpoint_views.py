@@ -146,6 +146,23 @@ def test_a_retrying_email_says_when_it_goes_out_again(
     assert "Retrying now" in page and "Retrying at" not in page
 
 
+def test_an_email_the_worker_has_not_sent_says_it_is_waiting(
+    client, alice, email_thanks
+):
+    """Due in the future: when it goes out. Still scheduled minutes after its
+    time (the worker or the broker behind): since when it has waited."""
+    client.force_login(alice)
+    soon = timezone.localtime() + timedelta(minutes=5)
+    Touchpoint.objects.filter(pk=email_thanks.pk).update(due_at=soon)
+    page = client.get("/").content.decode()
+    assert f"Goes out {soon:%b} {soon.day}, {soon:%H:%M}" in page
+    late = timezone.localtime() - timedelta(minutes=10)
+    Touchpoint.objects.filter(pk=email_thanks.pk).update(due_at=late)
+    page = client.get("/").content.decode()
+    assert f"Waiting to go out since {late:%b} {late.day}, {late:%H:%M}" in page
+    assert "Goes out" not in page
+
+
 def test_send_now_is_only_for_emails(client, alice, call_task):
     client.force_login(alice)
     response = client.post(action_url(call_task), {"action": "send"}, follow=True)
