@@ -34,8 +34,9 @@ def fingerprint() -> list[tuple]:
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_bench_data_makes_a_seeded_data_set_the_pages_can_use():
+def test_bench_data_makes_a_seeded_data_set_the_pages_can_use(transactional_db):
+    # (transactional_db by name: the stages and roles that data migrations
+    # made, which a flush empties, are put back for the fixtures that ask.)
     if connection.vendor != "postgresql":
         with pytest.raises(CommandError, match="set DATABASE_URL"):
             generate()
