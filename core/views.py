@@ -23,9 +23,17 @@ def today(request):
         request,
         "core/today.html",
         referrals_needing_action(
-            user=request.user, thanks_page=request.GET.get("thanks_page")
+            user=request.user, thanks_after=_id(request.GET.get("after"))
         ),
     )
+
+
+def _id(value) -> int | None:
+    """A row id from the query string; None when it is not one."""
+    try:
+        return int(value) if value and int(value) > 0 else None
+    except ValueError:
+        return None
 
 
 def _database_ok() -> bool:

@@ -630,17 +630,21 @@ class Touchpoint(models.Model):
             return False
         return (now or timezone.now()) > self.deadline_at
 
-    # An email the worker sends within seconds of its time; one still
-    # scheduled this long after it says the worker or the broker is behind.
-    WAITING_AFTER = timedelta(minutes=2)
+    @property
+    def goes_out_at(self):
+        """When a scheduled email is to go out: its retry's time after a
+        failed attempt, else its own."""
+        return self.next_attempt_at or self.due_at
 
     def is_waiting(self, now=None) -> bool:
-        """An email still scheduled well past the time it was to go out."""
-        return (
-            self.status == self.Status.SCHEDULED
-            and self.channel == self.Channel.EMAIL
-            and (now or timezone.now()) - self.due_at > self.WAITING_AFTER
-        )
+        """An email still scheduled well past its time to go out: the worker
+        or the broker is behind. Well past: two sweeps and a minute (a
+        worker sends on commit within seconds; the sweep, every
+        TOUCHPOINT_SWEEP_SECONDS, sends what that missed)."""
+        if self.status != self.Status.SCHEDULED or self.channel != self.Channel.EMAIL:
+            return False
+        grace = timedelta(seconds=2 * settings.TOUCHPOINT_SWEEP_SECONDS + 60)
+        return (now or timezone.now()) - self.goes_out_at > grace
 
     def was_on_time(self) -> bool | None:
         if self.status not in self.FINISHED:

@@ -3,12 +3,11 @@ from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
-from core.paginator import CountingPaginator
 from core.urls_for_rows import url_maker
 from referrals.models import (
     PipelineTotal,
@@ -75,7 +74,7 @@ TODAY_ROWS = 50  # per list of the Today page
 TODAY_THANKS = 50  # thank-yous per page of Today
 
 
-def referrals_needing_action(*, user, now=None, thanks_page=None) -> dict:
+def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     """The Today page: thanks owed, new referrals not yet contacted, stale ones.
 
     Each list reads about as many rows as it shows, for a rep, a manager or
@@ -87,7 +86,9 @@ def referrals_needing_action(*, user, now=None, thanks_page=None) -> dict:
 
     Each list's badge says how many there are in all (`counts`, one
     statement), not how many are shown: a manager's team can owe 300
-    thank-yous. The thank-yous come a page at a time (`thanks_page`); the
+    thank-yous. The thank-yous come TODAY_THANKS at a time: the next ones
+    are those after the last one shown (`thanks_after`, its id), not an
+    offset, so the ones acted on in place (htmx) leave nothing skipped. The
     referral lists show their oldest TODAY_ROWS and link to the rest.
     """
     now = now or timezone.now()
@@ -113,15 +114,26 @@ def referrals_needing_action(*, user, now=None, thanks_page=None) -> dict:
         ]
     ).order_by("stage_entered_at", "pk")
     owed = pending_thanks(user=user)
+    shown, before = owed, []
+    if thanks_after is not None:
+        after, up_to = _around(thanks_after)
+        shown, before = owed.filter(after), [owed.filter(up_to)]
     counts = _counts(
-        thanks=[owed], not_contacted=waiting_branches, stale=stale_branches
+        thanks=[owed],
+        thanks_before=before,
+        not_contacted=waiting_branches,
+        stale=stale_branches,
     )
-    thanks = CountingPaginator(
-        owed, TODAY_THANKS, count=lambda: counts["thanks"]
-    ).get_page(thanks_page)
+    thanks = with_row_links(shown[:TODAY_THANKS])
+    shown_to = counts["thanks_before"] + len(thanks)
     return {
-        "thanks": with_row_links(thanks.object_list),
-        "thanks_page": thanks,
+        "thanks": thanks,
+        "thanks_from": counts["thanks_before"] + 1,
+        "thanks_to": shown_to,
+        # The next ones start after the last shown (None: it was the last).
+        "thanks_next": thanks[-1].pk
+        if thanks and shown_to < counts["thanks"]
+        else None,
         "counts": counts,
         "not_contacted": list_rows(
             waiting.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
@@ -130,6 +142,16 @@ def referrals_needing_action(*, user, now=None, thanks_page=None) -> dict:
             stale.values(*LIST_ROW_FIELDS)[:TODAY_ROWS], now=now, stages=stages
         ),
     }
+
+
+def _around(pk: int) -> tuple[Q, Q]:
+    """The thank-yous after the one `pk` in Today's order (deadline, then
+    id), and those up to it. (None of either when it no longer exists.)"""
+    deadline = Subquery(Touchpoint.objects.filter(pk=pk).values("deadline_at")[:1])
+    return (
+        Q(deadline_at__gt=deadline) | Q(deadline_at=deadline, pk__gt=pk),
+        Q(deadline_at__lt=deadline) | Q(deadline_at=deadline, pk__lte=pk),
+    )
 
 
 def _counts(**lists: list[QuerySet]) -> dict[str, int]:

@@ -564,7 +564,7 @@ def touchpoint_send_now(*, touchpoint: Touchpoint, user) -> None:
         _claim_pending(
             touchpoint,
             status=Touchpoint.Status.SCHEDULED,
-            due_at=min(touchpoint.due_at, now),
+            due_at=now,  # queued now (Today's "since" counts from here)
             next_attempt_at=None,
             attempts=0
             if touchpoint.status == Touchpoint.Status.FAILED

@@ -277,7 +277,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Thank-you dispatch: when a send claimed by a worker that died is tried again
 # (well above a dispatch's 20 s plus EMAIL_TIMEOUT, so a slow batch is not
 # mistaken for a dead one).
-# The sweep's period (TOUCHPOINT_SWEEP_SECONDS, default 60) is in celery.py.
+# The sweep's period: celery.py reads the same variable for the beat
+# schedule (settings are not loaded there yet); Today reads it here to tell
+# an email the worker is behind on (Touchpoint.is_waiting).
+TOUCHPOINT_SWEEP_SECONDS = env.float("TOUCHPOINT_SWEEP_SECONDS", default=60)
 TOUCHPOINT_STUCK_SECONDS = env.int("TOUCHPOINT_STUCK_SECONDS", default=300)
 # How long logging, moving or editing a referral waits for a stage reorder
 # in progress before it is refused with a message (well under the web

@@ -107,14 +107,16 @@ def test_today_counts_every_one_owed_and_the_rest_is_a_page_or_a_link_away(
     client, monkeypatch, alice, bob, carol, dave
 ):
     """The badges say how many there are in the manager's view, not how many
-    rows are shown: the thank-yous page on, the referral lists link to the
-    referral list filtered the same way (and nothing of another team counts)."""
+    rows are shown: the thank-yous come a few at a time, the referral lists
+    link to the referral list filtered the same way (and nothing of another
+    team counts, nor a referral lost before anyone called)."""
     monkeypatch.setattr(selectors, "TODAY_ROWS", 3)
     monkeypatch.setattr(selectors, "TODAY_THANKS", 2)
     now = timezone.now()
+    sources = {}
     for rep, new, stale in ((alice, 3, 2), (bob, 2, 2), (dave, 4, 4)):
-        source = PartnerFactory(owner=rep, email_consent="out")  # thanked by call
-        for n in range(new):  # each owes its "received" thank-you
+        source = sources[rep] = PartnerFactory(owner=rep, email_consent="out")
+        for n in range(new):  # each owes its "received" thank-you (a call)
             referral_log(user=rep, source=source, prospect_name=f"{rep} new {n}")
         for n in range(stale):
             ReferralFactory(
@@ -124,25 +126,20 @@ def test_today_counts_every_one_owed_and_the_rest_is_a_page_or_a_link_away(
                 first_contacted_at=now,
                 stage_entered_at=now - timedelta(days=10 + n),
             )
-    contacted = referral_log(user=alice, source=source, prospect_name="Called")
-    referral_move(referral=contacted, to_stage=stage("Contacted"), user=alice)
+    called = referral_log(user=alice, source=sources[alice], prospect_name="Called")
+    referral_move(referral=called, to_stage=stage("Contacted"), user=alice)
+    ReferralFactory(  # never contacted, but no longer open
+        source=sources[alice], prospect_name="Lost early", stage=stage("Lost")
+    )
     client.force_login(carol)
 
     page = client.get("/")
-    assert page.context["counts"] == {"thanks": 6, "not_contacted": 5, "stale": 4}
+    assert page.context["counts"]["thanks"] == 6
+    assert page.context["counts"]["not_contacted"] == 5
+    assert page.context["counts"]["stale"] == 4
     html = page.content.decode()
     assert 'Thank-yous <span class="badge text-bg-primary">6</span>' in html
-    assert len(page.context["thanks"]) == 2
     assert "1–2 of 6, soonest deadline first" in html
-    assert "?thanks_page=2" in html
-    last = client.get("/?thanks_page=3")
-    assert "5–6 of 6" in last.content.decode()
-    shown = [
-        t.pk
-        for number in (1, 2, 3)
-        for t in client.get(f"/?thanks_page={number}").context["thanks"]
-    ]
-    assert len(set(shown)) == 6  # every thank-you on one page or another
 
     assert len(page.context["not_contacted"]) == len(page.context["stale"]) == 3
     for filters, count in (
@@ -153,5 +150,46 @@ def test_today_counts_every_one_owed_and_the_rest_is_a_page_or_a_link_away(
         listed = client.get(f"/referrals/?{filters}")
         assert listed.context["page"].paginator.count == count
     listed = client.get("/referrals/?not_contacted=on").content.decode()
-    assert "Not yet contacted" in listed and "Called" not in listed
-    assert "cold" not in listed and "dave" not in listed.lower()
+    assert "Not yet contacted" in listed
+    assert "Called" not in listed and "Lost early" not in listed
+    assert "cold" not in listed and str(dave) not in listed
+
+
+def test_thank_yous_acted_on_in_place_leave_none_skipped_on_the_next_page(
+    client, monkeypatch, alice
+):
+    """Next starts after the last one shown, so acting on rows in place
+    (htmx swaps only the row) does not push unseen ones past the page."""
+    monkeypatch.setattr(selectors, "TODAY_THANKS", 2)
+    source = PartnerFactory(owner=alice, email_consent="out")  # thanked by call
+    for n in range(5):
+        referral_log(user=alice, source=source, prospect_name=f"P{n}")
+    client.force_login(alice)
+    first = client.get("/")
+    order = [t.pk for t in first.context["thanks"]]
+    assert len(order) == 2 and f'href="/?after={order[-1]}">Next' in (
+        first.content.decode()
+    )
+    client.post(
+        f"/referrals/thanks/{order[0]}/",
+        {"action": "done", "note": "Called"},
+        headers={"HX-Request": "true"},
+    )
+    seen, page = [order[0], order[1]], client.get(f"/?after={order[-1]}")
+    assert "2–3 of 4, soonest deadline first" in page.content.decode()
+    while True:
+        rows = [t.pk for t in page.context["thanks"]]
+        seen += rows
+        if page.context["thanks_next"] is None:
+            break
+        page = client.get(f"/?after={page.context['thanks_next']}")
+    pending = list(selectors.pending_thanks(user=alice).values_list("pk", flat=True))
+    assert sorted(seen) == sorted([order[0], *pending])  # every one, once
+    assert len(seen) == len(set(seen)) == 5
+
+    for junk in ("abc", "0", "-3", ""):
+        assert [t.pk for t in client.get(f"/?after={junk}").context["thanks"]] == (
+            pending[:2]
+        )
+    gone = client.get("/?after=987654321").content.decode()
+    assert "Nothing owed after the last one you saw" in gone

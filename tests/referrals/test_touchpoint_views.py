@@ -147,20 +147,34 @@ def test_a_retrying_email_says_when_it_goes_out_again(
 
 
 def test_an_email_the_worker_has_not_sent_says_it_is_waiting(
-    client, alice, email_thanks
+    client, alice, email_thanks, settings, django_capture_on_commit_callbacks
 ):
-    """Due in the future: when it goes out. Still scheduled minutes after its
-    time (the worker or the broker behind): since when it has waited."""
+    """Due later: when it goes out. Still scheduled two sweeps and a minute
+    after its time, or its retry's (the worker or the broker behind): since
+    when it has waited. Retry queues it now: not waiting."""
+    settings.TOUCHPOINT_SWEEP_SECONDS = 60  # waiting after 3 minutes
     client.force_login(alice)
-    soon = timezone.localtime() + timedelta(minutes=5)
-    Touchpoint.objects.filter(pk=email_thanks.pk).update(due_at=soon)
-    page = client.get("/").content.decode()
-    assert f"Goes out {soon:%b} {soon.day}, {soon:%H:%M}" in page
-    late = timezone.localtime() - timedelta(minutes=10)
-    Touchpoint.objects.filter(pk=email_thanks.pk).update(due_at=late)
-    page = client.get("/").content.decode()
+
+    def row_after(**fields) -> str:
+        Touchpoint.objects.filter(pk=email_thanks.pk).update(**fields)
+        return client.get("/").content.decode()
+
+    def at(minutes):
+        return timezone.localtime() + timedelta(minutes=minutes)
+
+    soon, late, retry = at(5), at(-10), at(-4)
+    assert f"Goes out {soon:%b} {soon.day}, {soon:%H:%M}" in row_after(due_at=soon)
+    assert "Goes out" in row_after(due_at=at(-2))  # a sweep may still be coming
+    page = row_after(due_at=late)
     assert f"Waiting to go out since {late:%b} {late.day}, {late:%H:%M}" in page
     assert "Goes out" not in page
+    page = row_after(attempts=1, next_attempt_at=retry)  # the retry is late too
+    assert f"Waiting to go out since {retry:%b} {retry.day}, {retry:%H:%M}" in page
+    page = row_after(status="failed", attempts=5, next_attempt_at=None)
+    with django_capture_on_commit_callbacks():
+        client.post(action_url(email_thanks), {"action": "send"})
+    page = client.get("/").content.decode()  # tried again from scratch, now
+    assert "Goes out" in page and "Waiting" not in page
 
 
 def test_send_now_is_only_for_emails(client, alice, call_task):
