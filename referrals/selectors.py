@@ -116,7 +116,7 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     owed = pending_thanks(user=user)
     shown, before = owed, []
     if thanks_after is not None:
-        after, up_to = _around(thanks_after)
+        after, up_to = _around(thanks_after, touchpoints_for_user(user=user))
         shown, before = owed.filter(after), [owed.filter(up_to)]
     counts = _counts(
         thanks=[owed],
@@ -144,10 +144,11 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     }
 
 
-def _around(pk: int) -> tuple[Q, Q]:
-    """The thank-yous after the one `pk` in Today's order (deadline, then
-    id), and those up to it. (None of either when it no longer exists.)"""
-    deadline = Subquery(Touchpoint.objects.filter(pk=pk).values("deadline_at")[:1])
+def _around(pk: int, visible: QuerySet) -> tuple[Q, Q]:
+    """The thank-yous after the one `pk` of `visible` in Today's order
+    (deadline, then id), and those up to it. (None of either when it is not
+    there: gone, or not the user's to see.)"""
+    deadline = Subquery(visible.filter(pk=pk).values("deadline_at")[:1])
     return (
         Q(deadline_at__gt=deadline) | Q(deadline_at=deadline, pk__gt=pk),
         Q(deadline_at__lt=deadline) | Q(deadline_at=deadline, pk__lte=pk),

@@ -156,7 +156,7 @@ def test_today_counts_every_one_owed_and_the_rest_is_a_page_or_a_link_away(
 
 
 def test_thank_yous_acted_on_in_place_leave_none_skipped_on_the_next_page(
-    client, monkeypatch, alice
+    client, monkeypatch, alice, bob
 ):
     """Next starts after the last one shown, so acting on rows in place
     (htmx swaps only the row) does not push unseen ones past the page."""
@@ -193,3 +193,8 @@ def test_thank_yous_acted_on_in_place_leave_none_skipped_on_the_next_page(
         )
     gone = client.get("/?after=987654321").content.decode()
     assert "Nothing owed after the last one you saw" in gone
+    someone_elses = referral_log(
+        user=bob, source=PartnerFactory(owner=bob), prospect_name="Bob's"
+    ).touchpoints.get()
+    page = client.get(f"/?after={someone_elses.pk}").content.decode()
+    assert "Nothing owed after the last one you saw" in page  # not a cursor
