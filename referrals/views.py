@@ -522,6 +522,8 @@ def touchpoint_action(request, pk):
             "t": with_row_links([touchpoint])[0],
             "error": error,
             "note": request.POST.get("note", ""),
+            # The page the row is on, for the form shown again: not this URL.
+            "next": _safe_next(request, reverse("today")),
             "done_message": None
             if error
             else TOUCHPOINT_DONE[form.cleaned_data["action"]],

@@ -79,9 +79,14 @@ def test_marking_done_with_htmx_returns_the_row(client, alice, call_task):
 def test_skipping_needs_a_reason_and_keeps_what_was_typed(client, alice, call_task):
     client.force_login(alice)
     response = client.post(
-        action_url(call_task), {"action": "skip", "note": ""}, HTTP_HX_REQUEST="true"
+        action_url(call_task),
+        {"action": "skip", "note": "", "next": "/?after=7"},
+        HTTP_HX_REQUEST="true",
     )
-    assert SKIP_REASON_REQUIRED in response.content.decode()
+    row = response.content.decode()
+    assert SKIP_REASON_REQUIRED in row
+    # The form shown again returns to the page it is on, not to this URL.
+    assert 'name="next" value="/?after=7"' in row
     call_task.refresh_from_db()
     assert call_task.status == "scheduled"
     client.post(
