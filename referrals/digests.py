@@ -6,7 +6,9 @@ from datetime import datetime, time
 
 from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from accounts.models import User
 from core.emails import build_email
@@ -17,6 +19,7 @@ log = logging.getLogger(__name__)
 
 DIGEST_HOUR = 8  # local time
 DIGEST_WINDOW_HOURS = 4  # sent from 08:00 to 12:00 local, once a day
+DIGEST_STALE = 50  # referrals going cold listed (the longest cold)
 
 
 def local_now(user, now) -> datetime:
@@ -36,16 +39,21 @@ def digest_content(*, user, now) -> dict:
         .select_related("referral", "source")
         .order_by("deadline_at")
     )
-    stale = list(
+    going_cold = (
         referrals_for_user(user=user)
         .filter(owner=user, stage__kind=Stage.Kind.OPEN)
         .filter(stale_filter(now))
-        .order_by("stage_entered_at")[:50]
     )
+    stale = list(going_cold.order_by("stage_entered_at")[:DIGEST_STALE])
     return {
         "user": user,
         "thanks": thanks,
         "stale": stale,
+        # How many in all (the email lists the DIGEST_STALE longest cold),
+        # and the referral list of them all.
+        "stale_count": len(stale) if len(stale) < DIGEST_STALE else going_cold.count(),
+        "stale_url": f"{settings.SITE_URL}{reverse('referral_list')}?"
+        + urlencode({"stale": "on", "owner": user.pk, "sort": "in_stage"}),
         "now": now,
         "site_url": settings.SITE_URL,
     }

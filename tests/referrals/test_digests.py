@@ -85,3 +85,34 @@ def test_done_thanks_are_not_in_the_digest(berliner, owed):
     owed.touchpoints.update(status="done", completed_at=timezone.now())
     with time_machine.travel(MORNING_IN_BERLIN):
         assert digests_send_due() == 0
+
+
+def test_the_digest_counts_every_referral_going_cold_and_links_to_them(
+    client, monkeypatch, berliner, alice_partner, settings
+):
+    """It lists the longest cold (DIGEST_STALE) but counts them all, and
+    links to the referral list of them all."""
+    from referrals import digests
+
+    monkeypatch.setattr(digests, "DIGEST_STALE", 2)
+    for days in (9, 10, 11):
+        ReferralFactory(
+            source=alice_partner,
+            prospect_name=f"Cold {days}",
+            stage=stage("Contacted"),
+            stage_entered_at=MORNING_IN_BERLIN - timedelta(days=days),
+        )
+    with time_machine.travel(MORNING_IN_BERLIN):
+        assert digests_send_due() == 1
+    [message] = mail.outbox
+    assert message.subject == "Today: 3 referrals going cold"
+    assert "Referrals going cold (3), the 2 longest in their stage:" in message.body
+    assert "Cold 11" in message.body and "Cold 10" in message.body
+    assert "Cold 9" not in message.body
+    link = f"{settings.SITE_URL}/referrals/?stale=on&owner={berliner.pk}&sort=in_stage"
+    assert f"All 3: {link}" in message.body
+    assert "See all 3" in message.alternatives[0][0]
+    client.force_login(berliner)
+    with time_machine.travel(MORNING_IN_BERLIN):
+        listed = client.get(link.removeprefix(settings.SITE_URL))
+    assert listed.context["page"].paginator.count == 3
