@@ -31,9 +31,10 @@ def today(request):
 def _id(value) -> int | None:
     """A row id from the query string; None when it is not one."""
     try:
-        return int(value) if value and int(value) > 0 else None
+        number = int(value or "")
     except ValueError:
         return None
+    return number if number > 0 else None
 
 
 def _database_ok() -> bool:

@@ -161,25 +161,29 @@ def _counts(**lists: list[QuerySet]) -> dict[str, int]:
     queryset counted on its own index, as its rows are picked."""
     selects, params = [], []
     for name, querysets in lists.items():
-        branches = []
-        for queryset in querysets:
-            try:
-                sql, branch_params = (
-                    queryset.order_by().values("pk").query.sql_with_params()
-                )
-            except EmptyResultSet:  # nothing in view (scope_for_user's none())
-                continue
-            branches.append(f"SELECT COUNT(*) AS n FROM ({sql}) AS rows_{name}")
-            params += branch_params
-        selects.append(
-            f"(SELECT SUM(n) FROM ({' UNION ALL '.join(branches)}) AS {name})"
-            if branches
-            else "0"
+        union, union_params = _union_all(
+            [queryset.order_by() for queryset in querysets], "SELECT COUNT(*) AS n"
         )
+        selects.append(f"(SELECT SUM(n) FROM ({union}) AS {name})" if union else "0")
+        params += union_params
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(selects)}", params)
         found = cursor.fetchone()
     return {name: int(n or 0) for name, n in zip(lists, found, strict=True)}
+
+
+def _union_all(querysets: list[QuerySet], select: str) -> tuple[str, list]:
+    """`select` (a SELECT list) over each queryset's ids, glued with UNION
+    ALL, and its parameters; ("", []) when none has anything in view."""
+    parts, params = [], []
+    for number, queryset in enumerate(querysets):
+        try:
+            sql, queryset_params = queryset.values("pk").query.sql_with_params()
+        except EmptyResultSet:  # nothing in view (scope_for_user's none())
+            continue
+        parts.append(f"{select} FROM ({sql}) AS branch{number}")
+        params += queryset_params
+    return " UNION ALL ".join(parts), params
 
 
 def open_duplicates(*, user, email: str, company: str) -> list[Referral]:
@@ -275,17 +279,10 @@ def _first_of_each(branches: list[QuerySet]) -> QuerySet:
     stops at its limit; a window function over the same rows read every
     open referral in view (46,000 rows for an admin at a million referrals).
     """
-    parts, params = [], []
-    for number, branch in enumerate(branches):
-        try:
-            sql, branch_params = branch.values("pk").query.sql_with_params()
-        except EmptyResultSet:  # nothing in view (scope_for_user's none())
-            continue
-        parts.append(f"SELECT * FROM ({sql}) AS branch{number}")
-        params += branch_params
-    if not parts:
+    union, params = _union_all(branches, "SELECT *")
+    if not union:
         return Referral.objects.none()
-    return Referral.objects.filter(pk__in=RawSQL(" UNION ALL ".join(parts), params))
+    return Referral.objects.filter(pk__in=RawSQL(union, params))
 
 
 def board_columns(*, user, now=None) -> list[dict]:
