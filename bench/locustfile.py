@@ -136,3 +136,10 @@ class LogReferral(LoggedIn):
         ) as response:
             if response.status_code != 302:
                 response.failure(f"not logged: {response.status_code}")
+        # A browser follows the redirect, and the referral's page shows
+        # "Referral logged" and clears the messages cookie. This user does not
+        # follow it, so it drops the cookie itself: kept, it would carry every
+        # message of the run (hundreds), decoded and encoded again on each post.
+        for cookie in list(self.client.cookiejar):
+            if cookie.name == "messages":
+                self.client.cookiejar.clear(cookie.domain, cookie.path, cookie.name)
