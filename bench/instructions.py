@@ -82,6 +82,9 @@ def child(root: Path, page: str, runs: int) -> None:
     def request(number: int):
         if page != "post":
             return client.get(path)
+        # As in locustfile.LogReferral: the page a browser lands on shows and
+        # clears "Referral logged"; not followed, the cookie would pile up.
+        client.cookies.pop("messages", None)
         return client.post(
             path,
             {
