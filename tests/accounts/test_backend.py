@@ -36,3 +36,46 @@ def test_a_deactivated_user_is_signed_out(client, alice):
     response = client.get("/referrals/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_loaded_role_follows_the_same_rule_as_the_model(client, alice, bob, admin):
+    """The query written out once per process (request_user_sql) against
+    User.role, for each way a role comes about."""
+    Group.objects.create(name="Partners desk")  # a group that gives no role
+    alice.groups.add(Group.objects.get(name="Partners desk"))  # still a rep
+    bob.groups.add(Group.objects.get(name=MANAGER))
+    admin.groups.clear()  # a superuser is an admin without any group
+    superuser_manager = User.objects.create_superuser("root@example.com", "x")
+    superuser_manager.groups.add(Group.objects.get(name=MANAGER))
+    cases = ((alice, REP), (bob, MANAGER), (admin, ADMIN), (superuser_manager, ADMIN))
+    for user, role in cases:
+        client.force_login(user)
+        loaded = client.get("/accounts/profile/").wsgi_request.user
+        assert loaded.role == User.objects.get(pk=user.pk).role == role, user.email
+
+
+def test_the_team_comes_with_the_user_and_a_user_without_one_has_none(
+    client, alice, carol, django_assert_num_queries
+):
+    client.force_login(alice)
+    loaded = client.get("/accounts/profile/").wsgi_request.user
+    with django_assert_num_queries(0):
+        assert (loaded.team.name, loaded.team.manager_id) == ("North", carol.pk)
+    assert loaded.last_login == User.objects.get(pk=alice.pk).last_login
+    assert not any(name.startswith("team__") for name in vars(loaded))
+
+    client.force_login(carol)  # a manager of a team, not in one
+    loaded = client.get("/accounts/profile/").wsgi_request.user
+    with django_assert_num_queries(0):
+        assert loaded.team is None
+    assert (
+        "Carol Manager · Manager" in client.get("/accounts/profile/").content.decode()
+    )
+
+
+def test_a_deleted_user_is_signed_out(client, alice):
+    client.force_login(alice)
+    alice.delete()
+    response = client.get("/referrals/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
