@@ -1,5 +1,5 @@
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q
@@ -28,6 +28,10 @@ DUPLICATE_WARNING = (
 )
 FUTURE_DATE = "A referral cannot be received in the future."
 DATE_RANGE = "The start date must be before the end date."
+# What a dashboard period may span: the dates beyond would overflow the
+# month and week arithmetic (a typed year 9999 was a server error).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+DATE_OUT_OF_RANGE = "Pick a date between 1900 and 2199."
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -413,8 +417,14 @@ class DashboardFilterForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, user, **kwargs):
+        if data is not None and data.get("period", "") not in PERIODS:
+            # No period in the address (a shared link with only a rep, say):
+            # the box shows the period the figures are for, not the first one.
+            # A period not offered is shown as the default it is replaced by.
+            data = data.copy()
+            data["period"] = DEFAULT_PERIOD
+        super().__init__(data, *args, **kwargs)
         self.user = user
         # Reps who own a referral: a semi-join that stops at each rep's first
         # one (a join with DISTINCT read every referral of the scope).
@@ -426,6 +436,12 @@ class DashboardFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day and not EARLIEST_DAY <= day <= LATEST_DAY:
+                self.add_error(name, DATE_OUT_OF_RANGE)
+        if self.has_error("start") or self.has_error("end"):
+            return data  # unreadable or out of range: said next to the field
         if data.get("period") == "custom":
             start, end = data.get("start"), data.get("end")
             if not start or not end:

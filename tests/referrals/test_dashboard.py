@@ -517,3 +517,36 @@ def test_referrals_in_an_archived_stage_stay_in_the_pipeline_and_its_forecast(
         for r in Referral.objects.filter(pk__in=[row["pk"] for row in listed])
     )
     assert shown == amount(weighted) == "300"
+
+
+@pytest.mark.parametrize(
+    "start, end, field",
+    [("2026-01-01", "9999-12-31", "end"), ("0001-01-01", "2026-11-20", "start")],
+)
+def test_a_date_out_of_range_is_said_next_to_its_field(
+    client, carol, data, start, end, field
+):
+    # Both were a server error (the month arithmetic overflowed).
+    response = get(client, carol, period="custom", start=start, end=end)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors == {field: ["Pick a date between 1900 and 2199."]}
+    page = response.content.decode()
+    assert f'id="id_{field}_error"' in page  # under the field, as the others
+    assert f'value="{start}"' in page and f'value="{end}"' in page  # kept
+    # The figures are the default period's, and the box says so
+    assert response.context["filters"].period == "last_90"
+
+
+@pytest.mark.parametrize("period", [None, "bogus"])
+def test_the_period_box_shows_the_period_the_figures_are_for(
+    client, carol, alice, data, period
+):
+    # A shared link with only a rep (no period), or a period not offered.
+    params = {"rep": alice.pk} | ({"period": period} if period else {})
+    response = get(client, carol, **params)
+    assert response.context["filters"].period == "last_90"
+    selected = re.findall(
+        r'<select name="period"[^>]*>.*?</select>', response.content.decode(), re.S
+    )[0]
+    assert re.findall(r'<option value="([^"]*)" selected', selected) == ["last_90"]
