@@ -7,10 +7,14 @@ Drawn with format_html, not a template: a template loop over every bar's
 coordinates measured as a quarter of rendering a team's dashboard.
 """
 
+import math
 from dataclasses import dataclass
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+# About the width of a character of the charts' 11px labels and values.
+LABEL_CHAR_PX = 6.5
 
 
 @dataclass
@@ -69,13 +73,20 @@ def bar_chart(
         bar.value_x = bar.x + bar.width / 2
         bar.short = compact(bar.value, bar.text, start)
         _round(bar)
-    step = max(1, len(bars) // 8)  # label every nth bar so labels never collide
+    # Label every nth bar, and write every nth value over its bar, so that
+    # neither collides with the next: a label takes about LABEL_CHAR_PX per
+    # character, a value ("15.5k") five characters.
+    longest = max((len(str(bar.label)) for bar in bars), default=1)
+    room = (width - left * 2) / max(longest * LABEL_CHAR_PX + 10, 1)
+    step = max(1, math.ceil(len(bars) / max(room, 1)))
+    value_step = max(1, math.ceil((5 * LABEL_CHAR_PX + 6) / slot))
     return {
         "kind": "bars",
         "title": title,
         "desc": "; ".join(f"{bar.label}: {bar.text}" for bar in bars),
         "bars": bars,
         "label_every": step,
+        "value_every": value_step,
         "width": width,
         "height": height,
         "baseline": plot_bottom,
@@ -155,7 +166,9 @@ def _bars(chart: dict) -> SafeString:
     ]
     for index, bar in enumerate(chart["bars"]):
         shape = _rect(bar)
-        if bar.value:  # the value above the bar, in its link
+        # The value above the bar, in its link (every value stays in the
+        # bar's tooltip and the chart's description for screen readers).
+        if bar.value and index % chart["value_every"] == 0:
             shape += format_html(
                 '<text x="{}" y="{}" dy="-4" class="chart-value" '
                 'text-anchor="middle">{}</text>',

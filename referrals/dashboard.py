@@ -791,19 +791,26 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
     return {"count": oldest[0].stale_count if oldest else 0, "oldest": oldest}
 
 
+TREND_MONTHS_AFTER_DAYS = 120  # weeks up to 4 months, then months
+TREND_YEARS_AFTER_DAYS = 3 * 366  # then years: 40 bars at most of each
+
+
 def trend(filters: DashboardFilters) -> dict:
-    """Referrals received and value won per week (per month beyond 4 months)."""
-    monthly = (filters.end - filters.start).days > 120
+    """Referrals received and value won per week, per month beyond 4
+    months, per year beyond 3 years."""
+    days = (filters.end - filters.start).days
+    monthly = days > TREND_MONTHS_AFTER_DAYS
+    yearly = days > TREND_YEARS_AFTER_DAYS
     won_ids = filters.stage_ids(Stage.Kind.WON)
     if monthly:
-        received = {
-            row["month"]: row["n"]
-            for row in month_totals(filters, ReceivedTotal, ["month"])
-        }
-        won = {
-            row["month"]: row["total"]
-            for row in month_totals(filters, ClosedTotal, ["month"], won_ids)
-        }
+        # Each month's row, into its year's bucket when counted per year.
+        bucket_of = (lambda month: month.replace(month=1)) if yearly else None
+        received, won = Counter(), Counter()
+        for row in month_totals(filters, ReceivedTotal, ["month"]):
+            received[bucket_of(row["month"]) if yearly else row["month"]] += row["n"]
+        for row in month_totals(filters, ClosedTotal, ["month"], won_ids):
+            key = bucket_of(row["month"]) if yearly else row["month"]
+            won[key] += row["total"] or 0
     else:
         # Counted per day and added up per week here: grouping the dates as
         # they are is half the database's work of truncating each to its week.
@@ -814,13 +821,19 @@ def trend(filters: DashboardFilters) -> dict:
             else:
                 won[_week_of(closed_on)] += _money(value)
     buckets = []
-    cursor = (
-        filters.start.replace(day=1)
-        if monthly
-        else filters.start - timedelta(days=filters.start.weekday())
-    )
+    if yearly:
+        cursor = filters.start.replace(month=1, day=1)
+    elif monthly:
+        cursor = filters.start.replace(day=1)
+    else:
+        cursor = filters.start - timedelta(days=filters.start.weekday())
     while cursor <= filters.end:
-        following = next_month(cursor) if monthly else cursor + timedelta(days=7)
+        if yearly:
+            following = cursor.replace(year=cursor.year + 1)
+        elif monthly:
+            following = next_month(cursor)
+        else:
+            following = cursor + timedelta(days=7)
         buckets.append(
             {
                 "start": cursor,
@@ -832,7 +845,8 @@ def trend(filters: DashboardFilters) -> dict:
             }
         )
         cursor = following
-    return {"unit": "month" if monthly else "week", "buckets": buckets}
+    unit = "year" if yearly else "month" if monthly else "week"
+    return {"unit": unit, "buckets": buckets}
 
 
 def _per_day(filters: DashboardFilters, won_ids: list[int]) -> list[tuple]:

@@ -81,8 +81,12 @@ def dashboard_charts(data: dict, list_url) -> dict:
         for row in data["funnel"]["rows"]
     ]
     unit = data["trend"]["unit"]
-    label = "%b" if unit == "month" else "%b %-d"
     buckets = data["trend"]["buckets"]
+    # The year too when the bars cross into another year ("Nov ’25").
+    years = {b["start"].year for b in buckets}
+    label = {"year": "%Y", "month": "%b", "week": "%b %-d"}[unit]
+    if unit != "year" and len(years) > 1:
+        label += " ’%y"
     funnel_chart = hbar_chart(
         funnel, title="Funnel: referrals received in the period", fmt="{:,}".format
     )

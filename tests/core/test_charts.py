@@ -59,3 +59,19 @@ def test_a_funnel_links_each_bar_and_escapes_what_it_shows():
     assert "<title>Received &lt;new&gt;: 1,200</title>" in drawn
     assert drawn.count("<a ") == 1  # Won has no link
     assert 'class="chart-value">30</text>' in drawn
+
+
+def test_labels_and_values_are_spaced_so_they_never_overlap():
+    months = [(f"M{i:02d} ’25", 345_000 + i) for i in range(36)]
+    chart = bar_chart(months, title="Won value")
+    drawn = str(svg(chart, "won"))
+    labels = drawn.count('class="chart-label"')
+    values = drawn.count('class="chart-value"')
+    # 624 px for 36 bars: about 17 px each, a label "M00 ’25" about 56 px
+    assert (chart["label_every"], labels) == (4, 9)
+    assert (chart["value_every"], values) == (3, 12)
+    # Every value is still in the description, for screen readers.
+    assert all(f"M{i:02d} ’25: {345_000 + i}" in chart["desc"] for i in range(36))
+    # A few short bars: every label and every value.
+    few = bar_chart([("Sep", 5), ("Oct", 7), ("Nov", 9)], title="Received")
+    assert (few["label_every"], few["value_every"]) == (1, 1)

@@ -2,6 +2,7 @@
 the partial months at the period's edges counted from the referrals, and the
 same as counting every referral."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -164,3 +165,40 @@ def test_a_sale_counts_in_the_week_it_closed_where_the_manager_is(client, carol,
     carol.time_zone = "America/New_York"
     carol.save(update_fields=["time_zone"])
     assert won_weeks() == {date(2026, 11, 9): Decimal(400)}
+
+
+def test_beyond_three_years_the_trend_is_per_year(client, carol, year):
+    """27 years in months were 324 bars a few pixels wide, labelled like two
+    years. Each year's bar is its months added up, and links to its days."""
+    context = get(
+        client, carol, period="custom", start="2000-01-01", end="2026-11-20"
+    ).context
+    assert context["trend"]["unit"] == "year"
+    buckets = context["trend"]["buckets"]
+    assert [b["start"].year for b in buckets] == list(range(2000, 2027))
+    this_year = buckets[-1]
+    assert (this_year["received"], this_year["won_value"]) == (5, Decimal(2200))
+    assert (this_year["first"], this_year["last"]) == (
+        date(2026, 1, 1),
+        date(2026, 11, 20),
+    )
+    page = get(client, carol, period="custom", start="2000-01-01", end="2026-11-20")
+    html = page.content.decode()
+    assert "Referrals received per year" in html
+    assert ">2026</text>" in html and "received_from=2026-01-01" in html
+    # Three years or less stay in months.
+    shorter = get(client, carol, period="custom", start="2024-01-01", end="2026-11-20")
+    assert shorter.context["trend"]["unit"] == "month"
+
+
+def test_months_of_two_years_carry_their_year(client, carol, year):
+    # Nov 2025 to Nov 2026: "Nov" twice would read as one month.
+    html = get(
+        client, carol, period="custom", start="2025-11-01", end="2026-11-20"
+    ).content.decode()
+    labels = re.findall(r'class="chart-label">([^<]+)</text>', html)
+    assert "Nov ’25" in labels and "Nov ’26" in labels
+    this_year = get(client, carol, period="this_year").content.decode()
+    assert "Aug</text>" in this_year and "’" not in "".join(
+        re.findall(r'class="chart-label">([^<]+)</text>', this_year)
+    )
