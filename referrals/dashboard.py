@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 
 from accounts.models import Team, User
-from accounts.scoping import scope_for_user, users_for_user
+from accounts.scoping import scope_for_user
 from partners.models import Partner
 from referrals.models import (
     ClosedTotal,
@@ -700,10 +700,12 @@ def _overdue_sql(filters: DashboardFilters) -> tuple[str, list]:
 
 def reps(filters: DashboardFilters) -> list[dict]:
     """Per rep: speed to first contact, open pipeline, won value, conversion, thanks on time."""
+    # Reps who left are listed too while they have figures here: their
+    # referrals count in every total above, and are waiting to be handed on.
     if filters.owners is None:  # everyone's
-        visible_reps = users_for_user(filters.user).order_by("display_name", "email")
+        visible_reps = User.objects.order_by("display_name", "email")
     else:
-        visible_reps = [user for user in filters.owners if user.is_active]
+        visible_reps = filters.owners
     won_ids = filters.stage_ids(Stage.Kind.WON)
     per_rep: dict[int, dict] = {}
     for row in filters.received:

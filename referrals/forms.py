@@ -7,8 +7,8 @@ from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Team
-from accounts.scoping import users_for_user
+from accounts.models import Team, User
+from accounts.scoping import scope_for_user, users_for_user
 from core.emails import render_snippet
 from partners.models import Partner
 from partners.selectors import partners_for_user, partners_matching
@@ -401,6 +401,11 @@ class ThankYouMomentForm(forms.ModelForm):
         return self._check_template("body")
 
 
+def rep_label(user) -> str:
+    """A rep as the dashboard names them: one who left is marked so."""
+    return str(user) if user.is_active else f"{user} (inactive)"
+
+
 class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(
         choices=list(PERIODS.items()), required=False, initial=DEFAULT_PERIOD
@@ -427,10 +432,13 @@ class DashboardFilterForm(forms.Form):
         super().__init__(data, *args, **kwargs)
         self.user = user
         # Reps who own a referral: a semi-join that stops at each rep's first
-        # one (a join with DISTINCT read every referral of the scope).
-        self.fields["rep"].queryset = users_for_user(user).filter(
+        # one (a join with DISTINCT read every referral of the scope). Those
+        # who left too: their referrals still count, and wait to be handed on.
+        owners = scope_for_user(User.objects.all(), user, owner_field="pk")
+        self.fields["rep"].queryset = owners.filter(
             Exists(Referral.objects.filter(owner=OuterRef("pk")))
         )
+        self.fields["rep"].label_from_instance = rep_label
         if not user.is_admin:
             del self.fields["team"]
 

@@ -550,3 +550,25 @@ def test_the_period_box_shows_the_period_the_figures_are_for(
         r'<select name="period"[^>]*>.*?</select>', response.content.decode(), re.S
     )[0]
     assert re.findall(r'<option value="([^"]*)" selected', selected) == ["last_90"]
+
+
+def test_a_rep_who_left_keeps_a_row_and_can_be_picked(client, carol, alice, data):
+    """Their referrals count in every total; the Reps table and the rep
+    filter must show them too, or their open deals have no owner row."""
+    before = get(client, carol).context
+    alice.is_active = False
+    alice.save()
+    response = get(client, carol)
+    context = response.context
+    rows = {row["rep"].email: row for row in context["reps"]}
+    was = {row["rep"].email: row for row in before["reps"]}[alice.email]
+    assert rows[alice.email]["received"] == was["received"] > 0
+    assert rows[alice.email]["open_count"] == was["open_count"]
+    page = response.content.decode()
+    assert "Alice Rep (inactive)</option>" in page
+    assert '<span class="badge text-bg-secondary">inactive</span>' in page
+    only_alice = get(client, carol, rep=alice.pk).context
+    assert not only_alice["form"].errors
+    assert only_alice["funnel"]["rows"][0]["count"] == was["received"]
+    # Still the manager's own team only.
+    assert set(rows) <= {alice.email, "bob@example.com", carol.email}
