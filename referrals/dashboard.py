@@ -750,7 +750,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
     return rows
 
 
-def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
+def stale_referrals(filters: DashboardFilters, limit: int | None = 25) -> dict:
     """Open referrals past their stage's SLA with no activity since: how many,
     and the oldest first, with what the page and the CSV show of each.
 
@@ -781,13 +781,14 @@ def stale_referrals(filters: DashboardFilters, limit: int = 25) -> dict:
         f"s.name AS stage_name, {OWNER_NAME}, p.name AS source_name, "
         "stale.n AS stale_count "
         "FROM (SELECT pk, entered, COUNT(*) OVER () AS n "
-        f"FROM ({union}) branches ORDER BY entered, pk LIMIT %s) stale "
+        f"FROM ({union}) branches ORDER BY entered, pk"
+        f"{'' if limit is None else ' LIMIT %s'}) stale "
         f"JOIN {_table(Referral)} r ON r.id = stale.pk "
         f"JOIN {_table(Stage)} s ON s.id = r.stage_id "
         f"JOIN {_table(User)} u ON u.id = r.owner_id "
         f"JOIN {_table(Partner)} p ON p.id = r.source_id "
         "ORDER BY stale.entered, stale.pk",
-        [*params, limit],
+        [*params, *([] if limit is None else [limit])],
     )
     oldest = list(rows)
     return {"count": oldest[0].stale_count if oldest else 0, "oldest": oldest}

@@ -1,5 +1,7 @@
 """How the dashboard's figures are shown: charts with drill-down links, CSV tables."""
 
+from functools import partial
+
 from django.conf import settings
 from django.http import QueryDict
 from django.template.loader import render_to_string
@@ -287,6 +289,7 @@ DASHBOARD_TABLES = {
     "reps": (dashboard.reps, _reps),
     "compliance": (dashboard.thank_you_compliance, _compliance),
     "overdue": (dashboard.overdue_thanks, _overdue),
-    "stale": (dashboard.stale_referrals, _stale),
+    # Every stale referral, not the 25 the page lists (as the overdue CSV).
+    "stale": (partial(dashboard.stale_referrals, limit=None), _stale),
     "trend": (dashboard.trend, _trend),
 }

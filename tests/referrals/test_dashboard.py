@@ -572,3 +572,18 @@ def test_a_rep_who_left_keeps_a_row_and_can_be_picked(client, carol, alice, data
     assert only_alice["funnel"]["rows"][0]["count"] == was["received"]
     # Still the manager's own team only.
     assert set(rows) <= {alice.email, "bob@example.com", carol.email}
+
+
+def test_the_stale_csv_lists_every_stale_referral(client, carol, alice, data):
+    """The page lists the 25 oldest; its CSV has them all, as the overdue one."""
+    source = PartnerFactory(owner=alice)
+    with time_machine.travel(NOW - timedelta(days=60), tick=False):
+        for n in range(27):
+            referral_log(user=alice, source=source, prospect_name=f"Cold {n:02d}")
+    page = get(client, carol).context["stale"]
+    assert page["count"] >= 27 and len(page["oldest"]) == 25
+    rows = list(
+        csv.reader(io.StringIO(get(client, carol, export="stale").content.decode()))
+    )
+    assert len(rows) - 1 == page["count"]  # the header, then every one
+    assert sum(row[0].startswith("Cold ") for row in rows) == 27
