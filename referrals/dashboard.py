@@ -60,6 +60,11 @@ class DashboardFilters:
     source_kind: str = ""
     now: datetime = field(default_factory=timezone.now)
 
+    @property
+    def source_kind_label(self) -> str:
+        """The source kind picked, as the filter names it ("" for all)."""
+        return Partner.Kind(self.source_kind).label if self.source_kind else ""
+
     @cached_property
     def owners(self) -> list[User] | None:
         """Whose records the dashboard counts: the one scoping rule, then the

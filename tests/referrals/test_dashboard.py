@@ -587,3 +587,16 @@ def test_the_stale_csv_lists_every_stale_referral(client, carol, alice, data):
     )
     assert len(rows) - 1 == page["count"]  # the header, then every one
     assert sum(row[0].startswith("Cold ") for row in rows) == 27
+
+
+def test_the_header_names_every_filter_and_the_reps_table_says_what_won_counts(
+    client, carol, alice, data
+):
+    page = unescape(
+        get(client, carol, rep=alice.pk, source_kind="partner").content.decode()
+    )
+    assert "Aug 23, 2026 – Nov 20, 2026 · Alice Rep · Referral partner sources" in page
+    assert "Won value</strong>: deals won in the period, whenever" in page
+    assert "Referral partner sources" not in unescape(
+        get(client, carol).content.decode()
+    )
