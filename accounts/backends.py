@@ -33,6 +33,9 @@ def users_with_role() -> QuerySet:
     return User._default_manager.select_related("team").annotate(role=role_expression())
 
 
+TEAM_PREFIX = "team__"  # the team's columns in request_user_sql()
+
+
 @cache
 def request_user_sql() -> tuple[str, list]:
     """The query that loads the user of each request, written out once per
@@ -65,9 +68,6 @@ def request_user_sql() -> tuple[str, list]:
     )
     ranks = [value for rank, role in enumerate(GROUP_ROLES) for value in (role, rank)]
     return sql, [ADMIN, *GROUP_ROLES, *ranks, REP]
-
-
-TEAM_PREFIX = "team__"
 
 
 class UserBackend(ModelBackend):

@@ -77,8 +77,8 @@ def bar_chart(
     # neither collides with the next: a label takes about LABEL_CHAR_PX per
     # character, a value ("15.5k") five characters.
     longest = max((len(str(bar.label)) for bar in bars), default=1)
-    room = (width - left * 2) / max(longest * LABEL_CHAR_PX + 10, 1)
-    step = max(1, math.ceil(len(bars) / max(room, 1)))
+    room = (width - left * 2) / (longest * LABEL_CHAR_PX + 10)  # labels that fit
+    step = max(1, math.ceil(len(bars) / room))
     value_step = max(1, math.ceil((5 * LABEL_CHAR_PX + 6) / slot))
     return {
         "kind": "bars",

@@ -807,41 +807,32 @@ def trend(filters: DashboardFilters) -> dict:
     """Referrals received and value won per week, per month beyond 4
     months, per year beyond 3 years."""
     days = (filters.end - filters.start).days
-    monthly = days > TREND_MONTHS_AFTER_DAYS
-    yearly = days > TREND_YEARS_AFTER_DAYS
+    unit = (
+        "year"
+        if days > TREND_YEARS_AFTER_DAYS
+        else "month"
+        if days > TREND_MONTHS_AFTER_DAYS
+        else "week"
+    )
     won_ids = filters.stage_ids(Stage.Kind.WON)
-    if monthly:
-        # Each month's row, into its year's bucket when counted per year.
-        bucket_of = (lambda month: month.replace(month=1)) if yearly else None
-        received, won = Counter(), Counter()
-        for row in month_totals(filters, ReceivedTotal, ["month"]):
-            received[bucket_of(row["month"]) if yearly else row["month"]] += row["n"]
-        for row in month_totals(filters, ClosedTotal, ["month"], won_ids):
-            key = bucket_of(row["month"]) if yearly else row["month"]
-            won[key] += row["total"] or 0
-    else:
+    received, won = Counter(), Counter()
+    if unit == "week":
         # Counted per day and added up per week here: grouping the dates as
         # they are is half the database's work of truncating each to its week.
-        received, won = Counter(), Counter()
         for received_on, count, closed_on, value in _per_day(filters, won_ids):
             if received_on:
                 received[_week_of(received_on)] += count
             else:
                 won[_week_of(closed_on)] += _money(value)
+    else:  # each month's row into its bucket (itself, or its year)
+        for row in month_totals(filters, ReceivedTotal, ["month"]):
+            received[_bucket_start(row["month"], unit)] += row["n"]
+        for row in month_totals(filters, ClosedTotal, ["month"], won_ids):
+            won[_bucket_start(row["month"], unit)] += row["total"] or 0
     buckets = []
-    if yearly:
-        cursor = filters.start.replace(month=1, day=1)
-    elif monthly:
-        cursor = filters.start.replace(day=1)
-    else:
-        cursor = filters.start - timedelta(days=filters.start.weekday())
+    cursor = _bucket_start(filters.start, unit)
     while cursor <= filters.end:
-        if yearly:
-            following = cursor.replace(year=cursor.year + 1)
-        elif monthly:
-            following = next_month(cursor)
-        else:
-            following = cursor + timedelta(days=7)
+        following = _next_bucket(cursor, unit)
         buckets.append(
             {
                 "start": cursor,
@@ -853,8 +844,24 @@ def trend(filters: DashboardFilters) -> dict:
             }
         )
         cursor = following
-    unit = "year" if yearly else "month" if monthly else "week"
     return {"unit": unit, "buckets": buckets}
+
+
+def _bucket_start(day: date, unit: str) -> date:
+    """The first day of the trend's week (a Monday), month or year of `day`."""
+    if unit == "year":
+        return day.replace(month=1, day=1)
+    if unit == "month":
+        return day.replace(day=1)
+    return _week_of(day)
+
+
+def _next_bucket(start: date, unit: str) -> date:
+    if unit == "year":
+        return start.replace(year=start.year + 1)
+    if unit == "month":
+        return next_month(start)
+    return start + timedelta(days=7)
 
 
 def _per_day(filters: DashboardFilters, won_ids: list[int]) -> list[tuple]:
