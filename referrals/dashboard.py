@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
+from django.utils.text import slugify
 
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user
@@ -129,6 +130,14 @@ class DashboardFilters:
         if self.period == "custom":
             query.update(start=self.start.isoformat(), end=self.end.isoformat())
         return urlencode({**query, **self._whose(rep="rep")})
+
+    def file_name(self, table: str) -> str:
+        """A table's CSV file name, naming the view it comes from: two
+        downloads of different views neither overwrite nor pass for each
+        other ("dashboard-reps-2026-09-01-to-2026-11-30-north")."""
+        parts = ["dashboard", table, self.start.isoformat(), "to", self.end.isoformat()]
+        parts += [slugify(str(picked)) for picked in (self.team, self.rep) if picked]
+        return "-".join([*parts, self.source_kind] if self.source_kind else parts)
 
     def as_query(self, of: str = "received") -> dict:
         """The referral list's filters for the same slice (drill-down links):

@@ -427,8 +427,10 @@ class DashboardFilterForm(forms.Form):
             # No period in the address (a shared link with only a rep, say):
             # the box shows the period the figures are for, not the first one.
             # A period not offered is shown as the default it is replaced by.
+            # A link with dates and no period means those dates.
             data = data.copy()
-            data["period"] = DEFAULT_PERIOD
+            dated = "period" not in data and (data.get("start") or data.get("end"))
+            data["period"] = "custom" if dated else DEFAULT_PERIOD
         super().__init__(data, *args, **kwargs)
         self.user = user
         # Reps who own a referral: a semi-join that stops at each rep's first
@@ -448,6 +450,10 @@ class DashboardFilterForm(forms.Form):
             day = data.get(name)
             if day and not EARLIEST_DAY <= day <= LATEST_DAY:
                 self.add_error(name, DATE_OUT_OF_RANGE)
+        team, rep = data.get("team"), data.get("rep")
+        if team and rep and rep.team_id != team.pk:
+            # Nobody's figures would be left; say so rather than show zeros.
+            self.add_error("rep", f"{rep} is not on team {team}.")
         if self.has_error("start") or self.has_error("end"):
             return data  # unreadable or out of range: said next to the field
         if data.get("period") == "custom":

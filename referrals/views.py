@@ -347,7 +347,7 @@ def dashboard(request):
     table = request.GET.get("export")
     if table in DASHBOARD_TABLES:  # exports are always counted live
         section, rows = DASHBOARD_TABLES[table]
-        return _csv_response(f"dashboard-{table}", *rows(section(filters)))
+        return _csv_response(filters.file_name(table), *rows(section(filters)))
     view = filters.as_view()
     figures = snapshot_figures(filters=filters, view=view)
     return render(

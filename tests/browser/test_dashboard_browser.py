@@ -57,3 +57,48 @@ def test_a_manager_reads_the_dashboard_and_drills_down(live_server, page, settin
     expect(page.get_by_text("Won referrals")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Closed Jan 1, \d{4} – "))).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "dashboard-won-value-drill.png", full_page=True)
+
+
+@pytest.mark.browser
+def test_a_date_picked_makes_the_period_custom(live_server, page, carol, alice):
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill(carol.email)
+    page.get_by_label("Password").fill("secret-pass-123")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/dashboard/?period=this_month")
+    period = page.get_by_label("Period", exact=True)
+
+    page.get_by_label("From", exact=True).fill("2026-01-05")
+    expect(period).to_have_value("custom")
+    page.get_by_label("To", exact=True).fill("2026-02-10")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(
+        re.compile(r"period=custom&start=2026-01-05&end=2026-02-10")
+    )
+    expect(page.get_by_text("Jan 5, 2026 – Feb 10, 2026")).to_be_visible()
+
+    # A preset picked clears the dates, which would not count any more.
+    period.select_option("last_30")
+    expect(page.get_by_label("From", exact=True)).to_have_value("")
+    expect(page.get_by_label("To", exact=True)).to_have_value("")
+
+
+@pytest.mark.browser
+def test_charts_stay_readable_on_a_phone(live_server, page, settings):
+    settings.DEBUG = True  # seed_demo is for development
+    call_command("seed_demo", partners=20, referrals=80)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill("manager@example.com")
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + "/dashboard/?period=this_year")
+    chart = page.get_by_role("img", name="Referrals received per month")
+    chart.scroll_into_view_if_needed()
+    # Its 11px labels are drawn at 80% or more (a 640-wide chart squeezed
+    # into a phone's 320 px drew them at 5 px); the chart scrolls sideways.
+    assert chart.bounding_box()["width"] >= 0.8 * 640
+    scroller = page.locator(".chart-scroll").filter(has=chart)
+    assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")
+    page.screenshot(path=SCREENSHOTS / "dashboard-phone.png", full_page=True)

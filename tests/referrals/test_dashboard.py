@@ -243,7 +243,7 @@ def test_every_table_exports_to_csv(client, carol, data):
     response = get(client, carol, export="sources")
     assert (
         response["Content-Disposition"]
-        == 'attachment; filename="dashboard-sources.csv"'
+        == 'attachment; filename="dashboard-sources-2026-08-23-to-2026-11-20.csv"'
     )
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:4] == ["Source", "Company", "Kind", "Sent"]
@@ -600,3 +600,54 @@ def test_the_header_names_every_filter_and_the_reps_table_says_what_won_counts(
     assert "Referral partner sources" not in unescape(
         get(client, carol).content.decode()
     )
+
+
+def test_a_csv_file_name_says_which_view_it_is_of(client, admin, alice, north, data):
+    response = get(
+        client,
+        admin,
+        export="reps",
+        period="custom",
+        start="2026-10-01",
+        end="2026-10-31",
+        team=north.pk,
+        rep=alice.pk,
+        source_kind="partner",
+    )
+    assert response["Content-Disposition"] == (
+        'attachment; filename="dashboard-reps-2026-10-01-to-2026-10-31'
+        '-north-alice-rep-partner.csv"'
+    )
+
+
+def test_a_link_with_dates_and_no_period_means_those_dates(client, carol, data):
+    response = get(client, carol, start="2026-11-05", end="2026-11-12")
+    filters = response.context["filters"]
+    assert (filters.period, str(filters.start), str(filters.end)) == (
+        "custom",
+        "2026-11-05",
+        "2026-11-12",
+    )
+    assert response.context["funnel"]["rows"][0]["count"] == 2  # R2, R3
+    # A preset named beside dates is still the preset (the help line says so).
+    preset = get(client, carol, period="this_month", start="2026-11-05").context
+    assert preset["filters"].period == "this_month"
+
+
+def test_a_rep_not_on_the_team_picked_is_said_next_to_the_rep(
+    client, admin, north, alice, dave, data
+):
+    both = get(client, admin, team=north.pk, rep=dave.pk)
+    assert both.context["form"].errors == {"rep": ["Dave Rep is not on team North."]}
+    page = both.content.decode()
+    assert 'id="id_rep_error"' in page
+    assert re.search(rf'<option value="{dave.pk}" selected>Dave Rep</option>', page)
+    # The team's figures, not a page of zeros for nobody.
+    north_only = get(client, admin, team=north.pk).context
+    assert both.context["filters"].rep is None
+    assert (
+        both.context["funnel"]["rows"][0]["count"]
+        == north_only["funnel"]["rows"][0]["count"]
+        > 0
+    )
+    assert not get(client, admin, team=north.pk, rep=alice.pk).context["form"].errors
