@@ -136,7 +136,8 @@ class DashboardFilters:
         downloads of different views neither overwrite nor pass for each
         other ("dashboard-reps-2026-09-01-to-2026-11-30-north")."""
         parts = ["dashboard", table, self.start.isoformat(), "to", self.end.isoformat()]
-        parts += [slugify(str(picked)) for picked in (self.team, self.rep) if picked]
+        names = (str(picked) for picked in (self.team, self.rep) if picked)
+        parts += [slugify(name, allow_unicode=True) for name in names]
         return "-".join([*parts, self.source_kind] if self.source_kind else parts)
 
     def as_query(self, of: str = "received") -> dict:

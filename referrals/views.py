@@ -13,7 +13,10 @@ from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import (
+    content_disposition_header,
+    url_has_allowed_host_and_scheme,
+)
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
@@ -394,7 +397,8 @@ def _duration(age: timedelta) -> str:
 
 def _csv_response(name: str, header: list, rows) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    # filename*= as well when the name is not ASCII (a team named in Greek).
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:

@@ -620,6 +620,18 @@ def test_a_csv_file_name_says_which_view_it_is_of(client, admin, alice, north, d
     )
 
 
+def test_a_csv_file_name_keeps_a_team_named_in_another_script(
+    client, admin, north, data
+):
+    north.name = "Βόρεια"
+    north.save()
+    response = get(client, admin, export="reps", team=north.pk)
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''dashboard-reps-2026-08-23-to-2026-11-20-"
+        "%CE%B2%CF%8C%CF%81%CE%B5%CE%B9%CE%B1.csv"
+    )
+
+
 def test_a_link_with_dates_and_no_period_means_those_dates(client, carol, data):
     response = get(client, carol, start="2026-11-05", end="2026-11-12")
     filters = response.context["filters"]
