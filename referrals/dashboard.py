@@ -136,8 +136,11 @@ class DashboardFilters:
         downloads of different views neither overwrite nor pass for each
         other ("dashboard-reps-2026-09-01-to-2026-11-30-north")."""
         parts = ["dashboard", table, self.start.isoformat(), "to", self.end.isoformat()]
-        names = (str(picked) for picked in (self.team, self.rep) if picked)
-        parts += [slugify(name, allow_unicode=True) for name in names]
+        names = (
+            str(picked).split("@")[0] for picked in (self.team, self.rep) if picked
+        )
+        slugs = (slugify(name, allow_unicode=True) for name in names)
+        parts += [slug for slug in slugs if slug]  # "★★" has none
         return "-".join([*parts, self.source_kind] if self.source_kind else parts)
 
     def as_query(self, of: str = "received") -> dict:

@@ -453,7 +453,7 @@ class DashboardFilterForm(forms.Form):
         team, rep = data.get("team"), data.get("rep")
         if team and rep and rep.team_id != team.pk:
             # Nobody's figures would be left; say so rather than show zeros.
-            self.add_error("rep", f"{rep} is not on team {team}.")
+            self.add_error("rep", f"{rep_label(rep)} is not on team {team}.")
         if self.has_error("start") or self.has_error("end"):
             return data  # unreadable or out of range: said next to the field
         if data.get("period") == "custom":

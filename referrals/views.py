@@ -397,7 +397,7 @@ def _duration(age: timedelta) -> str:
 
 def _csv_response(name: str, header: list, rows) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    # filename*= as well when the name is not ASCII (a team named in Greek).
+    # As filename*= when the name is not ASCII (a team named in Greek).
     response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
     writer = csv.writer(response)
     writer.writerow(header)

@@ -621,7 +621,7 @@ def test_a_csv_file_name_says_which_view_it_is_of(client, admin, alice, north, d
 
 
 def test_a_csv_file_name_keeps_a_team_named_in_another_script(
-    client, admin, north, data
+    client, admin, north, alice, data
 ):
     north.name = "Βόρεια"
     north.save()
@@ -629,6 +629,16 @@ def test_a_csv_file_name_keeps_a_team_named_in_another_script(
     assert response["Content-Disposition"] == (
         "attachment; filename*=utf-8''dashboard-reps-2026-08-23-to-2026-11-20-"
         "%CE%B2%CF%8C%CF%81%CE%B5%CE%B9%CE%B1.csv"
+    )
+    # A name with nothing to spell leaves no dangling hyphen; an email-only
+    # rep is named by what comes before the @.
+    north.name = "★★"
+    north.save()
+    alice.display_name = ""
+    alice.save()
+    response = get(client, admin, export="reps", team=north.pk, rep=alice.pk)
+    assert response["Content-Disposition"] == (
+        'attachment; filename="dashboard-reps-2026-08-23-to-2026-11-20-alice.csv"'
     )
 
 
@@ -663,3 +673,7 @@ def test_a_rep_not_on_the_team_picked_is_said_next_to_the_rep(
         > 0
     )
     assert not get(client, admin, team=north.pk, rep=alice.pk).context["form"].errors
+    dave.is_active = False
+    dave.save()
+    left = get(client, admin, team=north.pk, rep=dave.pk).context["form"].errors
+    assert left == {"rep": ["Dave Rep (inactive) is not on team North."]}
