@@ -8,19 +8,28 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.browser import log_in
+
 SCREENSHOTS = Path(django_settings.VAR_DIR) / "screenshots"
 
 
+@pytest.fixture
+def demo_manager(live_server, page, settings):
+    """`demo_manager(referrals=N)`: the demo data, its manager logged in."""
+
+    def seed_and_log_in(referrals: int):
+        settings.DEBUG = True  # seed_demo is for development
+        call_command("seed_demo", partners=referrals // 5, referrals=referrals)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        log_in(page, live_server.url, "manager@example.com", password="demo")
+
+    return seed_and_log_in
+
+
 @pytest.mark.browser
-def test_a_manager_reads_the_dashboard_and_drills_down(live_server, page, settings):
-    settings.DEBUG = True  # seed_demo is for development
-    call_command("seed_demo", partners=40, referrals=200)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def test_a_manager_reads_the_dashboard_and_drills_down(page, demo_manager):
     page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("manager@example.com")
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
+    demo_manager(referrals=200)
     page.get_by_role("link", name="Dashboard").click()
 
     expect(page.get_by_role("heading", name="Pipeline now")).to_be_visible()
@@ -61,10 +70,7 @@ def test_a_manager_reads_the_dashboard_and_drills_down(live_server, page, settin
 
 @pytest.mark.browser
 def test_a_date_picked_makes_the_period_custom(live_server, page, carol, alice):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill(carol.email)
-    page.get_by_label("Password").fill("secret-pass-123")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, carol.email)
     page.goto(live_server.url + "/dashboard/?period=this_month")
     period = page.get_by_label("Period", exact=True)
 
@@ -90,15 +96,9 @@ def test_a_date_picked_makes_the_period_custom(live_server, page, carol, alice):
 
 
 @pytest.mark.browser
-def test_charts_stay_readable_on_a_phone(live_server, page, settings):
-    settings.DEBUG = True  # seed_demo is for development
-    call_command("seed_demo", partners=20, referrals=80)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def test_charts_stay_readable_on_a_phone(live_server, page, demo_manager):
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("manager@example.com")
-    page.get_by_label("Password").fill("demo")
-    page.get_by_role("button", name="Log in").click()
+    demo_manager(referrals=80)
     page.goto(live_server.url + "/dashboard/?period=this_year")
     chart = page.get_by_role("img", name=re.compile("Referrals received per"))
     chart.scroll_into_view_if_needed()

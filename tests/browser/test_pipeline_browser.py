@@ -8,16 +8,9 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from referrals.models import Referral
+from tests.browser import log_in
 
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
-
-
-def log_in(page, base_url, email):
-    page.goto(base_url + "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("secret-pass-123")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Today")).to_be_visible()
 
 
 @pytest.mark.browser

@@ -7,6 +7,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from referrals.models import Touchpoint
+from tests.browser import log_in
 from tests.factories import PartnerFactory
 
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
@@ -19,10 +20,7 @@ def test_today_shows_the_thanks_due_after_logging(live_server, page, alice):
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Email").fill("alice@example.com")
-    page.get_by_label("Password").fill("secret-pass-123")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, "alice@example.com")
 
     page.get_by_role("link", name="Log referral").click()
     page.get_by_label("Referred by").fill("Olga")
