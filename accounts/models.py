@@ -5,12 +5,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import cached_property
 
+from core.validators import validate_one_line
+
 # Role names are group names: permissions live on the groups (see the
 # accounts 0002 migration), visibility lives in accounts.scoping.
 REP, MANAGER, ADMIN = "Rep", "Manager", "Admin"
 # The roles a group gives, strongest first; no such group: a rep.
 GROUP_ROLES = (ADMIN, MANAGER)
 ROLES = (REP, MANAGER, ADMIN)
+# A signature closes every thank-you: a few lines, not a letter.
+SIGNATURE_MAX = 1000
 
 
 def validate_time_zone(value: str) -> None:
@@ -66,7 +70,10 @@ class User(AbstractUser):
     first_name = None
     last_name = None
     email = models.EmailField("email address", unique=True)
-    display_name = models.CharField(max_length=150, blank=True)
+    # The name thank-yous are sent from (the From header): one line.
+    display_name = models.CharField(
+        max_length=150, blank=True, validators=[validate_one_line]
+    )
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[validate_time_zone]
     )
@@ -74,7 +81,9 @@ class User(AbstractUser):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     signature = models.TextField(
-        blank=True, help_text="Closes the thank-you emails sent for you."
+        blank=True,
+        max_length=SIGNATURE_MAX,
+        help_text="Closes the thank-you emails sent for you.",
     )
     # The day (in the user's time zone) the last daily digest was handled;
     # claimed with a conditional update so two schedulers send it once.

@@ -2,9 +2,10 @@
 
     python bench/smtp_sink.py PORT OUTFILE
 
-Accepts every message, keeps nothing but (arrival time, touchpoint id) taken
-from the `Message-ID: <touchpoint-N@...>` header, and appends those pairs to
-OUTFILE every 0.2 s ("<unix time> <id>" per line, id -1 when absent). Prints
+Accepts every message, keeps nothing but (arrival time, message token) taken
+from the `Message-ID: <thanks.TOKEN@...>` header, and appends those pairs to
+OUTFILE every 0.2 s ("<unix time> <token>" per line, "-" when absent); the
+benchmark maps tokens to touchpoints. Prints
 "ready" once it listens; SIGTERM flushes and exits.
 
 The per-connection work is kept minimal so the sink is not the bottleneck:
@@ -20,7 +21,7 @@ import time
 
 from aiosmtpd.smtp import SMTP
 
-MESSAGE_ID = re.compile(rb"Message-ID: <touchpoint-(\d+)@", re.IGNORECASE)
+MESSAGE_ID = re.compile(rb"Message-ID: <thanks\.([0-9a-f]+)@", re.IGNORECASE)
 
 
 class Recorder:
@@ -30,7 +31,7 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         arrived = time.time()
         match = MESSAGE_ID.search(envelope.original_content or b"")
-        self.pending.append((arrived, int(match.group(1)) if match else -1))
+        self.pending.append((arrived, match.group(1).decode() if match else "-"))
         return "250 Message accepted"
 
 

@@ -292,13 +292,18 @@ def start_sink(processes: Processes, port: int, out: Path) -> subprocess.Popen:
 
 
 def read_sink(path: Path) -> list[tuple[float, int]]:
+    """(arrival time, touchpoint id) of each message; id -1 when not ours."""
+    from referrals.models import Touchpoint
+
     if not path.exists():
         return []
-    rows = []
-    for line in path.read_text().splitlines():
-        at, touchpoint = line.split()
-        rows.append((float(at), int(touchpoint)))
-    return rows
+    lines = [line.split() for line in path.read_text().splitlines()]
+    ids = dict(
+        Touchpoint.objects.filter(
+            message_token__in={token for _, token in lines}
+        ).values_list("message_token", "pk")
+    )
+    return [(float(at), ids.get(token, -1)) for at, token in lines]
 
 
 def sink_capacity(port: int, sink_pid: int, messages: int = 1000) -> dict:

@@ -2,21 +2,28 @@
 
 `<name>_subject.txt`, `<name>_body.txt` and `<name>_body.html`, rendered with
 the same context into one message with a plain text and an HTML part.
+
+The subject and the text part carry what people typed exactly as typed
+("Tom O'Brien", "Smith & Jones"): they are rendered with autoescape off. Only
+the HTML part is escaped, once, by the template engine. Text that admins
+write (thank-you templates) renders through `core.snippets`.
 """
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template import Context, Engine
-from django.template.loader import render_to_string
-
-# Admin-editable snippets (thank-you subjects and bodies) render here: plain
-# text, no template libraries, no includes, nothing from disk.
-SNIPPET_ENGINE = Engine(autoescape=False, libraries={}, loaders=[])
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 
 
-def render_snippet(source: str, context: dict) -> str:
-    """Render an admin's template text; raises TemplateSyntaxError if broken."""
-    return SNIPPET_ENGINE.from_string(source).render(Context(context)).strip()
+def render_text(template_name: str, context: dict) -> str:
+    """A plain-text template (a subject, a text part): values as typed."""
+    template = get_template(template_name).template
+    return template.render(Context(context, autoescape=False))
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: line breaks and runs of spaces become one space."""
+    return " ".join(text.split())
 
 
 def build_email(
@@ -28,8 +35,8 @@ def build_email(
     reply_to: list[str] | None = None,
     headers: dict | None = None,
 ) -> EmailMultiAlternatives:
-    subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
-    text = render_to_string(f"emails/{name}_body.txt", context)
+    subject = one_line(render_text(f"emails/{name}_subject.txt", context))
+    text = render_text(f"emails/{name}_body.txt", context)
     html = render_to_string(f"emails/{name}_body.html", context)
     message = EmailMultiAlternatives(
         subject,

@@ -48,3 +48,43 @@ class PartnerForm(forms.ModelForm):
             ].help_text = (
                 "They opted out. Only an admin can opt them back in, on their request."
             )
+
+
+class PartnerFilterForm(forms.Form):
+    """The partner list's search, kind and sort, from the address.
+
+    Through a form so that what the database cannot take (a NUL byte, a
+    kind that does not exist) is said next to the field, not a server error.
+    """
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "All kinds"), *Partner.Kind.choices]
+    )
+    sort = forms.ChoiceField(
+        label="Sort",
+        required=False,
+        choices=[
+            ("name", "Name"),
+            ("-referrals", "Most referrals"),
+            ("-won_value", "Most won value"),
+            ("-last", "Latest referral"),
+        ],
+    )
+
+    def values(self) -> dict:
+        """The valid filters (an invalid one is left out, and said)."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        data = {k: v for k, v in cleaned.items() if k not in self.errors}
+        return {
+            "query": data.get("q", "").strip(),
+            "kind": data.get("kind", ""),
+            "sort": data.get("sort") or "name",
+        }
+
+
+class SourceSearchForm(forms.Form):
+    """What a rep types in Log referral's "Referred by", searched live."""
+
+    source_query = forms.CharField(required=False, max_length=200)

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from core.validators import NOTES_MAX
+
 
 class Partner(models.Model):
     """A referral source: a customer, referral partner or colleague who refers."""
@@ -24,7 +26,9 @@ class Partner(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CUSTOMER)
     industry = models.CharField(max_length=100, blank=True)
     client_focus = models.TextField(
-        blank=True, help_text="Who they serve, e.g. HR directors at mid-size firms."
+        blank=True,
+        max_length=2000,
+        help_text="Who they serve, e.g. HR directors at mid-size firms.",
     )
     client_focus_industry = models.CharField(max_length=100, blank=True)
     # Indexed by (owner, name) below.
@@ -38,7 +42,7 @@ class Partner(models.Model):
         max_length=3, choices=Consent.choices, default=Consent.OPTED_IN
     )
     email_consent_at = models.DateTimeField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX)
     # When a thank-you to this source was last sent or done, kept by the code
     # that finishes one (partner_thanked), so "never thanked" and "last
     # thanked" need no search through millions of touchpoints.

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from partners.forms import PartnerForm
+from partners.forms import PartnerFilterForm, PartnerForm, SourceSearchForm
 from partners.models import Partner
 from partners.selectors import (
     partner_for_user,
@@ -23,24 +23,20 @@ ADDED = "Source added."
 
 @login_required
 def partner_list(request):
-    query = request.GET.get("q", "").strip()
-    kind = request.GET.get("kind", "")
-    sort = request.GET.get("sort", "name")
+    form = PartnerFilterForm(request.GET)
+    filters = form.values()
     page = partner_list_page(
-        user=request.user,
-        query=query,
-        kind=kind,
-        sort=sort,
-        number=request.GET.get("page"),
+        user=request.user, **filters, number=request.GET.get("page")
     )
     return render(
         request,
         "partners/partner_list.html",
         {
+            "form": form,
             "page": page,
-            "q": query,
-            "kind": kind,
-            "sort": sort,
+            "q": filters["query"],
+            "kind": filters["kind"],
+            "sort": filters["sort"],
             "kinds": Partner.Kind.choices,
         },
     )
@@ -97,12 +93,13 @@ def partner_edit(request, pk):
 @login_required
 def partner_search(request):
     """htmx autocomplete for the Log referral form: the user's matching sources."""
-    query = request.GET.get("source_query", "").strip()
-    matches = (
-        partners_matching(user=request.user, query=query)[:8] if len(query) >= 1 else []
-    )
+    form = SourceSearchForm(request.GET)
+    query = form.cleaned_data["source_query"].strip() if form.is_valid() else ""
+    matches = partners_matching(user=request.user, query=query)[:8] if query else []
     return render(
-        request, "partners/_source_options.html", {"matches": matches, "query": query}
+        request,
+        "partners/_source_options.html",
+        {"matches": matches, "query": query, "errors": form.errors.get("source_query")},
     )
 
 
@@ -117,4 +114,9 @@ def unsubscribe(request, token):
     if request.method == "POST":
         partner_opt_out(partner=partner)
         return render(request, "partners/unsubscribed.html", {"partner": partner})
+    if partner.email_consent == Partner.Consent.OPTED_OUT:
+        # Nothing to ask: say so, with no button that looks like another step.
+        return render(
+            request, "partners/unsubscribed.html", {"partner": partner, "already": True}
+        )
     return render(request, "partners/unsubscribe.html", {"partner": partner})

@@ -2,14 +2,15 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q
-from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user, users_for_user
-from core.emails import render_snippet
+from core.snippets import FILTERS as SNIPPET_FILTERS
+from core.validators import ACTIVITY_MAX
 from partners.models import Partner
 from partners.selectors import partners_for_user, partners_matching
 from referrals.dashboard import DEFAULT_PERIOD, PERIODS, DashboardFilters, period_bounds
@@ -36,32 +37,75 @@ DATE_OUT_OF_RANGE = "Pick a date between 1900 and 2199."
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def column(model, name: str, **kwargs) -> forms.Field:
+    """A form field with its column's length and rules: a longer value is
+    said next to the field, never a database error."""
+    return model._meta.get_field(name).formfield(**kwargs)
+
+
+def add_service_errors(form, error: ValidationError, fields: dict[str, str]):
+    """Show a service's ValidationError next to the form's fields.
+
+    `fields` maps the model's field names to the form's; an error on any
+    other field is said at the top of the form.
+    """
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        target = fields.get(name)
+        form.add_error(target if target in form.fields else None, errors)
+
+
+class SourceQueryField(forms.CharField):
+    """Who referred: required, and marked so, but answered by a source picked
+    from the results or a new source as well as by the text typed here, so
+    ReferralLogForm.clean() checks it, not the field."""
+
+    def validate(self, value):
+        pass
+
+
 class ReferralLogForm(forms.Form):
     """The one-minute form: who referred whom, and a first note."""
+
+    # Model field name -> this form's field, for errors the services raise.
+    SOURCE_FIELDS = {
+        name: f"new_source_{name}" for name in ("name", "email", "company", "phone")
+    }
+    REFERRAL_FIELDS = {
+        name: name
+        for name in (
+            "prospect_name",
+            "prospect_company",
+            "prospect_email",
+            "prospect_phone",
+            "prospect_title",
+            "estimated_value",
+            "received_on",
+        )
+    }
 
     source = forms.ModelChoiceField(
         queryset=Partner.objects.none(), required=False, widget=forms.RadioSelect
     )
-    source_query = forms.CharField(
+    source_query = SourceQueryField(
         label="Referred by",
-        required=False,
         max_length=200,
-        help_text="Type a name, company or email.",
+        help_text="Type a name, company or email, or add a new source below.",
     )
-    new_source_name = forms.CharField(label="Name", required=False, max_length=200)
-    new_source_email = forms.EmailField(label="Email", required=False)
-    new_source_company = forms.CharField(
-        label="Company", required=False, max_length=200
-    )
-    new_source_phone = forms.CharField(label="Phone", required=False, max_length=50)
+    new_source_name = column(Partner, "name", label="Name", required=False)
+    new_source_email = column(Partner, "email", label="Email", required=False)
+    new_source_company = column(Partner, "company", label="Company", required=False)
+    new_source_phone = column(Partner, "phone", label="Phone", required=False)
     new_source_kind = forms.ChoiceField(
         label="Kind", choices=Partner.Kind.choices, initial=Partner.Kind.CUSTOMER
     )
-    prospect_name = forms.CharField(label="Prospect name", max_length=200)
-    prospect_company = forms.CharField(label="Company", required=False, max_length=200)
-    prospect_email = forms.EmailField(label="Email", required=False)
-    prospect_phone = forms.CharField(label="Phone", required=False, max_length=50)
-    prospect_title = forms.CharField(label="Title", required=False, max_length=200)
+    prospect_name = column(Referral, "prospect_name", label="Prospect name")
+    prospect_company = column(Referral, "prospect_company", label="Company")
+    prospect_email = column(Referral, "prospect_email", label="Email")
+    prospect_phone = column(Referral, "prospect_phone", label="Phone")
+    prospect_title = column(Referral, "prospect_title", label="Title")
     estimated_value = forms.DecimalField(
         label="Estimated value",
         required=False,
@@ -74,6 +118,7 @@ class ReferralLogForm(forms.Form):
     note = forms.CharField(
         label="First note",
         required=False,
+        max_length=ACTIVITY_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What the source told you: the need, the timing, the person.",
     )
@@ -380,25 +425,13 @@ class ThankYouMomentForm(forms.ModelForm):
         help_texts = {
             "body": "Placeholders: {{ source_first_name }}, {{ source_name }}, "
             "{{ prospect_name }}, {{ prospect_company }}, {{ stage }}, "
-            "{{ rep_name }}, {{ rep_signature }}. Say where the referral stands: "
-            "that update is what the source is owed.",
+            "{{ rep_name }}, {{ rep_signature }}; {% if prospect_company %}…"
+            "{% endif %} and the filters " + ", ".join(SNIPPET_FILTERS) + ". "
+            "Say where the referral stands: that update is what the source is owed.",
         }
 
-    def _check_template(self, field):
-        value = self.cleaned_data[field]
-        try:
-            render_snippet(value, {})
-        except TemplateSyntaxError as error:
-            raise forms.ValidationError(
-                f"This template does not work: {error}"
-            ) from error
-        return value
-
-    def clean_subject(self):
-        return self._check_template("subject")
-
-    def clean_body(self):
-        return self._check_template("body")
+    # The templates are checked by the model's validators (an admin who edits
+    # them in the Django admin gets the same checks).
 
 
 def rep_label(user) -> str:

@@ -1,11 +1,18 @@
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
+
+from accounts.models import SIGNATURE_MAX
+from core.snippets import snippet_check
+from core.validators import ACTIVITY_MAX, NOTES_MAX
 
 
 class Stage(models.Model):
@@ -139,7 +146,7 @@ class Referral(models.Model):
     meeting_held_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX)
     # The position of the furthest open or won stage ever entered, kept by
     # referral_log / referral_move: the funnel counts it without reading history.
     furthest_position = models.PositiveIntegerField(default=0)
@@ -414,7 +421,7 @@ class Activity(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    text = models.TextField()
+    text = models.TextField(max_length=ACTIVITY_MAX)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -432,6 +439,38 @@ class Moment(models.TextChoices):
     MEETING = "meeting", "First meeting held"
     WON = "won", "Sale won"
     LOST = "lost", "Referral lost"
+
+
+# The placeholders of a thank-you template, each with the longest value it
+# can have (its column's length): together they bound an email's length.
+THANK_YOU_PLACEHOLDERS = {
+    "source_first_name": 200,
+    "source_name": 200,
+    "prospect_name": 200,
+    "prospect_company": 200,
+    "stage": 60,
+    "rep_name": 254,  # the display name, or the email when there is none
+    "rep_signature": SIGNATURE_MAX,
+}
+# What a thank-you may come to once rendered (RFC 5322 keeps a header line
+# under 998 characters; a body of 20,000 is several pages).
+SUBJECT_LIMIT, BODY_LIMIT = 998, 20_000
+BODY_TEMPLATE_MAX = 10_000
+
+
+def _check_snippet(value: str, limit: int) -> None:
+    try:
+        snippet_check(value, placeholders=THANK_YOU_PLACEHOLDERS, limit=limit)
+    except TemplateSyntaxError as error:
+        raise ValidationError(f"This template does not work: {error}") from error
+
+
+def validate_subject_template(value: str) -> None:
+    _check_snippet(value, SUBJECT_LIMIT)
+
+
+def validate_body_template(value: str) -> None:
+    _check_snippet(value, BODY_LIMIT)
 
 
 class ThankYouMoment(models.Model):
@@ -455,8 +494,10 @@ class ThankYouMoment(models.Model):
         help_text="How long after the event the email goes out (0: at once). "
         "Must not exceed the promise.",
     )
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
+    subject = models.CharField(max_length=200, validators=[validate_subject_template])
+    body = models.TextField(
+        max_length=BODY_TEMPLATE_MAX, validators=[validate_body_template]
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -469,14 +510,16 @@ class ThankYouMoment(models.Model):
         return self.get_moment_display()
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.email_delay_minutes > self.within_minutes:
             raise ValidationError(
                 {
                     "email_delay_minutes": "The email cannot wait longer than the promise."
                 }
             )
+
+
+def new_message_token() -> str:
+    return secrets.token_hex(16)
 
 
 class Touchpoint(models.Model):
@@ -542,7 +585,9 @@ class Touchpoint(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    subject = models.CharField(max_length=300, blank=True)
+    # What was sent, as sent: no length limit, so recording a send can
+    # never fail on it (a failed record would send the email again).
+    subject = models.TextField(blank=True)
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -553,8 +598,15 @@ class Touchpoint(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    note = models.TextField(blank=True, help_text="How it was done, or why skipped.")
+    note = models.TextField(
+        blank=True, max_length=500, help_text="How it was done, or why skipped."
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    # The random part of the email's Message-ID: the same for every attempt
+    # of this thank-you, never the same for two (not even across databases).
+    message_token = models.CharField(
+        max_length=32, default=new_message_token, editable=False
+    )
 
     class Meta:
         ordering = ["due_at", "pk"]
@@ -613,9 +665,11 @@ class Touchpoint(models.Model):
 
     @property
     def message_id(self) -> str:
-        """Stable across retries, so a receiving server can drop a duplicate."""
+        """Stable across retries, so a receiving server can drop a duplicate;
+        random, so no other thank-you (another install's, or this one's
+        after a database reset) ever has it."""
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
-        return f"<touchpoint-{self.pk}@{domain}>"
+        return f"<thanks.{self.message_token}@{domain}>"
 
     @property
     def is_task(self) -> bool:

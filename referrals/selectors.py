@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.urls_for_rows import url_maker
+from partners.models import Partner
 from referrals.models import (
+    Moment,
     PipelineTotal,
     Referral,
     Stage,
@@ -432,4 +434,28 @@ def reached_filter(stage: Stage) -> Q:
         pk__in=StageChange.objects.filter(to_stage__position__gte=stage.position)
         .exclude(to_stage__kind=Stage.Kind.LOST)
         .values("referral")
+    )
+
+
+# Which referrals have reached each thank-you moment: the preview of a
+# moment's email shows one of them (the after-meeting text for a referral
+# never met reads wrong).
+MOMENT_REACHED = {
+    Moment.RECEIVED: Q(),
+    Moment.MEETING: Q(meeting_held_at__isnull=False),
+    Moment.WON: Q(stage__kind=Stage.Kind.WON),
+    Moment.LOST: Q(stage__kind=Stage.Kind.LOST),
+}
+
+
+def referrals_for_preview(*, user, moment: str) -> QuerySet:
+    """Referrals whose source could get `moment`'s email now: the moment
+    reached, the source emailable; newest first, with what the email reads."""
+    return (
+        referrals_for_user(user=user)
+        .filter(MOMENT_REACHED[moment])
+        .filter(source__email_consent=Partner.Consent.OPTED_IN)
+        .exclude(source__email="")
+        .select_related("source", "stage", "owner")
+        .order_by("-received_on", "-pk")
     )

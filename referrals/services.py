@@ -56,7 +56,7 @@ def referral_log(
     with transaction.atomic(savepoint=False):
         rollups.wait_for_reorder()  # the first stage's position, as it stands
         stage = first_stage()
-        referral = Referral.objects.create(
+        referral = Referral(
             prospect_name=prospect_name.strip(),
             prospect_email=prospect_email.strip().lower(),
             prospect_phone=prospect_phone,
@@ -71,6 +71,14 @@ def referral_log(
             furthest_position=stage.progress_position,
             last_activity_at=now if note.strip() else None,
         )
+        # Lengths and formats, with no query (the caller checked the related
+        # rows): a value too long for its column is a message, not a 500.
+        referral.full_clean(
+            exclude=["source", "owner", "stage"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        referral.save(force_insert=True)
         StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
         rollups.referral_counted(before=None, after=rollups.snapshot(referral))
         touchpoint_schedule(

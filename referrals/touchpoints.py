@@ -17,16 +17,23 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 from django.db import connection as db
-from django.db import transaction
 from django.db.models import F, Q
 from django.template import TemplateSyntaxError
 from django.urls import reverse
 from django.utils import timezone
 
-from core.emails import build_email, render_snippet
+from core.emails import build_email, one_line
+from core.snippets import render_snippet
 from partners.services import partner_thanked
-from referrals.models import Referral, ThankYouMoment, Touchpoint
+from referrals.models import (
+    BODY_LIMIT,
+    SUBJECT_LIMIT,
+    Referral,
+    ThankYouMoment,
+    Touchpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,7 @@ SKIP_REASON_REQUIRED = "Say why this thank-you is skipped."
 NOT_PENDING = "This thank-you is already handled."
 NOT_AN_EMAIL = "Only an email can be sent; mark a call or card as done."
 MOMENT_OFF = "Thanks for this moment were switched off before it was sent."
+COPY_NOT_KEPT = "Sent, but the copy of what was sent could not be kept."
 GAVE_UP = "Its worker stopped answering on every attempt; check the workers and retry."
 
 
@@ -169,8 +177,8 @@ def snippet_context(referral: Referral) -> dict:
 def render_thank_you(config: ThankYouMoment, referral: Referral) -> tuple[str, str]:
     """(subject, body) of one moment's template for one referral."""
     context = snippet_context(referral)
-    subject = " ".join(render_snippet(config.subject, context).split())
-    return subject, render_snippet(config.body, context)
+    subject = one_line(render_snippet(config.subject, context, limit=SUBJECT_LIMIT))
+    return subject, render_snippet(config.body, context, limit=BODY_LIMIT)
 
 
 def thank_you_message(touchpoint: Touchpoint, config: ThankYouMoment):
@@ -183,7 +191,8 @@ def thank_you_message(touchpoint: Touchpoint, config: ThankYouMoment):
         "thank_you",
         {"subject": subject, "body": body, "unsubscribe_url": unsubscribe},
         to=[touchpoint.source.email],
-        from_email=formataddr((rep.get_full_name(), crm_address)),
+        # One line even if a name from before the rule holds a line break.
+        from_email=formataddr((one_line(rep.get_full_name()), crm_address)),
         reply_to=[rep.email],
         headers={
             "Message-ID": touchpoint.message_id,
@@ -405,24 +414,45 @@ def _deliver(touchpoint: Touchpoint, config: ThankYouMoment | None, connection) 
         return _record_failure(
             touchpoint, f"Unexpected error: {type(error).__name__}: {error}"
         )
+    _record_sent(touchpoint, message)
+    return "sent"
+
+
+def _record_sent(touchpoint: Touchpoint, message) -> None:
+    """Record a send that happened, whatever it takes: a row left "sending"
+    would be revived by the sweep and the source thanked again.
+
+    1. Record it with the copy of what was sent.
+    2. If the database refuses that copy, record the send without it, saying
+       why: the fields left are ours (a status, a time), never user data.
+    """
     html = next(
         (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
     )
     sent_at = timezone.now()
-    recorded = Touchpoint.objects.filter(
-        pk=touchpoint.pk, status=Touchpoint.Status.SENDING
-    ).update(
-        status=Touchpoint.Status.SENT,
-        sent_at=sent_at,
-        subject=message.subject,
-        body_text=message.body,
-        body_html=html,
-        last_error="",
-        next_attempt_at=None,
-    )
+    mine = Touchpoint.objects.filter(pk=touchpoint.pk, status=Touchpoint.Status.SENDING)
+    sent = {"status": Touchpoint.Status.SENT, "sent_at": sent_at}
+    try:
+        with transaction.atomic():
+            recorded = mine.update(
+                **sent,
+                subject=message.subject,
+                body_text=message.body,
+                body_html=html,
+                last_error="",
+                next_attempt_at=None,
+            )
+    except (DatabaseError, ValueError) as error:  # ValueError: psycopg2 on a NUL
+        log.exception(
+            "Thank-you %s was sent; its copy could not be kept", touchpoint.pk
+        )
+        recorded = mine.update(
+            **sent,
+            next_attempt_at=None,
+            last_error=f"{COPY_NOT_KEPT} ({type(error).__name__}: {error})"[:2000],
+        )
     if recorded:
         partner_thanked(partner_id=touchpoint.source_id, at=sent_at)
-    return "sent"
 
 
 def _send(message, connection) -> None:

@@ -34,14 +34,22 @@ from referrals.forms import (
     StageForm,
     ThankYouMomentForm,
     TouchpointActionForm,
+    add_service_errors,
 )
-from referrals.models import DashboardSnapshot, Stage, ThankYouMoment
+from referrals.models import (
+    DashboardSnapshot,
+    Stage,
+    ThankYouMoment,
+    validate_body_template,
+    validate_subject_template,
+)
 from referrals.selectors import (
     LIST_ROW_FIELDS,
     board_columns,
     list_rows,
     referral_for_user,
     referral_timeline,
+    referrals_for_preview,
     referrals_for_user,
     stale_filter,
     touchpoints_for_user,
@@ -156,10 +164,12 @@ def referral_new(request):
     form = ReferralLogForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        fields = form.REFERRAL_FIELDS
         try:
             with transaction.atomic():
                 source = data["source"]
                 if form.creates_source:
+                    fields = form.SOURCE_FIELDS
                     source = partner_create(
                         owner=data.get("owner") or request.user,
                         name=data["new_source_name"],
@@ -168,6 +178,7 @@ def referral_new(request):
                         phone=data["new_source_phone"],
                         kind=data["new_source_kind"],
                     )
+                fields = form.REFERRAL_FIELDS
                 referral = referral_log(
                     user=request.user,
                     source=source,
@@ -181,8 +192,8 @@ def referral_new(request):
                     received_on=data["received_on"],
                     note=data["note"],
                 )
-        except ValidationError as error:
-            form.add_error(None, error)
+        except ValidationError as error:  # next to its field, the input kept
+            add_service_errors(form, error, fields)
         else:
             messages.success(request, LOGGED.format(source=source.name))
             return redirect(referral)
@@ -550,12 +561,20 @@ def thank_you_settings(request):
     )
 
 
-def _preview_referral(request):
-    visible = referrals_for_user(user=request.user)
+NO_PREVIEW = (
+    "No referral you can see has reached “{moment}” with a source who takes "
+    "email. Once one has, the preview shows the email as its source gets it."
+)
+
+
+def _preview_referral(request, config):
+    """The admin's pick among the referrals that reached the moment (with a
+    source who takes email), else the newest of them; None if there is none."""
+    reached = referrals_for_preview(user=request.user, moment=config.moment)
     chosen = request.POST.get("preview_referral") or request.GET.get("preview_referral")
-    if chosen and chosen.isdigit():
-        return visible.filter(pk=chosen).first()
-    return visible.order_by("-received_on", "-pk").first()
+    if chosen and chosen.isdigit() and (picked := reached.filter(pk=chosen).first()):
+        return picked
+    return reached.first()
 
 
 @login_required
@@ -576,8 +595,8 @@ def thank_you_edit(request, moment):
             "form": form,
             "config": config,
             "preview": _preview(request, form, config),
-            "preview_choices": referrals_for_user(user=request.user).order_by(
-                "-received_on", "-pk"
+            "preview_choices": referrals_for_preview(
+                user=request.user, moment=config.moment
             )[:20],
         },
         status=400 if request.method == "POST" and "save" in request.POST else 200,
@@ -586,9 +605,9 @@ def thank_you_edit(request, moment):
 
 def _preview(request, form, config) -> dict:
     """The email as a real referral's source would get it, from the form's text."""
-    referral = _preview_referral(request)
+    referral = _preview_referral(request, config)
     if referral is None:
-        return {"error": "Log a referral to see a preview."}
+        return {"error": NO_PREVIEW.format(moment=config.get_moment_display())}
     draft = ThankYouMoment(
         moment=config.moment,
         subject=form.data.get("subject", config.subject)
@@ -597,8 +616,13 @@ def _preview(request, form, config) -> dict:
         body=form.data.get("body", config.body) if form.is_bound else config.body,
     )
     try:
+        # The checks a save makes, so the preview says what the save would.
+        validate_subject_template(draft.subject)
+        validate_body_template(draft.body)
         subject, body = render_thank_you(draft, referral)
-    except TemplateSyntaxError as error:
+    except ValidationError as error:
+        return {"error": error.messages[0], "referral": referral}
+    except TemplateSyntaxError as error:  # too long with this referral's names
         return {"error": f"This template does not work: {error}", "referral": referral}
     return {"subject": subject, "body": body, "referral": referral}
 

@@ -1,5 +1,6 @@
 """Sending thanks: claim, send over real SMTP (a local sink), record, retry."""
 
+import re
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -79,7 +80,9 @@ def test_it_sends_the_thanks_with_the_right_headers(referral, smtp_sink, alice_p
     assert message["From"] == "Alice Rep <crm@example.com>"  # the rep, our address
     assert message["Reply-To"] == "alice@example.com"
     assert message["Subject"] == "Thank you for introducing Paula Prospect"
-    assert message["Message-ID"] == f"<touchpoint-{touchpoint.pk}@example.com>"
+    touchpoint.refresh_from_db()
+    assert re.fullmatch("[0-9a-f]{32}", touchpoint.message_token)
+    assert message["Message-ID"] == f"<thanks.{touchpoint.message_token}@example.com>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = message["List-Unsubscribe"].strip(" <>")
     assert unsubscribe.startswith("http://127.0.0.1:8000/u/")

@@ -309,6 +309,7 @@ class Command(BaseCommand):
                 "note",
                 "created_at",
                 "owner_id",
+                "message_token",
             ],
         )
         now = datetime.now(UTC)
@@ -420,6 +421,7 @@ class Command(BaseCommand):
                     "",
                     ts(when),
                     owner,
+                    rng.randbytes(16).hex(),
                 )
         for copier in (referral_copy, change_copy, activity_copy, touch_copy):
             copier.flush()
