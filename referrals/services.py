@@ -50,34 +50,34 @@ def referral_log(
     The caller has checked that `user` may see `source` and assign `owner`.
     """
     now = timezone.now()
+    referral = Referral(
+        prospect_name=prospect_name.strip(),
+        prospect_email=prospect_email.strip().lower(),
+        prospect_phone=prospect_phone,
+        prospect_company=prospect_company.strip(),
+        prospect_title=prospect_title,
+        source=source,
+        owner=owner or user,
+        stage_entered_at=now,
+        estimated_value=estimated_value,
+        received_on=received_on or timezone.localdate(),
+        last_activity_at=now if note.strip() else None,
+    )
+    # Lengths and formats, before any write and with no query (the caller
+    # checked the related rows): a value too long for its column is a
+    # message next to its field, not a database error.
+    referral.full_clean(
+        exclude=["source", "owner", "stage"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     # No savepoint (two round trips on every referral logged): a failure
     # here rolls back the caller's transaction too, as logging a referral
     # with a new source needs.
     with transaction.atomic(savepoint=False):
         rollups.wait_for_reorder()  # the first stage's position, as it stands
-        stage = first_stage()
-        referral = Referral(
-            prospect_name=prospect_name.strip(),
-            prospect_email=prospect_email.strip().lower(),
-            prospect_phone=prospect_phone,
-            prospect_company=prospect_company.strip(),
-            prospect_title=prospect_title,
-            source=source,
-            owner=owner or user,
-            stage=stage,
-            stage_entered_at=now,
-            estimated_value=estimated_value,
-            received_on=received_on or timezone.localdate(),
-            furthest_position=stage.progress_position,
-            last_activity_at=now if note.strip() else None,
-        )
-        # Lengths and formats, with no query (the caller checked the related
-        # rows): a value too long for its column is a message, not a 500.
-        referral.full_clean(
-            exclude=["source", "owner", "stage"],
-            validate_unique=False,
-            validate_constraints=False,
-        )
+        referral.stage = stage = first_stage()
+        referral.furthest_position = stage.progress_position
         referral.save(force_insert=True)
         StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
         rollups.referral_counted(before=None, after=rollups.snapshot(referral))
