@@ -384,21 +384,25 @@ def _deliver(touchpoint: Touchpoint, config: ThankYouMoment | None, connection) 
        MAX_ATTEMPTS, with the error for the rep to see.
     """
     if touchpoint.referral is None:
-        _finish(
-            touchpoint,
+        _claim_of(touchpoint).update(
             status=Touchpoint.Status.CANCELLED,
             note="The referral was deleted.",
+            completed_at=timezone.now(),
         )
         return "cancelled"
     if not touchpoint.source.can_email:
-        Touchpoint.objects.filter(pk=touchpoint.pk).update(
+        _claim_of(touchpoint).update(
             status=Touchpoint.Status.SCHEDULED,
             channel=Touchpoint.Channel.CALL,
             due_at=touchpoint.deadline_at,
         )
         return "now a task"
     if config is None or not config.enabled:
-        _finish(touchpoint, status=Touchpoint.Status.CANCELLED, note=MOMENT_OFF)
+        _claim_of(touchpoint).update(
+            status=Touchpoint.Status.CANCELLED,
+            note=MOMENT_OFF,
+            completed_at=timezone.now(),
+        )
         return "cancelled"
     try:
         message = thank_you_message(touchpoint, config)
@@ -430,7 +434,7 @@ def _record_sent(touchpoint: Touchpoint, message) -> None:
         (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
     )
     sent_at = timezone.now()
-    mine = Touchpoint.objects.filter(pk=touchpoint.pk, status=Touchpoint.Status.SENDING)
+    mine = _claim_of(touchpoint)
     sent = {"status": Touchpoint.Status.SENT, "sent_at": sent_at}
     try:
         with transaction.atomic():
@@ -457,17 +461,25 @@ def _record_sent(touchpoint: Touchpoint, message) -> None:
 
 def _send(message, connection) -> None:
     """Send on a kept connection (opened on first use); reopen it once if the
-    server closed it while idle. Without one, Django opens and closes its own."""
+    server closed it while idle. Without one, Django opens and closes its own.
+
+    Only a session that once worked is reopened: a server that accepts the
+    connection and never greets raises the same SMTPServerDisconnected, and
+    trying it again would hold the worker for a second EMAIL_TIMEOUT.
+    """
     if connection is None:
         message.send()
         return
     message.connection = connection
+    was_open = getattr(connection, "connection", True) is not None
     try:
-        if getattr(connection, "connection", True) is None:
+        if not was_open:
             connection.open()
         message.send()
     except smtplib.SMTPServerDisconnected:
         connection.close()
+        if not was_open:
+            raise
         connection.open()
         message.send()
 
@@ -500,15 +512,21 @@ def _record_failure(touchpoint: Touchpoint, error: str, *, final: bool = False) 
     log.warning(
         "Thank-you %s: attempt %s %s: %s", touchpoint.pk, attempts, outcome, error
     )
-    Touchpoint.objects.filter(
-        pk=touchpoint.pk, status=Touchpoint.Status.SENDING
-    ).update(last_error=error[:2000], **fields)
+    _claim_of(touchpoint).update(last_error=error[:2000], **fields)
     return outcome
 
 
-def _finish(touchpoint: Touchpoint, *, status: str, note: str = "", user=None) -> None:
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(
-        status=status, note=note, completed_at=timezone.now(), completed_by=user
+def _claim_of(touchpoint: Touchpoint):
+    """The row, if it is still under this worker's claim.
+
+    A send slower than TOUCHPOINT_STUCK_SECONDS is revived by the sweep and
+    may be claimed by another worker: the claim's time tells the two claims
+    apart, so the first worker's result never overwrites the second's.
+    """
+    return Touchpoint.objects.filter(
+        pk=touchpoint.pk,
+        status=Touchpoint.Status.SENDING,
+        claimed_at=touchpoint.claimed_at,
     )
 
 
