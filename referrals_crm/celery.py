@@ -2,6 +2,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referrals_crm.settings")
 
@@ -13,6 +14,20 @@ app.autodiscover_tasks()
 # then decides when to recycle it); Celery otherwise opens one per task, which
 # measured as the largest cost of sending a thank-you (bench/RESULTS.md).
 app.conf.CELERY_DB_REUSE_MAX = 1000
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _check_database_connections(**kwargs):
+    """Around every task, what Django does around every web request: close a
+    connection that broke or outlived CONN_MAX_AGE, and have the next query
+    check the kept one first (CONN_HEALTH_CHECKS). Without it, a worker kept
+    a connection that PostgreSQL's restart had closed, and every task after
+    failed at once with InterfaceError, thank-yous unsent, for good."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
 
 # The beat schedule lives here and only here; each entry says why it exists.
 app.conf.beat_schedule = {
