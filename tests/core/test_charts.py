@@ -75,3 +75,18 @@ def test_labels_and_values_are_spaced_so_they_never_overlap():
     # A few short bars: every label and every value.
     few = bar_chart([("Sep", 5), ("Oct", 7), ("Nov", 9)], title="Received")
     assert (few["label_every"], few["value_every"]) == (1, 1)
+
+
+def test_a_chart_with_links_is_a_group_whose_links_are_named_by_their_bars():
+    # An image's content is presentational: links inside role="img" would be
+    # lost to screen readers (axe-core's nested-interactive).
+    chart = bar_chart([("Sep", 12, "/referrals/?m=9")], title="Received")
+    drawn = str(svg(chart, "received"))
+
+    assert 'role="group" aria-labelledby="received-title"' in drawn
+    assert 'aria-describedby="received-desc"' in drawn
+    assert 'role="img"' not in drawn
+    assert '<a href="/referrals/?m=9"><rect' in drawn
+    assert "<title>Sep: 12</title>" in drawn  # the link's name
+    # What is drawn is read from the description instead, not twice.
+    assert drawn.count("<text ") == drawn.count('<text aria-hidden="true"') == 2

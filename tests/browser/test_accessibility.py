@@ -1,0 +1,135 @@
+"""axe-core on every main page, at a laptop's and a phone's width, as each
+persona who sees it: no violation with a critical or serious impact, and no
+page that scrolls sideways.
+
+axe-core is vendored under tests/browser/vendor/axe-core/ (see its README)
+and injected into each page, never loaded from a CDN.
+"""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import path
+
+from partners.models import Partner
+from referrals.models import Referral
+from referrals_crm.urls import urlpatterns as app_urlpatterns
+from tests.browser import log_in
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots" / "accessibility"
+WIDTHS = {1366: 900, 390: 844}  # a laptop, a phone
+BLOCKING = ("critical", "serious")
+
+# A Content-Security-Policy would keep the injected axe-core script out.
+pytestmark = [pytest.mark.browser, pytest.mark.browser_context_args(bypass_csp=True)]
+
+
+def broken(request):
+    raise RuntimeError("a bug, to see the 500 page")
+
+
+urlpatterns = [path("broken/", broken), *app_urlpatterns]
+
+
+def blocking_violations(page, url: str, who: str) -> list[str]:
+    """Each critical or serious axe violation on `url`, at every width, and
+    the page scrolling sideways."""
+    found = []
+    page.goto(url)
+    page.add_script_tag(path=AXE)
+    for width, height in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        results = page.evaluate(
+            "() => axe.run(document, {resultTypes: ['violations']})"
+        )
+        for violation in results["violations"]:
+            if violation["impact"] in BLOCKING:
+                found.append(_describe(url, width, violation))
+        # Reflow (WCAG 1.4.10): content that scrolls sideways does so in its
+        # own box (a wide table, the board), never the whole page.
+        sideways = page.evaluate(
+            "() => document.documentElement.scrollWidth - window.innerWidth"
+        )
+        if sideways > 0:
+            found.append(
+                f"{url} at {width} px: the page scrolls {sideways} px sideways"
+            )
+        name = url.split("//", 1)[1].split("/", 1)[1].strip("/").replace("/", "-")
+        page.screenshot(
+            path=SCREENSHOTS / f"{who}-{name or 'today'}-{width}.png", full_page=True
+        )
+    return found
+
+
+def _describe(url: str, width: int, violation: dict) -> str:
+    nodes = violation["nodes"]
+    examples = "\n".join(
+        f"      {node['target']}: {node['failureSummary'].splitlines()[-1].strip()}"
+        for node in nodes[:3]
+    )
+    return (
+        f"{url} at {width} px: {violation['id']} ({violation['impact']}), "
+        f"{violation['help']}; {len(nodes)} element(s), e.g.\n{examples}"
+    )
+
+
+def assert_no_blocking_violations(page, base_url: str, paths: list, who: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    found = [
+        violation
+        for path in paths
+        for violation in blocking_violations(page, base_url + path, who)
+    ]
+    assert not found, "axe-core found:\n" + "\n".join(found)
+
+
+@pytest.fixture
+def demo(live_server, page, settings):
+    """The demo data; `demo(email)` logs that demo user in."""
+    settings.DEBUG = True  # seed_demo is for development
+    call_command("seed_demo", partners=12, referrals=60)
+    settings.DEBUG = False  # the pages as in production (404.html, not the debug page)
+
+    def log_in_as(email: str) -> str:
+        log_in(page, live_server.url, email, password="demo")
+        return live_server.url
+
+    return log_in_as
+
+
+@pytest.mark.urls(__name__)
+def test_pages_anyone_sees(live_server, page):
+    paths = ["/accounts/login/", "/no-such-page/", "/broken/"]
+    assert_no_blocking_violations(page, live_server.url, paths, "anyone")
+
+
+def test_a_reps_pages(page, demo):
+    base_url = demo("rep@example.com")
+    referral = Referral.objects.filter(owner__email="rep@example.com").first()
+    partner = Partner.objects.filter(owner__email="rep@example.com").first()
+    paths = [
+        "/",
+        "/referrals/board/",
+        "/referrals/",
+        f"/referrals/{referral.pk}/",
+        "/referrals/new/",
+        "/partners/",
+        f"/partners/{partner.pk}/",
+        "/accounts/profile/",
+        "/no-such-page/",
+    ]
+    assert_no_blocking_violations(page, base_url, paths, "rep")
+
+
+def test_a_managers_pages(page, demo):
+    base_url = demo("manager@example.com")
+    assert_no_blocking_violations(page, base_url, ["/", "/dashboard/"], "manager")
+
+
+def test_an_admins_pages(page, demo):
+    base_url = demo("admin@example.com")
+    paths = ["/dashboard/", "/referrals/thanks/settings/", "/referrals/stages/"]
+    assert_no_blocking_violations(page, base_url, paths, "admin")
