@@ -67,10 +67,6 @@ def test_a_nul_byte_in_the_source_search_is_said_in_the_results(
     assert NUL in response.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="384467b: partner_list.html does not render the filter form's errors",
-)
 @pytest.mark.parametrize(
     "params, error", [({"q": "a\x00b"}, NUL), ({"kind": "bogus"}, BAD_CHOICE)]
 )
