@@ -234,6 +234,8 @@ def wait_until_up(url: str, seconds: float = 30) -> None:
         try:
             urllib.request.urlopen(url, timeout=2)
             return
+        except urllib.error.HTTPError:
+            return  # it answered (/healthz says 503 with no Celery worker running)
         except Exception:
             time.sleep(0.3)
     raise SystemExit(f"gunicorn did not answer at {url}")

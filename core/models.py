@@ -24,3 +24,14 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class Heartbeat(models.Model):
+    """The last time a background process said it was alive and working
+    (the thank-you sweep, each Celery worker): what /healthz reads."""
+
+    name = models.CharField(max_length=200, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

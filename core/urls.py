@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core import views
+from core import health, views
 from referrals import views as referral_views
 
 urlpatterns = [
@@ -14,5 +14,5 @@ urlpatterns = [
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/test-email/", views.outbox_test_email, name="outbox_test_email"),
     path("outbox/<int:pk>/", views.outbox_message, name="outbox_message"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -3,12 +3,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from kombu import Connection
 
 from core.selectors import outbox_for_user
 from core.tasks import send_test_email
@@ -35,41 +32,6 @@ def _id(value) -> int | None:
     except ValueError:
         return None
     return number if number > 0 else None
-
-
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except Exception:
-        return False
-
-
-def _broker_ok() -> bool:
-    # A connection of its own, from the settings, so a check never disturbs
-    # the app's producer pool.
-    connection = Connection(
-        settings.CELERY_BROKER_URL,
-        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-        connect_timeout=2,
-    )
-    try:
-        with connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
-        return True
-    except Exception:
-        return False
-
-
-@never_cache
-def healthz(request):
-    """Liveness for load balancers: 200 when the database and broker answer."""
-    status = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(status.values())
-    body = {k: "ok" if v else "error" for k, v in status.items()}
-    body["status"] = "ok" if healthy else "error"
-    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def _require_outbox(request):

@@ -19,4 +19,10 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self):
+        from core.health import health_check_register
+        from referrals import health
+
         post_migrate.connect(snapshots_forget, sender=self)
+        health_check_register("sweep", health.sweep_health)
+        health_check_register("workers", health.workers_health)
+        health_check_register("thank_yous", health.thank_yous_health)

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.emails import build_email, one_line
+from core.health import heartbeat_record
 from core.snippets import render_snippet
 from partners.services import partner_thanked
 from referrals.models import (
@@ -52,6 +53,8 @@ REREAD_SECONDS = 1.0
 # process is plenty; extra ones find nothing and return).
 SWEEP_DISPATCHES = 4
 UNSUBSCRIBE_SALT = "partners.unsubscribe"
+# The heartbeat each sweep writes as it ends (/healthz reads its age).
+SWEEP_HEARTBEAT = "thanks:sweep"
 
 SKIP_REASON_REQUIRED = "Say why this thank-you is skipped."
 NOT_PENDING = "This thank-you is already handled."
@@ -205,7 +208,7 @@ def thank_you_message(touchpoint: Touchpoint, config: ThankYouMoment):
 # -- Dispatch -----------------------------------------------------------------
 
 
-def _due(now) -> Q:
+def due_filter(now) -> Q:
     return Q(due_at__lte=now) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
@@ -219,7 +222,7 @@ def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
     """
     now = timezone.now()
     claimed = Touchpoint.objects.filter(
-        _due(now),
+        due_filter(now),
         pk=touchpoint_id,
         status=Touchpoint.Status.SCHEDULED,
         channel=Touchpoint.Channel.EMAIL,
@@ -554,12 +557,13 @@ def touchpoints_sweep(*, now=None, enqueue=None) -> int:
         status=Touchpoint.Status.CANCELLED
     )
     due = Touchpoint.objects.filter(
-        _due(now),
+        due_filter(now),
         status=Touchpoint.Status.SCHEDULED,
         channel=Touchpoint.Channel.EMAIL,
     ).count()
     for _ in range(min(-(-due // DISPATCH_BATCH), SWEEP_DISPATCHES)):
         enqueue()
+    heartbeat_record(SWEEP_HEARTBEAT, at=now)
     return due
 
 

@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.schedules import crontab
 from celery.signals import task_postrun, task_prerun
 
@@ -27,6 +27,45 @@ def _check_database_connections(**kwargs):
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Every worker writes a heartbeat row every WORKER_HEARTBEAT_SECONDS
+    while it runs, from its own timer: /healthz reads the row's age and never
+    has to ask a worker anything (a broadcast blocks while workers are busy)."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+
+    def start(self, worker):
+        from core.health import WORKER_HEARTBEAT_SECONDS
+
+        self.beat(worker.hostname)
+        self.timer_ref = worker.timer.call_repeatedly(
+            WORKER_HEARTBEAT_SECONDS, self.beat, (worker.hostname,), priority=10
+        )
+
+    def stop(self, worker):
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+
+    @staticmethod
+    def beat(hostname: str) -> None:
+        from django.db import DatabaseError, close_old_connections
+
+        from core.health import WORKER_HEARTBEAT_PREFIX, heartbeat_record
+
+        try:
+            close_old_connections()
+            heartbeat_record(WORKER_HEARTBEAT_PREFIX + hostname)
+        except DatabaseError:  # the database is away: /healthz says so itself
+            close_old_connections()
+
+
+app.steps["worker"].add(Heartbeat)
 
 
 # The beat schedule lives here and only here; each entry says why it exists.
