@@ -23,3 +23,6 @@ urlpatterns = [
     path("u/<str:token>/", unsubscribe, name="unsubscribe"),
     path("", include("core.urls")),
 ]
+
+# A database that does not answer is a 503 with Retry-After (core.errors).
+handler500 = "core.errors.server_error"
