@@ -131,5 +131,27 @@ def test_a_managers_pages(page, demo):
 
 def test_an_admins_pages(page, demo):
     base_url = demo("admin@example.com")
-    paths = ["/dashboard/", "/referrals/thanks/settings/", "/referrals/stages/"]
+    paths = [
+        "/dashboard/",
+        "/referrals/thanks/settings/",
+        "/referrals/thanks/settings/received/",
+        "/referrals/thanks/settings/meeting/",
+        "/referrals/stages/",
+    ]
     assert_no_blocking_violations(page, base_url, paths, "admin")
+
+
+def test_a_sources_unsubscribe_pages(page, live_server, demo):
+    """A referral source never logs in: the unsubscribe link, before and
+    after they opted out."""
+    from referrals.touchpoints import unsubscribe_url
+
+    opted_in, opted_out = Partner.objects.exclude(email="")[:2]
+    Partner.objects.filter(pk=opted_out.pk).update(
+        email_consent=Partner.Consent.OPTED_OUT
+    )
+    paths = [
+        unsubscribe_url(partner).removeprefix(settings.SITE_URL)
+        for partner in (opted_in, opted_out)
+    ]
+    assert_no_blocking_violations(page, live_server.url, paths, "source")
