@@ -1,8 +1,10 @@
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from core.management.commands.seed_demo import REFUSE_IN_PRODUCTION
+from core.management.commands.seed_demo import DEMO_LOGINS_LIVE, REFUSE_IN_PRODUCTION
 from partners.models import Partner
 from referrals.models import Referral, StageChange, Touchpoint
 
@@ -51,13 +53,46 @@ def test_seed_demo_is_idempotent(db):
     assert StageChange.objects.filter(to_stage__name="Received").count() == 10
 
 
-def test_seed_demo_refuses_in_production_unless_forced(db, settings):
+def test_seed_demo_refuses_in_production_and_says_what_it_would_do(db, settings):
     settings.DEBUG = False
-    with pytest.raises(CommandError, match=REFUSE_IN_PRODUCTION):
-        call_command("seed_demo")
+    with pytest.raises(CommandError) as refused:
+        call_command("seed_demo", partners=7, referrals=9)
+    assert str(refused.value) == REFUSE_IN_PRODUCTION.format(
+        count=5,
+        logins="rep@example.com, rep2@example.com, rep3@example.com, "
+        "manager@example.com, admin@example.com",
+        partners=7,
+        referrals=9,
+    )
+    assert "password 'demo'" in str(refused.value)
+    assert "seed_demo --force" in str(refused.value)
+    assert "createsuperuser" in str(refused.value)
     assert not User.objects.exists()
-    call_command("seed_demo", "--force", partners=2, referrals=2)
+    assert not Partner.objects.exists()
+
+
+def test_seed_demo_forced_in_production_creates_it_and_warns(db, settings):
+    settings.DEBUG = False
+    out, err = StringIO(), StringIO()
+    call_command(
+        "seed_demo", "--force", partners=2, referrals=3, stdout=out, stderr=err
+    )
     assert User.objects.count() == 5
+    assert User.objects.get(email="admin@example.com").check_password("demo")
+    assert Referral.objects.count() == 3
+    assert "Demo data created." in out.getvalue()
+    assert DEMO_LOGINS_LIVE in err.getvalue()
+    # Nothing for the worker to send to the made-up sources.
+    assert not Touchpoint.objects.filter(channel="email", status="scheduled").exists()
+    assert not Partner.objects.exclude(
+        email__regex=r"@example\.(com|org|net)$"
+    ).exists()
+
+
+def test_seed_demo_in_development_does_not_warn(db):
+    err = StringIO()
+    call_command("seed_demo", partners=2, referrals=2, stderr=err)
+    assert DEMO_LOGINS_LIVE not in err.getvalue()
 
 
 def test_demo_reps_log_in_with_the_documented_password(client, db):

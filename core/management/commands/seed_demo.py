@@ -39,9 +39,22 @@ DEMO_USERS = [
     ("admin@example.com", "Alex Admin", None, ADMIN),
 ]
 DEMO_REPS = ["rep@example.com", "rep2@example.com", "rep3@example.com"]
+# With DEBUG off, say what would happen and how to go on, rather than do it.
 REFUSE_IN_PRODUCTION = (
-    "DEBUG is off: this looks like production, and seed_demo would add demo "
-    "logins with the password 'demo'. Run it with --force if you mean it."
+    "DEBUG is off, so this looks like production; nothing was changed. "
+    "seed_demo would create {count} demo logins with the password 'demo' "
+    "({logins}; admin@example.com is an admin who sees everything), the teams "
+    "North and South, and made-up data: {partners} sources with fake names and "
+    "example.com/.org/.net addresses, {referrals} referrals with their stage "
+    "history and notes, and past thank-yous (emails recorded as sent, so none "
+    "goes out; a few calls left on Today). Anyone who knows the password "
+    "'demo' could then sign in as an admin. On a real site, create the first "
+    "admin with `manage.py createsuperuser` instead. For a demo or staging "
+    "site, run `manage.py seed_demo --force`."
+)
+DEMO_LOGINS_LIVE = (
+    "DEBUG is off and the demo logins exist, with the password 'demo': "
+    "deactivate them or change their passwords before real users arrive."
 )
 INDUSTRIES = [
     "Software",
@@ -77,26 +90,43 @@ class Command(BaseCommand):
     help = "Create the demo logins (password 'demo') and realistic sample data."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="Run with DEBUG off.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run with DEBUG off too (a demo or staging site).",
+        )
         parser.add_argument("--partners", type=int, default=40)
         parser.add_argument("--referrals", type=int, default=200)
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, force=False, **options):
         if not settings.DEBUG and not force:
-            raise CommandError(REFUSE_IN_PRODUCTION)
-        with transaction.atomic():
-            users = self.create_users()
-            reps = [users[email] for email in DEMO_REPS]
-            if Partner.objects.filter(owner__in=reps).exists():
-                self.stdout.write("Demo data already present; logins checked.")
-                return
-            self.create_sample_data(
-                reps, options["partners"], options["referrals"], options["seed"]
+            raise CommandError(
+                REFUSE_IN_PRODUCTION.format(
+                    count=len(DEMO_USERS),
+                    logins=", ".join(email for email, *_ in DEMO_USERS),
+                    partners=options["partners"],
+                    referrals=options["referrals"],
+                )
             )
-            # The sample rows were bulk-created: compute their summaries.
-            call_command("rollups_rebuild", verbosity=0)
-        self.stdout.write(self.style.SUCCESS("Demo data created."))
+        if self.seed(options["partners"], options["referrals"], options["seed"]):
+            self.stdout.write(self.style.SUCCESS("Demo data created."))
+        else:
+            self.stdout.write("Demo data already present; logins checked.")
+        if not settings.DEBUG:
+            self.stderr.write(self.style.WARNING(DEMO_LOGINS_LIVE))
+
+    @transaction.atomic
+    def seed(self, n_partners: int, n_referrals: int, seed: int) -> bool:
+        """The logins, then the sample data unless the demo reps have some."""
+        users = self.create_users()
+        reps = [users[email] for email in DEMO_REPS]
+        if Partner.objects.filter(owner__in=reps).exists():
+            return False
+        self.create_sample_data(reps, n_partners, n_referrals, seed)
+        # The sample rows were bulk-created: compute their summaries.
+        call_command("rollups_rebuild", verbosity=0)
+        return True
 
     def create_users(self) -> dict[str, User]:
         teams = {
