@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.models import OutboxMessage
+from core.models import Heartbeat, OutboxMessage
 
 
 @admin.register(OutboxMessage)
@@ -9,3 +9,13 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ["sent_at"]
     search_fields = ["subject", "to", "body_text"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    """What /healthz reads: the sweep's and each worker's last report."""
+
+    list_display = ["name", "at"]
+    list_filter = ["at"]
+    search_fields = ["name"]
+    readonly_fields = ["name", "at"]
