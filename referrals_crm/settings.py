@@ -53,7 +53,18 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where `make run` serves (scripts/dev.sh reads them here, so .env counts).
+RUNSERVER_HOST = env.str("HOST", default="127.0.0.1")
+RUNSERVER_PORT = env.str("PORT", default="8000")
+# The address links in emails start with (unsubscribe links, digests). In
+# development it follows the address `make run` serves: the web server, the
+# worker and beat all build links, and dev.sh gives all three HOST and PORT.
+SITE_URL = env.str(
+    "SITE_URL",
+    default=f"http://{RUNSERVER_HOST}:{RUNSERVER_PORT}"
+    if DEBUG
+    else "http://127.0.0.1:8000",
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -26,6 +26,9 @@ def run_manage(*args, env_overrides, tmp_path):
             "EMAIL_URL",
             "EMAIL_BACKEND",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "SITE_URL",
+            "HOST",
+            "PORT",
         }
     }
     env.update({"VAR_DIR": str(tmp_path), **env_overrides})
@@ -123,3 +126,22 @@ def test_a_negative_snapshot_age_is_refused(tmp_path):
     )
     assert done.returncode != 0
     assert "DASHBOARD_SNAPSHOT_SECONDS must be 0 or more" in done.stderr
+
+
+SHOW_SITE_URL = [
+    "shell",
+    "-c",
+    "from django.conf import settings; print(settings.SITE_URL)",
+]
+
+
+def test_in_development_links_follow_the_port_make_run_serves(tmp_path):
+    env = {"DEBUG": "true", "PORT": "8101"}
+    result = run_manage(*SHOW_SITE_URL, env_overrides=env, tmp_path=tmp_path)
+    assert result.stdout.split()[-1] == "http://127.0.0.1:8101"
+
+
+def test_site_url_wins_over_the_port(tmp_path):
+    env = {"DEBUG": "true", "PORT": "8101", "SITE_URL": "https://crm.example.com/"}
+    result = run_manage(*SHOW_SITE_URL, env_overrides=env, tmp_path=tmp_path)
+    assert result.stdout.split()[-1] == "https://crm.example.com"
