@@ -5,6 +5,7 @@ filesystem Celery broker under ``var/``, and an email backend that keeps every
 message for the in-app Outbox page. See ``.env.example`` for every variable.
 """
 
+import logging
 import secrets
 import sys
 from datetime import timedelta
@@ -318,12 +319,53 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+
+def _client_errors_in_one_line(record: logging.LogRecord) -> bool:
+    """A 4xx (a rep opening the dashboard, a page that is not theirs, a stale
+    CSRF token) is answered as meant: one line says so. A traceback is for a
+    500, or for an error outside a request (no status code)."""
+    if getattr(record, "status_code", 500) < 500:
+        record.exc_info = record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "client_errors_in_one_line": {"()": lambda: _client_errors_in_one_line}
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["client_errors_in_one_line"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own handler on "django" printed each of its records a
+        # second time in development, after the root's console. Naming
+        # "django" here resets its children, so runserver's request lines
+        # ("django.server") are set up again as Django sets them up.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "axes": {"level": "WARNING"},
+    },
 }
 
 if TESTING:
