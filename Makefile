@@ -1,4 +1,7 @@
 # The two commands a new user needs: `make run` and `make test`.
+# `make run` installs requirements.txt (what runs the app); `make test`,
+# `make test-fast` and `make lint` add requirements-dev.txt (tests, lint,
+# Playwright). Both are compiled from their .in files by `make requirements`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +12,7 @@ PIP_VERSION := 26.3
 export PIP_CONSTRAINT := $(CURDIR)/constraints-build.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install lint migrate seed clean bench-touchpoints bench-data bench bench-install
+.PHONY: run test test-fast install install-dev requirements lint migrate seed clean bench-touchpoints bench-data bench bench-install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +24,23 @@ $(VENV)/.installed: requirements.txt constraints-build.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Both files in one pip run, so pip checks them together.
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --build-constraint constraints-build.txt -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+install-dev: $(VENV)/.installed-dev
+
+## make requirements: recompile requirements.txt and requirements-dev.txt from
+## their .in files, keeping every pin that still fits. To move one package:
+## make requirements COMPILE_ARGS="--upgrade-package celery"; all: --upgrade.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make requirements" $(BIN)/pip-compile \
+	--quiet --no-strip-extras --no-emit-index-url --no-emit-find-links \
+	--pip-args "--build-constraint constraints-build.txt" $(COMPILE_ARGS)
+requirements: install-dev
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
@@ -31,14 +51,28 @@ seed: migrate
 run: seed
 	@bash scripts/dev.sh
 
-## make test: lint, migrations check, the whole test suite.
-test: install
+# The import contracts, once pyproject.toml or .importlinter declares them.
+LINT_IMPORTS := if grep -qs '^\[tool\.importlinter\]' pyproject.toml || [ -f .importlinter ]; \
+	then $(BIN)/lint-imports; fi
+
+## make test: lint, import contracts, migrations check, the whole test suite.
+test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(LINT_IMPORTS)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
-lint: install
+## make test-fast: the same without the browser and Celery worker tests, for
+## local work; `make test` (and CI) still runs them all.
+test-fast: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(LINT_IMPORTS)
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -m "not browser and not worker"
+
+lint: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -47,8 +81,9 @@ clean:
 
 ## make bench-touchpoints: thank-you emails through 1 then 2 Celery workers on
 ## PostgreSQL + Redis to a local SMTP sink; prints emails/s and latency and
-## writes bench/RESULTS.md (see bench/README.md). Needs `make install` first.
-bench-touchpoints: install
+## writes bench/RESULTS.md (see bench/README.md). The sink is aiosmtpd, a
+## dev requirement.
+bench-touchpoints: install-dev
 	$(BIN)/python bench/touchpoints.py $(BENCH_ARGS)
 
 BENCH_DB := referrals_crm_loadbench
@@ -61,12 +96,14 @@ bench-data: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python manage.py bench_data $(BENCH_DATA_ARGS)
 
-$(VENV)/.bench-installed: requirements-bench.txt | $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+# With requirements-dev.txt in the same pip run: locust needs pytest, and
+# gevent greenlet, which only that file pins.
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -r requirements-bench.txt
 	touch $@
 
 bench-install: $(VENV)/.bench-installed
 
 ## make bench: pages under load (locust, 8 users, 60 s each) on the bench data.
-bench: install bench-install
+bench: bench-install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/load.py
