@@ -55,7 +55,7 @@ ENV = {
 SNAPSHOTS_OFF = {"DASHBOARD_SNAPSHOT_SECONDS": "0"}
 PAGES = [
     ("/dashboard/ team, last 90 days", "DashboardTeam", 200, None, {}),
-    # Every team's figures: the page shows a snapshot (referrals.snapshots).
+    # Every team's figures: the page shows a snapshot (dashboard.snapshots).
     ("/dashboard/ all, this year", "DashboardAll", 600, None, {}),
     # What counting them costs: one visit that counts them (the first of the
     # day, or once stale), and 8 admins if every visit counted them.
@@ -97,16 +97,16 @@ def database_p50(runs: int = 15) -> dict:
     from django.utils import timezone
 
     from accounts.models import User
+    from dashboard.models import DashboardSnapshot
+    from dashboard.queries import DashboardFilters, dashboard, period_bounds
+    from dashboard.snapshots import snapshot_key
     from partners.selectors import partner_list_page
-    from referrals.dashboard import DashboardFilters, dashboard, period_bounds
-    from referrals.models import DashboardSnapshot
     from referrals.selectors import (
         board_columns,
         referrals_for_user,
         referrals_needing_action,
     )
     from referrals.services import referral_log
-    from referrals.snapshots import snapshot_key
 
     manager = User.objects.get(email="manager01@bench.example")
     admin = User.objects.get(email="admin@bench.example")
@@ -204,9 +204,9 @@ def remove_logged_referrals(after_id: int) -> int:
     onto one rep's today and slow that rep's board and list for the next run."""
     from django.db import connection, transaction
 
-    from partners.services import partners_last_thanked_rebuild
     from referrals.models import Referral
     from referrals.rollups import rollups_rebuild
+    from thanks.services import partners_last_thanked_rebuild
 
     logged = Referral.objects.filter(pk__gt=after_id)
     owners = set(logged.values_list("owner", flat=True).distinct())

@@ -67,7 +67,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BEGIN, END = "<!-- bench:begin (generated) -->", "<!-- bench:end -->"
 ON_COMMIT_P95_TARGET = 5.0  # seconds
 SWEEP_SLACK = 5.0  # swept p95 target: sweep interval + this
-SEND_TASK = "referrals.tasks.touchpoints_dispatch_task"
+SEND_TASK = "thanks.tasks.touchpoints_dispatch_task"
 
 
 class BenchError(Exception):
@@ -293,7 +293,7 @@ def start_sink(processes: Processes, port: int, out: Path) -> subprocess.Popen:
 
 def read_sink(path: Path) -> list[tuple[float, int]]:
     """(arrival time, touchpoint id) of each message; id -1 when not ours."""
-    from referrals.models import Touchpoint
+    from thanks.models import Touchpoint
 
     if not path.exists():
         return []
@@ -377,7 +377,7 @@ def make_referrals(n: int, tag: str, partners, stage) -> list:
 
 
 def make_touchpoints(referrals: list, due_at) -> list[int]:
-    from referrals.models import Moment, Touchpoint
+    from thanks.models import Moment, Touchpoint
 
     rows = Touchpoint.objects.bulk_create(
         (
@@ -454,8 +454,8 @@ def profile_dispatch(partners, stage, n: int) -> dict:
     from django.db.models.query import QuerySet
     from django.utils import timezone
 
-    import referrals.touchpoints as touchpoints
-    from referrals.models import Touchpoint
+    import thanks.services as touchpoints
+    from thanks.models import Touchpoint
 
     # Not due until taken: a batched dispatch sends every row that is due.
     ids = iter(
@@ -667,7 +667,7 @@ def wait_until_sent(
 ) -> None:
     from django.db.models import Count
 
-    from referrals.models import Touchpoint
+    from thanks.models import Touchpoint
 
     deadline = time.monotonic() + timeout
     rows = Touchpoint.objects.filter(pk__gte=lo, pk__lte=hi)
@@ -691,7 +691,7 @@ def produce(referrals: list, rate: float, queue: bool) -> tuple[list[int], float
     """Create one touchpoint per referral, due now, at `rate` per second."""
     from django.utils import timezone
 
-    from referrals.tasks import request_dispatch
+    from thanks.queue import request_dispatch
 
     ids: list[int] = []
     started = time.monotonic()
@@ -711,7 +711,7 @@ def produce(referrals: list, rate: float, queue: bool) -> tuple[list[int], float
 
 
 def phase_stats(ids: list[int], arrivals: dict) -> dict:
-    from referrals.models import Touchpoint
+    from thanks.models import Touchpoint
 
     rows = list(
         Touchpoint.objects.filter(pk__in=ids, status=Touchpoint.Status.SENT)
@@ -757,7 +757,7 @@ def purge_queue() -> int:
 def sent_rate(ids: list[int]) -> float:
     from django.db.models import Max, Min
 
-    from referrals.models import Touchpoint
+    from thanks.models import Touchpoint
 
     span = Touchpoint.objects.filter(pk__in=ids).aggregate(
         first=Min("due_at"), last=Max("sent_at")
@@ -1090,7 +1090,7 @@ def main() -> int:
         import django
 
         django.setup()
-        from referrals.models import Touchpoint
+        from thanks.models import Touchpoint
 
         sink = start_sink(processes, port, sink_file)
         capacity = sink_capacity(port, sink.pid)

@@ -108,3 +108,11 @@ def referral_stats_attached(partners: list[Partner]) -> list[Partner]:
 
 def partner_for_user(*, user, pk) -> Partner:
     return get_for_user_or_404(Partner.objects.select_related("owner"), user, pk)
+
+
+def source_referrals(*, user, partner: Partner) -> QuerySet:
+    """The source's referrals that the user may see, through the one scoping
+    rule, read through the foreign key (partners sits below referrals)."""
+    return scope_for_user(partner.referrals.all(), user).select_related(
+        "source", "owner", "stage"
+    )

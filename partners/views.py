@@ -1,9 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 
 from partners.forms import PartnerFilterForm, PartnerForm, SourceSearchForm
 from partners.models import Partner
@@ -11,11 +9,10 @@ from partners.selectors import (
     partner_for_user,
     partner_list_page,
     partners_matching,
+    source_referrals,
     with_referral_stats,
 )
-from partners.services import partner_create, partner_opt_out
-from referrals.selectors import referrals_for_user
-from referrals.touchpoints import partner_id_from_token
+from partners.services import partner_create
 
 SAVED = "Source saved."
 ADDED = "Source added."
@@ -46,8 +43,7 @@ def partner_list(request):
 def partner_detail(request, pk):
     partner = partner_for_user(user=request.user, pk=pk)
     stats = with_referral_stats(Partner.objects.filter(pk=partner.pk)).get()
-    # The source's referrals, through the same scoping rule as everything else.
-    referrals = referrals_for_user(user=request.user).filter(source=partner)
+    referrals = source_referrals(user=request.user, partner=partner)
     return render(
         request,
         "partners/partner_detail.html",
@@ -101,22 +97,3 @@ def partner_search(request):
         "partners/_source_options.html",
         {"matches": matches, "query": query, "errors": form.errors.get("source_query")},
     )
-
-
-# One-click unsubscribe (RFC 8058): mail providers POST to the List-Unsubscribe
-# URL with no session and no CSRF token. The signed token is the credential.
-@csrf_exempt
-def unsubscribe(request, token):
-    partner_id = partner_id_from_token(token)
-    partner = Partner.objects.filter(pk=partner_id).first() if partner_id else None
-    if partner is None:
-        raise Http404("This unsubscribe link is not valid.")
-    if request.method == "POST":
-        partner_opt_out(partner=partner)
-        return render(request, "partners/unsubscribed.html", {"partner": partner})
-    if partner.email_consent == Partner.Consent.OPTED_OUT:
-        # Nothing to ask: say so, with no button that looks like another step.
-        return render(
-            request, "partners/unsubscribed.html", {"partner": partner, "already": True}
-        )
-    return render(request, "partners/unsubscribe.html", {"partner": partner})

@@ -1,19 +1,15 @@
 from django.contrib import admin
 from django.db import transaction
 
-from partners.services import partners_last_thanked_rebuild
 from referrals import rollups
 from referrals.models import (
     Activity,
     ClosedTotal,
-    DashboardSnapshot,
     PipelineTotal,
     ReceivedTotal,
     Referral,
     Stage,
     StageChange,
-    ThankYouMoment,
-    Touchpoint,
 )
 from referrals.services import next_stage_position, referral_update, stage_save
 
@@ -128,70 +124,6 @@ class ActivityAdmin(admin.ModelAdmin):
     raw_id_fields = ["referral"]
 
 
-@admin.register(ThankYouMoment)
-class ThankYouMomentAdmin(admin.ModelAdmin):
-    # One row per moment, made by a migration; switch a moment off instead.
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    list_display = [
-        "moment",
-        "enabled",
-        "within_minutes",
-        "email_delay_minutes",
-        "subject",
-    ]
-    list_filter = ["enabled"]
-    search_fields = ["subject", "body"]
-
-
-@admin.register(Touchpoint)
-class TouchpointAdmin(admin.ModelAdmin):
-    list_display = [
-        "referral",
-        "source",
-        "moment",
-        "channel",
-        "status",
-        "due_at",
-        "sent_at",
-        "attempts",
-    ]
-    list_filter = ["status", "moment", "channel", "due_at"]
-    search_fields = [
-        "source__name",
-        "source__email",
-        "referral__prospect_name",
-        "last_error",
-    ]
-    list_select_related = ["referral", "source"]
-    raw_id_fields = ["referral", "source", "completed_by"]
-    # The owner is its referral's (who sees it on Today, whose compliance
-    # it counts for): copied on save, never chosen here.
-    readonly_fields = [
-        "owner",
-        "subject",
-        "body_text",
-        "body_html",
-        "last_error",
-        "claimed_at",
-    ]
-
-    # A thank-you marked sent or done here counts as the source's last thanks.
-    def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            if obj.referral_id:
-                obj.owner_id = Referral.objects.values_list("owner", flat=True).get(
-                    pk=obj.referral_id
-                )
-            super().save_model(request, obj, form, change)
-            sources = {obj.source_id, form.initial.get("source")} - {None}
-            partners_last_thanked_rebuild(partner_ids=sources)
-
-
 class SummaryAdmin(admin.ModelAdmin):
     """A summary the application keeps (see rollups_rebuild): shown, never edited."""
 
@@ -232,28 +164,3 @@ class ReceivedTotalAdmin(SummaryAdmin):
 class ClosedTotalAdmin(SummaryAdmin):
     list_display = ["owner", "month", "stage", "count", "value"]
     date_hierarchy = "month"
-
-
-@admin.register(DashboardSnapshot)
-class DashboardSnapshotAdmin(admin.ModelAdmin):
-    """Every team's dashboard figures as last counted: shown, never edited.
-    Deleting one makes the next visit count that view again."""
-
-    list_display = [
-        "view",
-        "time_zone",
-        "computed_at",
-        "took_ms",
-        "refreshing_since",
-        "viewed_at",
-    ]
-    list_filter = ["computed_at"]
-    search_fields = ["view"]
-    date_hierarchy = "computed_at"
-    exclude = ["html"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -12,8 +12,9 @@ from django.utils.http import urlencode
 
 from accounts.models import User
 from core.emails import build_email
-from referrals.models import Stage, Touchpoint
+from referrals.models import Stage
 from referrals.selectors import referrals_for_user, stale_filter
+from thanks.models import Touchpoint
 
 log = logging.getLogger(__name__)
 

@@ -1,20 +1,18 @@
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Team, User
-from accounts.scoping import scope_for_user, users_for_user
-from core.snippets import FILTERS as SNIPPET_FILTERS
+from accounts.models import Team
+from accounts.scoping import users_for_user
 from core.validators import ACTIVITY_MAX
 from partners.models import Partner
 from partners.selectors import partners_for_user, partners_matching
-from referrals.dashboard import DEFAULT_PERIOD, PERIODS, DashboardFilters, period_bounds
-from referrals.models import Activity, Referral, Stage, ThankYouMoment
+from referrals.models import Activity, Referral, Stage
 from referrals.selectors import open_duplicates, reached_filter
 
 SOURCE_REQUIRED = "Choose who referred this prospect, or add them as a new source."
@@ -29,10 +27,6 @@ DUPLICATE_WARNING = (
 )
 FUTURE_DATE = "A referral cannot be received in the future."
 DATE_RANGE = "The start date must be before the end date."
-# What a dashboard period may span: the dates beyond would overflow the
-# month and week arithmetic (a typed year 9999 was a server error).
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
-DATE_OUT_OF_RANGE = "Pick a date between 1900 and 2199."
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -408,111 +402,3 @@ class StageForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.help_text = ""  # explained once above the table, not on every row
-
-
-class TouchpointActionForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[("send", "Send now"), ("done", "Done"), ("skip", "Skip")]
-    )
-    note = forms.CharField(required=False, max_length=500, label="Note")
-
-
-class ThankYouMomentForm(forms.ModelForm):
-    class Meta:
-        model = ThankYouMoment
-        fields = ["enabled", "within_minutes", "email_delay_minutes", "subject", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 12})}
-        help_texts = {
-            "body": "Placeholders: {{ source_first_name }}, {{ source_name }}, "
-            "{{ prospect_name }}, {{ prospect_company }}, {{ stage }}, "
-            "{{ rep_name }}, {{ rep_signature }}; {% if prospect_company %}…"
-            "{% endif %} and the filters " + ", ".join(SNIPPET_FILTERS) + ". "
-            "Say where the referral stands: that update is what the source is owed.",
-        }
-
-    # The templates are checked by the model's validators (an admin who edits
-    # them in the Django admin gets the same checks).
-
-
-def rep_label(user) -> str:
-    """A rep as the dashboard names them: one who left is marked so."""
-    return str(user) if user.is_active else f"{user} (inactive)"
-
-
-class DashboardFilterForm(forms.Form):
-    period = forms.ChoiceField(
-        choices=list(PERIODS.items()), required=False, initial=DEFAULT_PERIOD
-    )
-    start = forms.DateField(label="From", required=False, widget=DATE_INPUT)
-    end = forms.DateField(label="To", required=False, widget=DATE_INPUT)
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, empty_label="All teams"
-    )
-    rep = forms.ModelChoiceField(queryset=None, required=False, empty_label="All reps")
-    source_kind = forms.ChoiceField(
-        label="Source kind",
-        choices=[("", "All kinds"), *Partner.Kind.choices],
-        required=False,
-    )
-
-    def __init__(self, data=None, *args, user, **kwargs):
-        if data is not None and data.get("period", "") not in PERIODS:
-            # No period in the address (a shared link with only a rep, say):
-            # the box shows the period the figures are for, not the first one.
-            # A period not offered is shown as the default it is replaced by.
-            # A link with dates and no period means those dates.
-            data = data.copy()
-            dated = "period" not in data and (data.get("start") or data.get("end"))
-            data["period"] = "custom" if dated else DEFAULT_PERIOD
-        super().__init__(data, *args, **kwargs)
-        self.user = user
-        # Reps who own a referral: a semi-join that stops at each rep's first
-        # one (a join with DISTINCT read every referral of the scope). Those
-        # who left too: their referrals still count, and wait to be handed on.
-        owners = scope_for_user(User.objects.all(), user, owner_field="pk")
-        self.fields["rep"].queryset = owners.filter(
-            Exists(Referral.objects.filter(owner=OuterRef("pk")))
-        )
-        self.fields["rep"].label_from_instance = rep_label
-        if not user.is_admin:
-            del self.fields["team"]
-
-    def clean(self):
-        data = super().clean()
-        for name in ("start", "end"):
-            day = data.get(name)
-            if day and not EARLIEST_DAY <= day <= LATEST_DAY:
-                self.add_error(name, DATE_OUT_OF_RANGE)
-        team, rep = data.get("team"), data.get("rep")
-        if team and rep and rep.team_id != team.pk:
-            # Nobody's figures would be left; say so rather than show zeros.
-            self.add_error("rep", f"{rep_label(rep)} is not on team {team}.")
-        if self.has_error("start") or self.has_error("end"):
-            return data  # unreadable or out of range: said next to the field
-        if data.get("period") == "custom":
-            start, end = data.get("start"), data.get("end")
-            if not start or not end:
-                self.add_error("start", "A custom period needs both dates.")
-            elif start > end:
-                self.add_error("end", DATE_RANGE)
-        return data
-
-    def filters(self) -> DashboardFilters:
-        self.is_valid()
-        cleaned = getattr(self, "cleaned_data", {})
-        data = {k: v for k, v in cleaned.items() if k not in self.errors}
-        period = data.get("period") or DEFAULT_PERIOD
-        if period == "custom" and not (data.get("start") and data.get("end")):
-            period = DEFAULT_PERIOD
-        start, end = period_bounds(
-            period, timezone.localdate(), data.get("start"), data.get("end")
-        )
-        return DashboardFilters(
-            user=self.user,
-            period=period,
-            start=start,
-            end=end,
-            team=data.get("team"),
-            rep=data.get("rep"),
-            source_kind=data.get("source_kind", ""),
-        )

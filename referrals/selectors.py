@@ -9,16 +9,8 @@ from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.urls_for_rows import url_maker
-from partners.models import Partner
-from referrals.models import (
-    Moment,
-    PipelineTotal,
-    Referral,
-    Stage,
-    StageChange,
-    Touchpoint,
-    is_stale,
-)
+from referrals.models import PipelineTotal, Referral, Stage, StageChange, is_stale
+from thanks.selectors import pending_thanks, touchpoints_for_user, with_row_links
 
 
 def referrals_for_user(*, user) -> QuerySet:
@@ -53,7 +45,7 @@ def stale_per_stage(now=None, stages=None) -> list[Q]:
 def stale_cutoffs(now=None, stages=None) -> list[tuple[Stage, datetime]]:
     """Each open stage with an SLA, and the time before which a referral in
     it, with no activity since, is stale. (The dashboard writes the same
-    condition out in SQL: referrals.dashboard.stale_referrals.)"""
+    condition out in SQL: dashboard.queries.stale_referrals.)"""
     now = now or timezone.now()
     if stages is None:  # the caller may already hold the stages
         stages = Stage.objects.all()
@@ -390,72 +382,10 @@ def referral_timeline(*, referral: Referral) -> list[dict]:
     return sorted(items, key=lambda item: item["at"], reverse=True)
 
 
-def touchpoints_for_user(*, user) -> QuerySet:
-    """Thank-yous of the referrals the user may see, to list on Today and to
-    act on: the same scoping rule, on the owner each copies from its
-    referral (kept by touchpoint_schedule, touchpoints_follow_owner and the
-    admin), so the (owner, deadline) index of those pending serves, where a
-    join to the referrals read every pending one. One left by a deleted
-    referral (pending until the sweep cancels it) is nobody's."""
-    return scope_for_user(Touchpoint.objects.all(), user).filter(referral__isnull=False)
-
-
-def pending_thanks(*, user) -> QuerySet:
-    """The Today page's thank-yous: every one not yet done, soonest deadline first.
-
-    Scheduled emails are listed too (with Send now): one that sits there past
-    its deadline means the worker or the broker is not keeping up.
-    """
-    return (
-        touchpoints_for_user(user=user)
-        .filter(status__in=Touchpoint.PENDING)
-        .select_related("referral", "source")
-        .order_by("deadline_at", "pk")
-    )
-
-
-def with_row_links(touchpoints) -> list[Touchpoint]:
-    """Thank-yous with the links their Today row shows (its source, its
-    referral, its actions), made by url_maker: a manager's 100 rows called
-    reverse() 500 times."""
-    action_url = url_maker("touchpoint_action")
-    source_url, referral_url = url_maker("partner_detail"), url_maker("referral_detail")
-    touchpoints = list(touchpoints)
-    for touchpoint in touchpoints:
-        touchpoint.action_url = action_url(touchpoint.pk)
-        touchpoint.source_url = source_url(touchpoint.source_id)
-        touchpoint.referral_url = referral_url(touchpoint.referral_id)
-    return touchpoints
-
-
 def reached_filter(stage: Stage) -> Q:
     """Referrals that ever entered `stage` or a later open or won stage."""
     return Q(
         pk__in=StageChange.objects.filter(to_stage__position__gte=stage.position)
         .exclude(to_stage__kind=Stage.Kind.LOST)
         .values("referral")
-    )
-
-
-# Which referrals have reached each thank-you moment: the preview of a
-# moment's email shows one of them (the after-meeting text for a referral
-# never met reads wrong).
-MOMENT_REACHED = {
-    Moment.RECEIVED: Q(),
-    Moment.MEETING: Q(meeting_held_at__isnull=False),
-    Moment.WON: Q(stage__kind=Stage.Kind.WON),
-    Moment.LOST: Q(stage__kind=Stage.Kind.LOST),
-}
-
-
-def referrals_for_preview(*, user, moment: str) -> QuerySet:
-    """Referrals whose source could get `moment`'s email now: the moment
-    reached, the source emailable; newest first, with what the email reads."""
-    return (
-        referrals_for_user(user=user)
-        .filter(MOMENT_REACHED[moment])
-        .filter(source__email_consent=Partner.Consent.OPTED_IN)
-        .exclude(source__email="")
-        .select_related("source", "stage", "owner")
-        .order_by("-received_on", "-pk")
     )

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from partners.models import Partner
 from referrals import rollups
-from referrals.models import Activity, Moment, Referral, Stage, StageChange, Touchpoint
-from referrals.touchpoints import touchpoint_schedule
+from referrals.models import Activity, Referral, Stage, StageChange
+from thanks.models import Moment, Touchpoint
+from thanks.services import touchpoint_schedule
 
 NO_OPEN_STAGE = "The pipeline has no open stage to put a new referral in."
 FINAL_VALUE_REQUIRED = "Enter the final value of the sale to move it to Won."

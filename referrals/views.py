@@ -1,59 +1,42 @@
 import csv
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateSyntaxError
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import (
-    content_disposition_header,
-    url_has_allowed_host_and_scheme,
-)
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
+from core.csv import csv_safe
+from core.http import safe_next
 from core.paginator import CountingPaginator
 from core.urls_for_rows import url_maker
 from partners.services import partner_create
-from referrals.dashboard_display import DASHBOARD_TABLES
 from referrals.forms import (
     ActivityForm,
-    DashboardFilterForm,
     MoveForm,
     ReferralFilterForm,
     ReferralForm,
     ReferralLogForm,
     StageForm,
-    ThankYouMomentForm,
-    TouchpointActionForm,
     add_service_errors,
 )
-from referrals.models import (
-    DashboardSnapshot,
-    Stage,
-    ThankYouMoment,
-    validate_body_template,
-    validate_subject_template,
-)
+from referrals.models import Stage
 from referrals.selectors import (
     LIST_ROW_FIELDS,
     board_columns,
     list_rows,
     referral_for_user,
     referral_timeline,
-    referrals_for_preview,
     referrals_for_user,
+    referrals_needing_action,
     stale_filter,
-    touchpoints_for_user,
-    with_row_links,
 )
 from referrals.services import (
     activity_add,
@@ -65,25 +48,33 @@ from referrals.services import (
     stage_save,
     stage_shift,
 )
-from referrals.snapshots import is_snapshot_view, snapshot_figures
-from referrals.touchpoints import (
-    render_thank_you,
-    touchpoint_mark_done,
-    touchpoint_send_now,
-    touchpoint_skip,
-)
 
-FIGURES_COUNTED = "The figures of every team were counted again just now."
-FIGURES_BEING_COUNTED = (
-    "These figures were counted moments ago, or are being counted again by "
-    "another visit: the time above says when."
-)
 LOGGED = "Referral logged. Thank {source} soon: they put their name on the line."
 MOVED = "{prospect} moved to {stage}."
 SAVED = "Changes saved."
 ACTIVITY_ADDED = "Activity added."
 STAGE_ADDED = "Stage added at the end of the pipeline. Move it where it belongs."
 STAGE_DELETED = "Stage “{stage}” deleted."
+
+
+@login_required
+def today(request):
+    return render(
+        request,
+        "referrals/today.html",
+        referrals_needing_action(
+            user=request.user, thanks_after=_id(request.GET.get("after"))
+        ),
+    )
+
+
+def _id(value) -> int | None:
+    """A row id from the query string; None when it is not one."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if number > 0 else None
 
 
 def _filtered_referrals(request):
@@ -102,15 +93,6 @@ def referral_list(request):
     ).get_page(request.GET.get("page"))
     page.object_list = list_rows(page.object_list)
     return render(request, "referrals/referral_list.html", {"form": form, "page": page})
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ is text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 class _Echo:
@@ -232,15 +214,6 @@ def referral_edit(request, pk):
     )
 
 
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    ):
-        return target
-    return default
-
-
 @login_required
 @require_POST
 def referral_move_view(request, pk):
@@ -267,12 +240,12 @@ def referral_move_view(request, pk):
                 )
             if request.htmx and request.POST.get("from") == "board":
                 return render(request, "referrals/_board.html", _board_context(request))
-            return redirect(_safe_next(request, referral.get_absolute_url()))
+            return redirect(safe_next(request, referral.get_absolute_url()))
     # Won needs a value, Lost a reason: ask, keeping what was chosen.
     context = {
         "referral": referral,
         "move_form": form,
-        "next": _safe_next(request, referral.get_absolute_url()),
+        "next": safe_next(request, referral.get_absolute_url()),
     }
     if request.htmx:
         response = render(request, "referrals/_move_form_card.html", context)
@@ -350,71 +323,6 @@ def _board_context(request) -> dict:
 @login_required
 def board(request):
     return render(request, "referrals/board.html", _board_context(request))
-
-
-@login_required
-def dashboard(request):
-    """The manager dashboard; every view of it is a URL, every table a CSV."""
-    _require_dashboard(request.user)
-    form = DashboardFilterForm(request.GET or None, user=request.user)
-    filters = form.filters()
-    table = request.GET.get("export")
-    if table in DASHBOARD_TABLES:  # exports are always counted live
-        section, rows = DASHBOARD_TABLES[table]
-        return _csv_response(filters.file_name(table), *rows(section(filters)))
-    view = filters.as_view()
-    figures = snapshot_figures(filters=filters, view=view)
-    return render(
-        request,
-        "referrals/dashboard.html",
-        {
-            "form": form,
-            "filters": filters,
-            "figures": figures,
-            "view": view,
-            "snapshot_age": _duration(DashboardSnapshot.max_age()),
-        },
-    )
-
-
-@login_required
-@require_POST
-def dashboard_refresh(request):
-    """Count a snapshot view's figures again now, then show it."""
-    _require_dashboard(request.user)
-    query = QueryDict(request.POST.get("view", ""))
-    filters = DashboardFilterForm(query or None, user=request.user).filters()
-    view = filters.as_view()
-    if is_snapshot_view(filters):
-        figures = snapshot_figures(filters=filters, view=view, refresh=True)
-        if figures.computed_at == filters.now:
-            messages.success(request, FIGURES_COUNTED)
-        else:
-            messages.info(request, FIGURES_BEING_COUNTED)
-    return redirect(f"{reverse('dashboard')}?{view}")
-
-
-def _require_dashboard(user):
-    if not (user.is_manager or user.is_admin):
-        raise PermissionDenied("The dashboard is for managers and admins.")
-
-
-def _duration(age: timedelta) -> str:
-    seconds = round(age.total_seconds())
-    if seconds < 120:
-        return f"{seconds} seconds"
-    return f"{round(seconds / 60)} minutes"
-
-
-def _csv_response(name: str, header: list, rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    # As filename*= when the name is not ASCII (a team named in Greek).
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
-    return response
 
 
 def _require_admin(user):
@@ -497,145 +405,3 @@ def stage_delete(request, pk):
     else:
         messages.success(request, STAGE_DELETED.format(stage=stage.name))
     return redirect("stage_list")
-
-
-TOUCHPOINT_DONE = {
-    "send": "Sending the thank-you now.",
-    "done": "Marked as thanked.",
-    "skip": "Skipped.",
-}
-
-
-@login_required
-@require_POST
-def touchpoint_action(request, pk):
-    """Send now, mark done (called, card sent) or skip (with a reason)."""
-    touchpoint = get_object_or_404(
-        touchpoints_for_user(user=request.user).select_related("referral", "source"),
-        pk=pk,
-    )
-    form = TouchpointActionForm(request.POST)
-    error = None
-    if form.is_valid():
-        action, note = form.cleaned_data["action"], form.cleaned_data["note"]
-        try:
-            if action == "send":
-                touchpoint_send_now(touchpoint=touchpoint, user=request.user)
-            elif action == "done":
-                touchpoint_mark_done(
-                    touchpoint=touchpoint, user=request.user, note=note
-                )
-            else:
-                touchpoint_skip(touchpoint=touchpoint, user=request.user, reason=note)
-        except ValidationError as problem:
-            error = problem.messages[0]
-    else:
-        error = "Choose what to do with this thank-you."
-    if request.htmx:
-        touchpoint.refresh_from_db()
-        context = {
-            "t": with_row_links([touchpoint])[0],
-            "error": error,
-            "note": request.POST.get("note", ""),
-            # The page the row is on, for the form shown again: not this URL.
-            "next": _safe_next(request, reverse("today")),
-            "done_message": None
-            if error
-            else TOUCHPOINT_DONE[form.cleaned_data["action"]],
-        }
-        return render(request, "core/_thanks_row.html", context)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, TOUCHPOINT_DONE[form.cleaned_data["action"]])
-    return redirect(_safe_next(request, reverse("today")))
-
-
-@login_required
-def thank_you_settings(request):
-    _require_admin(request.user)
-    return render(
-        request,
-        "referrals/thank_you_settings.html",
-        {"moments": ThankYouMoment.objects.select_related("updated_by")},
-    )
-
-
-NO_PREVIEW = (
-    "No referral you can see has reached “{moment}” with a source who takes "
-    "email. Once one has, the preview shows the email as its source gets it."
-)
-
-
-def _preview_referral(request, config):
-    """The admin's pick among the referrals that reached the moment (with a
-    source who takes email), else the newest of them; None if there is none."""
-    reached = referrals_for_preview(user=request.user, moment=config.moment)
-    chosen = request.POST.get("preview_referral") or request.GET.get("preview_referral")
-    if chosen and chosen.isdigit() and (picked := reached.filter(pk=chosen).first()):
-        return picked
-    return reached.first()
-
-
-@login_required
-def thank_you_edit(request, moment):
-    _require_admin(request.user)
-    config = get_object_or_404(ThankYouMoment, moment=moment)
-    form = ThankYouMomentForm(request.POST or None, instance=config)
-    if request.method == "POST" and "save" in request.POST and form.is_valid():
-        config = form.save(commit=False)
-        config.updated_by = request.user
-        config.save()
-        messages.success(request, SAVED)
-        return redirect("thank_you_settings")
-    return render(
-        request,
-        "referrals/thank_you_edit.html",
-        {
-            "form": form,
-            "config": config,
-            "preview": _preview(request, form, config),
-            "preview_choices": referrals_for_preview(
-                user=request.user, moment=config.moment
-            )[:20],
-        },
-        status=400 if request.method == "POST" and "save" in request.POST else 200,
-    )
-
-
-def _preview(request, form, config) -> dict:
-    """The email as a real referral's source would get it, from the form's text."""
-    referral = _preview_referral(request, config)
-    if referral is None:
-        return {"error": NO_PREVIEW.format(moment=config.get_moment_display())}
-    draft = ThankYouMoment(
-        moment=config.moment,
-        subject=form.data.get("subject", config.subject)
-        if form.is_bound
-        else config.subject,
-        body=form.data.get("body", config.body) if form.is_bound else config.body,
-    )
-    try:
-        # The checks a save makes, so the preview says what the save would.
-        validate_subject_template(draft.subject)
-        validate_body_template(draft.body)
-        subject, body = render_thank_you(draft, referral)
-    except ValidationError as error:
-        return {"error": error.messages[0], "referral": referral}
-    except TemplateSyntaxError as error:  # too long with this referral's names
-        return {"error": f"This template does not work: {error}", "referral": referral}
-    return {"subject": subject, "body": body, "referral": referral}
-
-
-@login_required
-@require_POST
-def thank_you_preview(request, moment):
-    """htmx: re-render the preview as the admin types."""
-    _require_admin(request.user)
-    config = get_object_or_404(ThankYouMoment, moment=moment)
-    form = ThankYouMomentForm(request.POST, instance=config)
-    return render(
-        request,
-        "referrals/_thank_you_preview.html",
-        {"preview": _preview(request, form, config)},
-    )

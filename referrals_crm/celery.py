@@ -73,7 +73,7 @@ app.conf.beat_schedule = {
     # Sends every thank-you that is due and not sent: retries after SMTP
     # errors, sends queued while the broker was down, sends whose worker died.
     "touchpoints-sweep": {
-        "task": "referrals.tasks.touchpoints_sweep_task",
+        "task": "thanks.tasks.touchpoints_sweep_task",
         # Tests shorten it; read from the environment, settings are not loaded yet.
         "schedule": float(os.environ.get("TOUCHPOINT_SWEEP_SECONDS", "60")),
         # A sweep that waited behind a backlog is dropped: the next one comes.
@@ -86,9 +86,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/15"),
     },
     # Every team's dashboard views that admins opened lately, counted ahead
-    # of their visits (referrals.snapshots.snapshots_warm).
+    # of their visits (dashboard.snapshots.snapshots_warm).
     "dashboard-snapshots-warm": {
-        "task": "referrals.tasks.dashboard_snapshots_warm_task",
+        "task": "dashboard.tasks.dashboard_snapshots_warm_task",
         "schedule": 60.0,
         "options": {"expires": 50},
     },

@@ -80,10 +80,13 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    # The project's apps, lowest layer first (docs/architecture.md).
+    "core",
     "accounts",
     "partners",
+    "thanks",
     "referrals",
-    "core",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 from accounts.forms import EmailAuthenticationForm
-from partners.views import unsubscribe
+from referrals import views as referral_views
 
 urlpatterns = [
     path(
@@ -20,7 +20,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("partners/", include("partners.urls")),
     path("referrals/", include("referrals.urls")),
-    path("u/<str:token>/", unsubscribe, name="unsubscribe"),
+    path("dashboard/", include("dashboard.urls")),
+    path("", referral_views.today, name="today"),
+    path("", include("thanks.urls")),
     path("", include("core.urls")),
 ]
 

@@ -53,7 +53,8 @@ def migrated_rows(request):
     from django.apps import apps
     from django.contrib.auth.models import Group
 
-    from referrals.models import Stage, ThankYouMoment
+    from referrals.models import Stage
+    from thanks.models import ThankYouMoment
 
     if not Stage.objects.exists():
         import_module("referrals.migrations.0002_default_stages").create_stages(
@@ -62,9 +63,16 @@ def migrated_rows(request):
     if not Group.objects.exists():
         import_module("accounts.migrations.0002_roles").create_roles(apps, None)
     if not ThankYouMoment.objects.exists():
-        import_module(
-            "referrals.migrations.0004_default_thank_you_moments"
-        ).create_moments(apps, None)
+        # The rows referrals.0004 made, before the model moved to thanks.
+        moments = import_module("referrals.migrations.0004_default_thank_you_moments")
+        for moment, enabled, within, subject, body in moments.MOMENTS:
+            ThankYouMoment.objects.create(
+                moment=moment,
+                enabled=enabled,
+                within_minutes=within,
+                subject=subject,
+                body=body,
+            )
 
 
 # Personas, as in STYLE.md: alice and bob are reps in North, carol manages
@@ -199,8 +207,9 @@ def celery_processes(transactional_db, tmp_path):
     held from an earlier run is purged first so it cannot interfere. Every
     process is stopped at the end of the test.
     """
-    from referrals.tasks import QUEUED_FLAG, _broker_redis
     from referrals_crm.celery import app
+    from thanks.queue import QUEUED_FLAG
+    from thanks.queue import broker_redis as _broker_redis
 
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge("celery")

@@ -4,7 +4,7 @@ from django.contrib import admin as django_admin
 
 from referrals.models import Referral, Stage
 
-PROJECT_APPS = {"accounts", "partners", "referrals", "core"}
+PROJECT_APPS = {"accounts", "partners", "referrals", "core", "thanks", "dashboard"}
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
 
 

@@ -133,9 +133,9 @@ def test_an_admins_pages(page, demo):
     base_url = demo("admin@example.com")
     paths = [
         "/dashboard/",
-        "/referrals/thanks/settings/",
-        "/referrals/thanks/settings/received/",
-        "/referrals/thanks/settings/meeting/",
+        "/thanks/settings/",
+        "/thanks/settings/received/",
+        "/thanks/settings/meeting/",
         "/referrals/stages/",
     ]
     assert_no_blocking_violations(page, base_url, paths, "admin")
@@ -144,7 +144,7 @@ def test_an_admins_pages(page, demo):
 def test_a_sources_unsubscribe_pages(page, live_server, demo):
     """A referral source never logs in: the unsubscribe link, before and
     after they opted out."""
-    from referrals.touchpoints import unsubscribe_url
+    from thanks.services import unsubscribe_url
 
     opted_in, opted_out = Partner.objects.exclude(email="")[:2]
     Partner.objects.filter(pk=opted_out.pk).update(

@@ -6,9 +6,9 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from referrals.models import Touchpoint
 from tests.browser import log_in
 from tests.factories import PartnerFactory
+from thanks.models import Touchpoint
 
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from core.health import WORKER_HEARTBEAT_PREFIX, heartbeat_record
 from core.models import Heartbeat
-from referrals.models import Touchpoint
 from referrals.services import referral_log
-from referrals.touchpoints import SWEEP_HEARTBEAT, touchpoints_sweep
 from tests.conftest import wait_for
+from thanks.models import Touchpoint
+from thanks.services import SWEEP_HEARTBEAT, touchpoints_sweep
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from referrals.views import csv_safe
+from core.csv import csv_safe
 from tests.factories import PartnerFactory, ReferralFactory, stage
 
 URL = "/referrals/"

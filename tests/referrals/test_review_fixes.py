@@ -12,16 +12,17 @@ from django.utils import timezone
 
 from referrals.digests import digests_send_due
 from referrals.forms import ReferralForm
-from referrals.models import Referral, ThankYouMoment, Touchpoint
+from referrals.models import Referral
 from referrals.services import referral_log, referral_update
-from referrals.touchpoints import (
+from tests.conftest import broker_unreachable
+from tests.factories import PartnerFactory, ReferralFactory, stage
+from thanks.models import ThankYouMoment, Touchpoint
+from thanks.services import (
     GAVE_UP,
     MAX_ATTEMPTS,
     touchpoint_dispatch,
     touchpoints_sweep,
 )
-from tests.conftest import broker_unreachable
-from tests.factories import PartnerFactory, ReferralFactory, stage
 
 
 @pytest.fixture
@@ -255,7 +256,7 @@ def test_a_thank_you_edited_in_the_admin_is_owned_by_its_referrals_owner(
         user=bob, source=PartnerFactory(owner=bob), prospect_name="Bobs"
     )
     bobs.touchpoints.all().delete()  # one thank-you per referral and moment
-    url = f"/admin/referrals/touchpoint/{touchpoint.pk}/change/"
+    url = f"/admin/thanks/touchpoint/{touchpoint.pk}/change/"
     form = admin_client.get(url).context["adminform"].form
     data = {
         name: value

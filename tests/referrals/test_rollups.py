@@ -13,18 +13,12 @@ from django.utils.timezone import get_default_timezone as site_tz
 from django.utils.timezone import localdate
 
 from referrals import rollups
-from referrals.models import (
-    ClosedTotal,
-    PipelineTotal,
-    ReceivedTotal,
-    Referral,
-    Stage,
-)
+from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral, Stage
 from referrals.rollups import KEYS, month_of, rollups_rebuild
 from referrals.services import referral_log, referral_move, stage_shift
 from tests.factories import PartnerFactory, ReferralFactory, stage
 from tests.referrals.test_referral_new import form_data
-from tests.referrals.test_touchpoint_dispatch import at_once
+from tests.thanks.test_touchpoint_dispatch import at_once
 
 
 def totals(summary=None) -> dict:

@@ -1,0 +1,917 @@
+"""The manager dashboard: every figure aggregated in the database.
+
+One function per section, each taking the same DashboardFilters. The
+section queries are written out in SQL that PostgreSQL and SQLite both run (with
+Django's helpers for dates and time zones): for a team's view the ORM spent
+longer building its twenty queries than the database took to answer them.
+Every query filters on whose records the view shows through _scope_sql, from
+DashboardFilters.owners (the one scoping rule). Medians use PostgreSQL's
+percentile_cont; SQLite (development only) has no such aggregate, so there
+the median is taken over the few values one query returns.
+"""
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cached_property
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
+from django.utils.text import slugify
+
+from accounts.models import Team, User
+from accounts.scoping import scope_for_user
+from partners.models import Partner
+from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral, Stage
+from referrals.rollups import month_of
+from referrals.selectors import stale_cutoffs
+from thanks.models import Moment, Touchpoint
+
+PERIODS = {
+    "this_month": "This month",
+    "last_30": "Last 30 days",
+    "last_90": "Last 90 days",
+    "this_quarter": "This quarter",
+    "this_year": "This year",
+    "custom": "Custom",
+}
+DEFAULT_PERIOD = "last_90"
+
+
+@dataclass
+class DashboardFilters:
+    user: User
+    period: str = DEFAULT_PERIOD
+    start: date = None
+    end: date = None
+    team: Team | None = None
+    rep: User | None = None
+    source_kind: str = ""
+    now: datetime = field(default_factory=timezone.now)
+
+    @property
+    def source_kind_label(self) -> str:
+        """The source kind picked, as the filter names it ("" for all)."""
+        return Partner.Kind(self.source_kind).label if self.source_kind else ""
+
+    @cached_property
+    def owners(self) -> list[User] | None:
+        """Whose records the dashboard counts: the one scoping rule, then the
+        team and rep filters, read once (each query filters on their ids
+        instead of repeating a subquery). None: everyone's."""
+        users = scope_for_user(User.objects.all(), self.user, owner_field="pk")
+        if self.team:
+            users = users.filter(team=self.team)
+        if self.rep:
+            users = users.filter(pk=self.rep.pk)
+        if not users.query.where:  # an admin, unfiltered
+            return None
+        return list(users.order_by("display_name", "email"))
+
+    @cached_property
+    def owner_ids(self) -> list[int] | None:
+        return None if self.owners is None else [user.pk for user in self.owners]
+
+    @cached_property
+    def pipeline(self) -> list[dict]:
+        """Referrals there now per owner and stage (pipeline now, the reps)."""
+        return pipeline_totals(self)
+
+    @cached_property
+    def stages(self) -> list[Stage]:
+        """Every stage, in pipeline order: read once per dashboard."""
+        return list(Stage.objects.order_by("position", "pk"))
+
+    @cached_property
+    def received(self) -> list[dict]:
+        """The period's referrals per owner, stage, furthest stage reached and
+        lost reason: the funnel and the reps' counts, from one query."""
+        return month_totals(
+            self,
+            ReceivedTotal,
+            ["owner", "stage", "furthest_position", "lost_reason"],
+        )
+
+    @cached_property
+    def thanks_due(self) -> list[dict]:
+        """Thank-yous due in the period per owner and moment: how many, on
+        time and skipped (compliance per moment and per rep, one query)."""
+        return thanks_due_totals(self)
+
+    def stage_ids(self, kind: str) -> list[int]:
+        """Stages of one kind, so the referrals' stage ids are compared
+        without a join to the stages."""
+        return [stage.pk for stage in self.stages if stage.kind == kind]
+
+    @property
+    def start_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def end_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.end, time.max))
+
+    def as_view(self) -> str:
+        """This view of the dashboard as its query string, in one spelling
+        (whatever URL asked for it): its CSV links, and a snapshot's key."""
+        query = {"period": self.period}
+        if self.period == "custom":
+            query.update(start=self.start.isoformat(), end=self.end.isoformat())
+        return urlencode({**query, **self._whose(rep="rep")})
+
+    def file_name(self, table: str) -> str:
+        """A table's CSV file name, naming the view it comes from: two
+        downloads of different views neither overwrite nor pass for each
+        other ("dashboard-reps-2026-09-01-to-2026-11-30-north")."""
+        parts = ["dashboard", table, self.start.isoformat(), "to", self.end.isoformat()]
+        names = (
+            str(picked).split("@")[0] for picked in (self.team, self.rep) if picked
+        )
+        slugs = (slugify(name, allow_unicode=True) for name in names)
+        parts += [slug for slug in slugs if slug]  # "★★" has none
+        return "-".join([*parts, self.source_kind] if self.source_kind else parts)
+
+    def as_query(self, of: str = "received") -> dict:
+        """The referral list's filters for the same slice (drill-down links):
+        the referrals received in the period, those closed in it
+        (of="closed": won value), or every referral of the view (of="now":
+        the pipeline now, stale referrals)."""
+        start, end = self.start.isoformat(), self.end.isoformat()
+        dates = {
+            "received": {"received_from": start, "received_to": end},
+            "closed": {"closed_from": start, "closed_to": end},
+            "now": {},
+        }[of]
+        return {**dates, **self._whose(rep="owner")}
+
+    def _whose(self, *, rep: str) -> dict:
+        """The team, rep (as the parameter `rep`) and source kind picked."""
+        query = {}
+        if self.team:
+            query["team"] = self.team.pk
+        if self.rep:
+            query[rep] = self.rep.pk
+        if self.source_kind:
+            query["source_kind"] = self.source_kind
+        return query
+
+
+def period_bounds(period: str, today: date, start=None, end=None) -> tuple[date, date]:
+    if period == "this_month":
+        return today.replace(day=1), today
+    if period == "last_30":
+        return today - timedelta(days=29), today
+    if period == "this_quarter":
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        return today.replace(month=first_month, day=1), today
+    if period == "this_year":
+        return today.replace(month=1, day=1), today
+    if period == "custom" and start and end:
+        return start, end
+    return today - timedelta(days=89), today
+
+
+# -- Written-out SQL ---------------------------------------------------------
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _moment(value: datetime):
+    """A time as a query parameter (SQLite compares times as UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _scope_sql(filters: DashboardFilters, alias: str = "r") -> tuple[str, list]:
+    """Whose records a query counts: the owners in view (the one scoping
+    rule, then the team and rep filters: DashboardFilters.owners) and the
+    source kind, as a WHERE condition on the rows `alias` (referrals, a
+    summary, thank-yous: each has owner_id, and source_id where a source
+    kind can be picked) and its parameters."""
+    conditions, params = ["1 = 1"], []
+    if filters.owner_ids is not None:
+        if not filters.owner_ids:
+            return "1 = 0", []
+        conditions.append(_in_sql(f"{alias}.owner_id", filters.owner_ids))
+        params += filters.owner_ids
+    if filters.source_kind:
+        conditions.append(
+            f"{alias}.source_id IN (SELECT id FROM {_table(Partner)} WHERE kind = %s)"
+        )
+        params.append(filters.source_kind)
+    return " AND ".join(conditions), params
+
+
+def _in_sql(column: str, values: list) -> str:
+    """`column` IN the values (their parameters follow), false when none."""
+    if not values:
+        return "1 = 0"
+    return f"{column} IN ({', '.join(['%s'] * len(values))})"
+
+
+def _branch(selected: list[str], sums: str, source: str, where: str, grouped) -> str:
+    """SELECT `selected` and `sums` FROM `source` WHERE `where`, grouped."""
+    sql = f"SELECT {', '.join([*selected, sums])} FROM {source} WHERE {where}"
+    return sql + (f" GROUP BY {', '.join(grouped)}" if grouped else "")
+
+
+CENT = Decimal("0.01")
+
+
+def _money(value) -> Decimal:
+    """A sum of values from a written-out query as the ORM gives it: SQLite
+    adds up decimals as floats, PostgreSQL as numerics."""
+    return Decimal(value or 0).quantize(CENT)
+
+
+def _at(value) -> datetime:
+    """A time read by a written-out query (SQLite may give it as text)."""
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
+# A user as the pages name them (User.__str__): display name, else email.
+OWNER_NAME = "COALESCE(NULLIF(u.display_name, ''), u.email) AS owner_name"
+
+
+# -- Whole months from the summaries, the rest from the referrals ---------------
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def month_pieces(
+    start: date, end: date, whole_months: bool = True
+) -> tuple[tuple[date, date] | None, list[tuple[date, date, date]]]:
+    """Split the days start..end into whole months and the pieces left.
+
+    Returns (first, last) whole month (None when there is none) and the
+    pieces as (from, to, month), each within one month.
+    """
+    whole, ranges = None, [(start, end)]
+    if whole_months:
+        first = start if start.day == 1 else next_month(start)
+        stop = month_of(end + timedelta(days=1))  # the first month not whole
+        if first < stop:
+            whole = (first, month_of(stop - timedelta(days=1)))
+            ranges = [(start, first - timedelta(days=1)), (stop, end)]
+    pieces = []
+    for day, last in ranges:
+        while day <= last:
+            to = min(last, next_month(day) - timedelta(days=1))
+            pieces.append((day, to, month_of(day)))
+            day = to + timedelta(days=1)
+    return whole, pieces
+
+
+# The referrals' date each summary's month is taken from.
+MONTH_OF = {ReceivedTotal: "received_on", ClosedTotal: "closed_at"}
+
+
+def month_totals(
+    filters: DashboardFilters,
+    summary: type[ReceivedTotal] | type[ClosedTotal],
+    group: list[str],
+    stage_ids: list[int] | None = None,
+) -> list[dict]:
+    """The period's referrals (received, or closed) as rows of {*group, "n",
+    "total"} (how many, their value), of the stages `stage_ids` if given;
+    `group` may name "month".
+
+    Whole months are read from the summary and only the pieces of months
+    at the period's edges from the referrals, in one UNION ALL query,
+    written out and added up by the database. The summaries have no source
+    kind, and closed months are in the site's time zone: with a source-kind
+    filter, or for a user in another time zone, the whole period is counted
+    from the referrals.
+    """
+    whole_months = not filters.source_kind and (
+        summary is not ClosedTotal
+        or timezone.get_current_timezone_name() == settings.TIME_ZONE
+    )
+    whole, pieces = month_pieces(filters.start, filters.end, whole_months)
+    by_month = "month" in group
+    keys = [GROUPED[name] for name in group if name != "month"]
+
+    def stages(alias: str) -> str:
+        return "1 = 1" if stage_ids is None else _in_sql(f"{alias}.stage_id", stage_ids)
+
+    branches, params = [], []
+    if whole is not None:  # the summary's rows for whole months
+        where, scope = _scope_sql(filters, alias="s")
+        month = ["s.month"] if by_month else []
+        branches.append(
+            _branch(
+                [f"s.{key}" for key in keys] + [f"{m} AS m" for m in month],
+                "SUM(s.count) AS n, SUM(s.value) AS total",
+                f"{_table(summary)} s",
+                f"{where} AND s.month BETWEEN %s AND %s AND {stages('s')}",
+                [f"s.{key}" for key in keys] + month,
+            )
+        )
+        params += [*scope, *whole, *(stage_ids or [])]
+    if not by_month:
+        pieces = _joined(pieces)
+    field = MONTH_OF[summary]
+    for day, last, month in pieces:  # each a range on an (owner, date) index
+        first, final = day, last
+        if field == "closed_at":
+            first, final = (
+                _moment(timezone.make_aware(datetime.combine(value, moment)))
+                for value, moment in ((day, time.min), (last, time.max))
+            )
+        where, scope = _scope_sql(filters)
+        branches.append(
+            _branch(
+                [f"r.{key}" for key in keys] + (["%s AS m"] if by_month else []),
+                "COUNT(*) AS n, SUM(r.estimated_value) AS total",
+                f"{_table(Referral)} r",
+                f"{where} AND r.{field} BETWEEN %s AND %s AND {stages('r')}",
+                [f"r.{key}" for key in keys],
+            )
+        )
+        params += [*([month] if by_month else []), *scope, first, final]
+        params += stage_ids or []
+    if not branches:
+        return []
+    outer = keys + (["m"] if by_month else [])
+    found = _rows(
+        _branch(
+            outer,
+            "CAST(SUM(n) AS BIGINT), SUM(total)",
+            f"({' UNION ALL '.join(branches)}) parts",
+            "1 = 1",
+            outer,
+        )
+        + " HAVING SUM(n) <> 0",
+        params,
+    )
+    names = [name for name in group if name != "month"] + (
+        ["month"] if by_month else []
+    )
+    rows = []
+    for *key, count, total in found:
+        row = dict(zip(names, key, strict=True))
+        if by_month and isinstance(row["month"], str):  # SQLite gives text
+            row["month"] = date.fromisoformat(row["month"])
+        rows.append({**row, "n": count, "total": _money(total)})
+    return rows
+
+
+# The summaries' and the referrals' columns a month_totals() group names.
+GROUPED = {
+    "owner": "owner_id",
+    "stage": "stage_id",
+    "furthest_position": "furthest_position",
+    "lost_reason": "lost_reason",
+}
+
+
+def _joined(pieces: list[tuple[date, date, date]]) -> list[tuple[date, date, date]]:
+    """Adjacent pieces as one range (when months need not be told apart)."""
+    ranges: list[tuple[date, date, date]] = []
+    for day, last, month in pieces:
+        if ranges and ranges[-1][1] + timedelta(days=1) == day:
+            day = ranges.pop()[0]
+        ranges.append((day, last, month))
+    return ranges
+
+
+def _summed(rows, by: str, fields=("n", "total")) -> dict:
+    """Rows added up per column `by`: {key: {field: sum}} for each of
+    `fields` (None counts as 0)."""
+    sums: dict = {}
+    for row in rows:
+        into = sums.setdefault(row[by], dict.fromkeys(fields, 0))
+        for name in fields:
+            into[name] += row[name] or 0
+    return sums
+
+
+# -- Medians ------------------------------------------------------------------
+
+
+def medians(
+    filters: DashboardFilters, group: str, end: str, where: str = "", params=()
+) -> dict:
+    """{group value: median seconds from logging to `end`} over the
+    period's referrals that have `end` and match `where` (a condition on
+    the referrals `r`, with its `params`). `group` and `end` are columns.
+
+    PostgreSQL takes the exact median (percentile_cont); SQLite, for
+    development, has no such aggregate: there the few values are read.
+    """
+    scope_where, scope = _scope_sql(filters)
+    rows = (
+        f"FROM {_table(Referral)} r WHERE {scope_where} "
+        f"AND r.received_on BETWEEN %s AND %s AND r.{end} IS NOT NULL{where}"
+    )
+    params = [*scope, filters.start, filters.end, *params]
+    if connection.vendor == "postgresql":
+        # The median of the intervals, then its seconds: sorting intervals
+        # is a fifth quicker than sorting each one's seconds as a numeric.
+        found = _rows(
+            f"SELECT r.{group}, EXTRACT(EPOCH FROM percentile_cont(0.5) WITHIN "
+            f"GROUP (ORDER BY r.{end} - r.created_at)) {rows} GROUP BY r.{group}",
+            params,
+        )
+        return {key: float(median) for key, median in found}
+    values: dict = {}
+    for key, finish, start in _rows(
+        f"SELECT r.{group}, r.{end}, r.created_at {rows}", params
+    ):
+        values.setdefault(key, []).append((_at(finish) - _at(start)).total_seconds())
+    return {key: statistics.median(v) for key, v in values.items()}
+
+
+# -- Sections -------------------------------------------------------------------
+
+
+def pipeline_totals(filters: DashboardFilters) -> list[dict]:
+    """Referrals there now per owner and stage, as rows of {"owner", "stage",
+    "n", "total"} (the count and the value): pipeline now sums them per
+    stage, the reps' open pipeline per owner.
+
+    From the PipelineTotal summary (a few rows per rep) instead of counting
+    every referral; it has no source kind, so that filter counts referrals.
+    """
+    if filters.source_kind:
+        where, params = _scope_sql(filters)
+        sql = (
+            "SELECT r.owner_id, r.stage_id, COUNT(*), SUM(r.estimated_value) "
+            f"FROM {_table(Referral)} r WHERE {where} GROUP BY r.owner_id, r.stage_id"
+        )
+    else:
+        where, params = _scope_sql(filters, alias="s")
+        sql = (
+            "SELECT s.owner_id, s.stage_id, SUM(s.count), SUM(s.value) "
+            f"FROM {_table(PipelineTotal)} s WHERE {where} "
+            "GROUP BY s.owner_id, s.stage_id"
+        )
+    return [
+        {"owner": owner, "stage": stage, "n": int(n), "total": _money(total)}
+        for owner, stage, n, total in _rows(sql, params)
+    ]
+
+
+def pipeline_now(filters: DashboardFilters) -> dict:
+    """Per stage: count, total and weighted value of the referrals there now.
+
+    An archived stage is listed only while referrals are still in it; they
+    are open pipeline all the same, in the forecast and the reps' open counts.
+    """
+    totals = _summed(filters.pipeline, "stage")
+    rows, forecast = [], Decimal(0)
+    for stage in filters.stages:
+        if stage.is_archived and not totals.get(stage.pk, {}).get("n"):
+            continue
+        row = totals.get(stage.pk, {})
+        total = row.get("total") or Decimal(0)
+        weighted = total * stage.probability / 100
+        if stage.kind == Stage.Kind.OPEN:
+            forecast += weighted
+        rows.append(
+            {
+                "stage": stage,
+                "count": row.get("n", 0),
+                "total": total,
+                "weighted": weighted,
+            }
+        )
+    return {"rows": rows, "forecast": forecast}
+
+
+def funnel(filters: DashboardFilters) -> dict:
+    """Referrals received in the period, and how many reached each later step.
+
+    A step is reached when the referral ever entered that stage or a later
+    open or won one (Lost does not count as progress).
+    """
+    steps = [
+        stage
+        for stage in filters.stages
+        if stage.kind != Stage.Kind.LOST and not stage.is_archived
+    ]
+    received = filters.received
+    rows, previous = [], None
+    for index, stage in enumerate(steps):
+        count = sum(
+            row["n"]
+            for row in received
+            if index == 0 or row["furthest_position"] >= stage.position
+        )
+        rows.append(
+            {"stage": stage, "count": count, "conversion": _share(count, previous)}
+        )
+        previous = count
+    lost_ids = filters.stage_ids(Stage.Kind.LOST)
+    reasons = Counter()
+    for row in received:
+        if row["stage"] in lost_ids:
+            reasons[row["lost_reason"]] += row["n"]
+    lost = [
+        {"lost_reason": reason, "count": count}
+        for reason, count in sorted(
+            reasons.items(), key=lambda item: (-item[1], item[0])
+        )
+    ]
+    return {"rows": rows, "lost_reasons": lost}
+
+
+def _share(part, whole):
+    return None if not whole else part / whole
+
+
+def sources(filters: DashboardFilters, limit: int = 10) -> dict:
+    """Best sources of the period, and those who sent referrals but were never thanked.
+
+    Each list is one query, written out: the period's referrals grouped by
+    source, the first few, and only those joined to their partner (no scan
+    of every partner, no second query for them). Then the best sources'
+    median days to close.
+    """
+    won_ids = filters.stage_ids(Stage.Kind.WON)
+    is_won = _in_sql("r.stage_id", won_ids)
+    where, params = _scope_sql(filters)
+    period = (
+        f"FROM {_table(Referral)} r WHERE {where} AND r.received_on BETWEEN %s AND %s"
+    )
+    params += [filters.start, filters.end]
+    best = _partners(
+        "SELECT r.source_id, COUNT(*) AS sent, "
+        f"COUNT(*) FILTER (WHERE {is_won}) AS won_count, "
+        f"COALESCE(SUM(r.estimated_value) FILTER (WHERE {is_won}), 0) AS won_value "
+        f"{period} GROUP BY r.source_id "
+        "ORDER BY sent DESC, won_value DESC, r.source_id LIMIT %s",
+        [*won_ids, *won_ids, *params, limit],
+        ["sent", "won_count", "won_value"],
+        order="sent DESC, won_value DESC",
+    )
+    neglected = _partners(
+        f"SELECT r.source_id, COUNT(*) AS sent {period} AND r.source_id IN "
+        f"(SELECT id FROM {_table(Partner)} WHERE last_thanked_at IS NULL) "
+        "GROUP BY r.source_id ORDER BY sent DESC, r.source_id LIMIT %s",
+        [*params, limit],
+        ["sent"],
+        order="sent DESC",
+    )
+    shown = [partner.pk for partner in best]
+    close_seconds = medians(
+        filters,
+        "source_id",
+        "closed_at",
+        f" AND {_in_sql('r.stage_id', won_ids)} AND {_in_sql('r.source_id', shown)}",
+        [*won_ids, *shown],
+    )
+    for partner in best:
+        partner.won_value = _money(partner.won_value)
+        partner.conversion = _share(partner.won_count, partner.sent)
+        median = close_seconds.get(partner.pk)
+        partner.median_days_to_close = None if median is None else median / 86400
+    return {"best": best, "neglected": neglected}
+
+
+def _partners(
+    grouped: str, params: list, columns: list[str], *, order: str
+) -> list[Partner]:
+    """The partners of `grouped` (a query of source_id and `columns`), with
+    what the dashboard shows of them and those columns, in `grouped`'s
+    `order` (then by partner)."""
+    extra = "".join(f", grouped.{name}" for name in columns)
+    return list(
+        Partner.objects.raw(
+            f"SELECT p.id, p.name, p.company, p.kind, p.last_thanked_at{extra} "
+            f"FROM ({grouped}) grouped JOIN {_table(Partner)} p "
+            f"ON p.id = grouped.source_id ORDER BY {order}, p.id",
+            params,
+        )
+    )
+
+
+def thanks_due_totals(filters: DashboardFilters) -> list[dict]:
+    """Thank-yous whose deadline fell in the period and has passed (or are
+    done), not cancelled, per owner and moment: rows of {"owner", "moment",
+    "total", "on_time", "skipped"}. On time: sent or done by the deadline,
+    as Touchpoint.was_on_time.
+
+    Written out, on the copied owner: an (owner, deadline) index, no join.
+    """
+    where, scope = _scope_sql(filters, alias="t")
+    finished = list(Touchpoint.FINISHED)
+    due = _rows(
+        "SELECT t.owner_id, t.moment, COUNT(*), "
+        f"COUNT(*) FILTER (WHERE {_in_sql('t.status', finished)} AND "
+        "COALESCE(t.sent_at, t.completed_at) <= t.deadline_at), "
+        "COUNT(*) FILTER (WHERE t.status = %s) "
+        f"FROM {_table(Touchpoint)} t WHERE t.referral_id IS NOT NULL "
+        f"AND {where} AND t.deadline_at BETWEEN %s AND %s AND t.status <> %s "
+        "GROUP BY t.owner_id, t.moment",
+        [
+            *finished,
+            Touchpoint.Status.SKIPPED,
+            *scope,
+            _moment(filters.start_at),
+            _moment(min(filters.end_at, filters.now)),
+            Touchpoint.Status.CANCELLED,
+        ],
+    )
+    return [
+        dict(zip(("owner", "moment", *THANKS_FIELDS), row, strict=True)) for row in due
+    ]
+
+
+THANKS_FIELDS = ("total", "on_time", "skipped")
+OVERDUE_SHOWN = 10  # on the page; the Overdue CSV has every one
+
+
+def thank_you_compliance(filters: DashboardFilters) -> dict:
+    """Share of thank-yous done on time, per moment and per rep, and what is overdue."""
+    per_moment = _summed(filters.thanks_due, "moment", THANKS_FIELDS)
+    moments = []
+    for value, label in Moment.choices:
+        row = per_moment.get(value)
+        if row:
+            moments.append(
+                {
+                    "moment": value,
+                    "label": label,
+                    **row,
+                    "share": _share(row["on_time"], row["total"]),
+                }
+            )
+    # The totals are the sum of the moments: no second pass over the rows.
+    overall = {
+        "total": sum(row["total"] for row in per_moment.values()),
+        "on_time": sum(row["on_time"] for row in per_moment.values()),
+    }
+    # The page's first few and, only when there are more, how many, from the
+    # pending index alone. (A window count would join every overdue row
+    # before the LIMIT.)
+    first = list(overdue_thanks(filters, limit=OVERDUE_SHOWN))
+    return {
+        "moments": moments,
+        "total": overall["total"],
+        "on_time": overall["on_time"],
+        "share": _share(overall["on_time"], overall["total"]),
+        "overdue_first": first,
+        "overdue_count": (
+            _overdue_count(filters) if len(first) == OVERDUE_SHOWN else len(first)
+        ),
+        "overdue_shown": OVERDUE_SHOWN,
+    }
+
+
+def overdue_thanks(filters: DashboardFilters, limit: int | None = None):
+    """Thank-yous past their deadline and not done, most overdue first (the
+    first `limit`), with what the page and the Overdue CSV show of each:
+    source_name, prospect_name and owner_name besides their own fields."""
+    where, params = _overdue_sql(filters)
+    return Touchpoint.objects.raw(
+        "SELECT t.id, t.moment, t.channel, t.status, t.deadline_at, t.referral_id, "
+        f"p.name AS source_name, r.prospect_name, {OWNER_NAME} "
+        f"FROM {_table(Touchpoint)} t "
+        f"JOIN {_table(Referral)} r ON r.id = t.referral_id "
+        f"JOIN {_table(User)} u ON u.id = r.owner_id "
+        f"JOIN {_table(Partner)} p ON p.id = t.source_id "
+        f"WHERE {where} ORDER BY t.deadline_at, t.id" + (" LIMIT %s" if limit else ""),
+        [*params, *([limit] if limit else [])],
+    )
+
+
+def _overdue_count(filters: DashboardFilters) -> int:
+    where, params = _overdue_sql(filters)
+    [(count,)] = _rows(
+        f"SELECT COUNT(*) FROM {_table(Touchpoint)} t WHERE {where}", params
+    )
+    return count
+
+
+def _overdue_sql(filters: DashboardFilters) -> tuple[str, list]:
+    """Overdue: pending, deadline passed; on the copied owner (an index)."""
+    where, scope = _scope_sql(filters, alias="t")
+    pending = list(Touchpoint.PENDING)
+    return (
+        f"t.referral_id IS NOT NULL AND {where} AND {_in_sql('t.status', pending)} "
+        "AND t.deadline_at < %s",
+        [*scope, *pending, _moment(filters.now)],
+    )
+
+
+def reps(filters: DashboardFilters) -> list[dict]:
+    """Per rep: speed to first contact, open pipeline, won value, conversion, thanks on time."""
+    # Reps who left are listed too while they have figures here: their
+    # referrals count in every total above, and are waiting to be handed on.
+    if filters.owners is None:  # everyone's
+        visible_reps = User.objects.order_by("display_name", "email")
+    else:
+        visible_reps = filters.owners
+    won_ids = filters.stage_ids(Stage.Kind.WON)
+    per_rep: dict[int, dict] = {}
+    for row in filters.received:
+        counts = per_rep.setdefault(row["owner"], {"received": 0, "won": 0})
+        counts["received"] += row["n"]
+        if row["stage"] in won_ids:
+            counts["won"] += row["n"]
+    won_value = {
+        row["owner"]: row["total"]
+        for row in month_totals(filters, ClosedTotal, ["owner"], won_ids)
+    }
+    open_ids = filters.stage_ids(Stage.Kind.OPEN)
+    open_pipeline = _summed(
+        (row for row in filters.pipeline if row["stage"] in open_ids), "owner"
+    )
+    thanks = _summed(filters.thanks_due, "owner", THANKS_FIELDS)
+    speed = medians(filters, "owner_id", "first_contacted_at")
+    rows = []
+    for rep in visible_reps:
+        counts = per_rep.get(rep.pk, {"received": 0, "won": 0})
+        pipe = open_pipeline.get(rep.pk, {"n": 0, "total": None})
+        done = thanks.get(rep.pk, {"total": 0, "on_time": 0})
+        hours = speed.get(rep.pk)
+        if not (
+            counts["received"] or pipe["n"] or rep.pk in won_value or done["total"]
+        ):
+            continue  # a user with nothing in the pipeline (an admin, a new hire)
+        rows.append(
+            {
+                "rep": rep,
+                "received": counts["received"],
+                "won": counts["won"],
+                "conversion": _share(counts["won"], counts["received"]),
+                "hours_to_contact": None if hours is None else hours / 3600,
+                "open_count": pipe["n"],
+                "open_value": pipe["total"] or Decimal(0),
+                "won_value": won_value.get(rep.pk) or Decimal(0),
+                "thanks_total": done["total"],
+                "thanks_share": _share(done["on_time"], done["total"]),
+            }
+        )
+    return rows
+
+
+def stale_referrals(filters: DashboardFilters, limit: int | None = 25) -> dict:
+    """Open referrals past their stage's SLA with no activity since: how many,
+    and the oldest first, with what the page and the CSV show of each.
+
+    One query, written out (the ORM spent more time building it than the
+    database running it): one branch per stage glued with UNION ALL, each a
+    range on the (owner, stage, stage_entered_at) index, where an OR of the
+    stages' cut-offs made PostgreSQL read every referral of the team; a
+    window count over them (the index alone answers each branch); then only
+    the first rows joined to their stage, owner and source.
+    """
+    branches, params = [], []
+    where, scope = _scope_sql(filters)
+    for stage, cutoff in stale_cutoffs(filters.now, filters.stages):
+        # As referrals.selectors.stale_per_stage.
+        cutoff = _moment(cutoff)
+        branches.append(
+            "SELECT r.id AS pk, r.stage_entered_at AS entered "
+            f"FROM {_table(Referral)} r WHERE {where} AND r.stage_id = %s "
+            "AND r.stage_entered_at < %s "
+            "AND (r.last_activity_at IS NULL OR r.last_activity_at < %s)"
+        )
+        params += [*scope, stage.pk, cutoff, cutoff]
+    if not branches:
+        return {"count": 0, "oldest": []}
+    union = " UNION ALL ".join(branches)
+    rows = Referral.objects.raw(
+        "SELECT r.id, r.prospect_name, r.prospect_company, r.stage_entered_at, "
+        f"s.name AS stage_name, {OWNER_NAME}, p.name AS source_name, "
+        "stale.n AS stale_count "
+        "FROM (SELECT pk, entered, COUNT(*) OVER () AS n "
+        f"FROM ({union}) branches ORDER BY entered, pk"
+        f"{'' if limit is None else ' LIMIT %s'}) stale "
+        f"JOIN {_table(Referral)} r ON r.id = stale.pk "
+        f"JOIN {_table(Stage)} s ON s.id = r.stage_id "
+        f"JOIN {_table(User)} u ON u.id = r.owner_id "
+        f"JOIN {_table(Partner)} p ON p.id = r.source_id "
+        "ORDER BY stale.entered, stale.pk",
+        [*params, *([] if limit is None else [limit])],
+    )
+    oldest = list(rows)
+    return {"count": oldest[0].stale_count if oldest else 0, "oldest": oldest}
+
+
+TREND_MONTHS_AFTER_DAYS = 120  # weeks up to 4 months, then months
+TREND_YEARS_AFTER_DAYS = 3 * 366  # then years: 40 bars at most of each
+
+
+def trend(filters: DashboardFilters) -> dict:
+    """Referrals received and value won per week, per month beyond 4
+    months, per year beyond 3 years."""
+    days = (filters.end - filters.start).days
+    unit = (
+        "year"
+        if days > TREND_YEARS_AFTER_DAYS
+        else "month"
+        if days > TREND_MONTHS_AFTER_DAYS
+        else "week"
+    )
+    won_ids = filters.stage_ids(Stage.Kind.WON)
+    received, won = Counter(), Counter()
+    if unit == "week":
+        # Counted per day and added up per week here: grouping the dates as
+        # they are is half the database's work of truncating each to its week.
+        for received_on, count, closed_on, value in _per_day(filters, won_ids):
+            if received_on:
+                received[_week_of(received_on)] += count
+            else:
+                won[_week_of(closed_on)] += _money(value)
+    else:  # each month's row into its bucket (itself, or its year)
+        for row in month_totals(filters, ReceivedTotal, ["month"]):
+            received[_bucket_start(row["month"], unit)] += row["n"]
+        for row in month_totals(filters, ClosedTotal, ["month"], won_ids):
+            won[_bucket_start(row["month"], unit)] += row["total"] or 0
+    buckets = []
+    cursor = _bucket_start(filters.start, unit)
+    while cursor <= filters.end:
+        following = _next_bucket(cursor, unit)
+        buckets.append(
+            {
+                "start": cursor,
+                # The bucket's days within the period (its drill-down).
+                "first": max(cursor, filters.start),
+                "last": min(following - timedelta(days=1), filters.end),
+                "received": received.get(cursor, 0),
+                "won_value": won.get(cursor) or Decimal(0),
+            }
+        )
+        cursor = following
+    return {"unit": unit, "buckets": buckets}
+
+
+def _bucket_start(day: date, unit: str) -> date:
+    """The first day of the trend's week (a Monday), month or year of `day`."""
+    if unit == "year":
+        return day.replace(month=1, day=1)
+    if unit == "month":
+        return day.replace(day=1)
+    return _week_of(day)
+
+
+def _next_bucket(start: date, unit: str) -> date:
+    if unit == "year":
+        return start.replace(year=start.year + 1)
+    if unit == "month":
+        return next_month(start)
+    return start + timedelta(days=7)
+
+
+def _per_day(filters: DashboardFilters, won_ids: list[int]) -> list[tuple]:
+    """Per day of the period, in one query: (day, referrals received, None,
+    None) and (None, None, day, value won that closed that day, in the
+    viewer's time zone)."""
+    where, scope = _scope_sql(filters)
+    closed_on, tz = connection.ops.datetime_cast_date_sql(
+        "r.closed_at", (), timezone.get_current_timezone_name()
+    )
+    return _rows(
+        "SELECT r.received_on, COUNT(*), NULL, NULL "
+        f"FROM {_table(Referral)} r WHERE {where} "
+        "AND r.received_on BETWEEN %s AND %s GROUP BY r.received_on "
+        f"UNION ALL SELECT NULL, NULL, {closed_on}, SUM(r.estimated_value) "
+        f"FROM {_table(Referral)} r WHERE {where} AND "
+        f"{_in_sql('r.stage_id', won_ids)} AND r.closed_at BETWEEN %s AND %s "
+        "GROUP BY 3",
+        [
+            *scope,
+            filters.start,
+            filters.end,
+            *tz,
+            *scope,
+            *won_ids,
+            _moment(filters.start_at),
+            _moment(filters.end_at),
+        ],
+    )
+
+
+def _week_of(day) -> date:
+    """The Monday of a day's week (SQLite gives a day as text)."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return day - timedelta(days=day.weekday())
+
+
+def dashboard(filters: DashboardFilters) -> dict:
+    return {
+        "pipeline": pipeline_now(filters),
+        "funnel": funnel(filters),
+        "sources": sources(filters),
+        "reps": reps(filters),
+        "compliance": thank_you_compliance(filters),
+        "stale": stale_referrals(filters),
+        "trend": trend(filters),
+    }

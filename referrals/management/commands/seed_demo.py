@@ -1,0 +1,308 @@
+"""Demo data for a new user: the demo logins, two teams, sources and referrals.
+
+Idempotent: users and teams are looked up by email and name, and the sample
+partners and referrals are only made when the demo reps have none yet.
+"""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+from accounts.models import ADMIN, MANAGER, REP, Team, User
+from partners.models import Partner
+from referrals.models import Activity, Referral, Stage, StageChange
+from thanks.models import Moment, ThankYouMoment, Touchpoint
+from thanks.services import promise_deadline, render_thank_you
+
+PASSWORD = "demo"
+# email, display name, team, role
+DEMO_USERS = [
+    ("rep@example.com", "Riley Parker", "North", REP),
+    ("rep2@example.com", "Sam Okafor", "North", REP),
+    ("rep3@example.com", "Jordan Lee", "South", REP),
+    ("manager@example.com", "Morgan Diaz", "North", MANAGER),
+    ("admin@example.com", "Alex Admin", None, ADMIN),
+]
+DEMO_REPS = ["rep@example.com", "rep2@example.com", "rep3@example.com"]
+# With DEBUG off, say what would happen and how to go on, rather than do it.
+REFUSE_IN_PRODUCTION = (
+    "DEBUG is off, so this looks like production; nothing was changed. "
+    "seed_demo would create {count} demo logins with the password 'demo' "
+    "({logins}; admin@example.com is an admin who sees everything), the teams "
+    "North and South, and made-up data: {partners} sources with fake names and "
+    "example.com/.org/.net addresses, {referrals} referrals with their stage "
+    "history and notes, and past thank-yous (emails recorded as sent, so none "
+    "goes out; a few calls left on Today). Anyone who knows the password "
+    "'demo' could then sign in as an admin. On a real site, create the first "
+    "admin with `manage.py createsuperuser` instead. For a demo or staging "
+    "site, run `manage.py seed_demo --force`."
+)
+DEMO_LOGINS_LIVE = (
+    "DEBUG is off and the demo logins exist, with the password 'demo': "
+    "deactivate them or change their passwords before real users arrive."
+)
+INDUSTRIES = [
+    "Software",
+    "Healthcare",
+    "Manufacturing",
+    "Finance",
+    "Retail",
+    "Logistics",
+]
+FOCUS = [
+    "HR directors at mid-size firms",
+    "CFOs of family-owned manufacturers",
+    "Practice managers of clinics",
+    "Operations leads at logistics companies",
+    "Founders of SaaS start-ups",
+]
+LOST_REASONS = ["Chose a competitor", "No budget this year", "Went quiet", "Not a fit"]
+THANKS_NOTES = [
+    "Called to say thanks; they were glad to hear it is moving.",
+    "Sent a handwritten card.",
+    "Thanked them over lunch.",
+]
+NOTES = [
+    "Asked for a call next week about pricing.",
+    "Interested, wants a case study from their industry.",
+    "Source says they are unhappy with their current vendor.",
+    "Left a voicemail; will try again Thursday.",
+    "Met for coffee, good rapport.",
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo logins (password 'demo') and realistic sample data."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run with DEBUG off too (a demo or staging site).",
+        )
+        parser.add_argument("--partners", type=int, default=40)
+        parser.add_argument("--referrals", type=int, default=200)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                REFUSE_IN_PRODUCTION.format(
+                    count=len(DEMO_USERS),
+                    logins=", ".join(email for email, *_ in DEMO_USERS),
+                    partners=options["partners"],
+                    referrals=options["referrals"],
+                )
+            )
+        if self.seed(options["partners"], options["referrals"], options["seed"]):
+            self.stdout.write(self.style.SUCCESS("Demo data created."))
+        else:
+            self.stdout.write("Demo data already present; logins checked.")
+        if not settings.DEBUG:
+            self.stderr.write(self.style.WARNING(DEMO_LOGINS_LIVE))
+
+    @transaction.atomic
+    def seed(self, n_partners: int, n_referrals: int, seed: int) -> bool:
+        """The logins, then the sample data unless the demo reps have some."""
+        users = self.create_users()
+        reps = [users[email] for email in DEMO_REPS]
+        if Partner.objects.filter(owner__in=reps).exists():
+            return False
+        self.create_sample_data(reps, n_partners, n_referrals, seed)
+        # The sample rows were bulk-created: compute their summaries.
+        call_command("rollups_rebuild", verbosity=0)
+        return True
+
+    def create_users(self) -> dict[str, User]:
+        teams = {
+            name: Team.objects.get_or_create(name=name)[0]
+            for name in ("North", "South")
+        }
+        users = {}
+        for email, name, team, role in DEMO_USERS:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email,
+                    PASSWORD,
+                    display_name=name,
+                    team=teams.get(team),
+                    is_staff=role == ADMIN,
+                    is_superuser=role == ADMIN,
+                )
+            user.groups.add(Group.objects.get(name=role))
+            users[email] = user
+        north = teams["North"]
+        if north.manager_id is None:
+            north.manager = users["manager@example.com"]
+            north.save(update_fields=["manager"])
+        return users
+
+    def create_sample_data(self, reps, n_partners, n_referrals, seed) -> None:
+        rng = random.Random(seed)
+        fake = Faker()
+        fake.seed_instance(seed)
+        now = timezone.now()
+        partners = Partner.objects.bulk_create(
+            [self.partner(fake, rng, reps, now) for _ in range(n_partners)]
+        )
+        stages = list(Stage.objects.filter(is_archived=False).order_by("position"))
+        open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
+        won = next(s for s in stages if s.kind == Stage.Kind.WON)
+        lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
+        referrals, histories = [], []
+        for _ in range(n_referrals):
+            source = rng.choice(partners)
+            path = self.stage_path(rng, open_stages, won, lost)
+            # Open referrals are mostly recent (a few gone stale); closed ones
+            # spread over the six months.
+            if path[-1].is_closed:
+                age = rng.uniform(10, 182)
+            else:
+                age = rng.uniform(0, 8) if rng.random() < 0.7 else rng.uniform(8, 40)
+            received = now - timedelta(days=age)
+            referral, changes = self.referral(fake, rng, source, received, path, now)
+            referrals.append(referral)
+            histories.append(changes)
+        Referral.objects.bulk_create(referrals)
+        for referral, changes in zip(referrals, histories, strict=True):
+            for change in changes:
+                change.referral = referral
+        StageChange.objects.bulk_create(c for changes in histories for c in changes)
+        self.create_thanks(rng, zip(referrals, histories, strict=True), now)
+        Activity.objects.bulk_create(
+            Activity(
+                referral=r,
+                kind=rng.choice(Activity.Kind.values),
+                at=r.last_activity_at,
+                author=r.owner,
+                text=rng.choice(NOTES),
+            )
+            for r in referrals
+            if r.last_activity_at
+        )
+
+    def partner(self, fake, rng, reps, now) -> Partner:
+        opted_out = rng.random() < 0.15
+        return Partner(
+            name=fake.name(),
+            email=fake.unique.email(),
+            phone=fake.phone_number(),
+            company=fake.company(),
+            title=fake.job()[:200],
+            kind=rng.choices(Partner.Kind.values, weights=[5, 3, 2, 1])[0],
+            industry=rng.choice(INDUSTRIES),
+            client_focus=rng.choice(FOCUS),
+            client_focus_industry=rng.choice(INDUSTRIES),
+            owner=rng.choice(reps),
+            email_consent=Partner.Consent.OPTED_OUT
+            if opted_out
+            else Partner.Consent.OPTED_IN,
+            email_consent_at=now - timedelta(days=rng.randint(1, 300)),
+        )
+
+    def stage_path(self, rng, open_stages, won, lost) -> list[Stage]:
+        """The stages a referral went through, from Received to where it is now."""
+        depth = rng.choices(range(1, len(open_stages) + 1), weights=[2, 3, 3, 2])[0]
+        path = open_stages[:depth]
+        outcome = rng.random()
+        if outcome < 0.3:
+            path.append(won)
+        elif outcome < 0.5:
+            path.append(lost)
+        return path
+
+    def referral(self, fake, rng, source, received, path, now):
+        at = received
+        changes, dates = [], {}
+        previous = None
+        for stage in path:
+            if previous is not None:
+                at = min(at + timedelta(hours=rng.uniform(4, 24 * 3)), now)
+            changes.append(
+                StageChange(from_stage=previous, to_stage=stage, at=at, by=source.owner)
+            )
+            dates[stage.name] = at
+            previous = stage
+        final = path[-1]
+        value = Decimal(rng.randrange(2_000, 80_000, 500))
+        referral = Referral(
+            prospect_name=fake.name(),
+            prospect_email=fake.email(),
+            prospect_phone=fake.phone_number(),
+            prospect_company=fake.company(),
+            prospect_title=fake.job()[:200],
+            source=source,
+            owner=source.owner,
+            stage=final,
+            stage_entered_at=at,
+            estimated_value=value,
+            received_on=received.date(),
+            created_at=received,
+            furthest_position=max(s.progress_position for s in path),
+            first_contacted_at=dates.get("Contacted"),
+            meeting_held_at=dates.get("Meeting held"),
+            closed_at=at if final.is_closed else None,
+            lost_reason=rng.choice(LOST_REASONS)
+            if final.kind == Stage.Kind.LOST
+            else "",
+            last_activity_at=at if len(path) > 1 else None,
+        )
+        return referral, changes
+
+    def create_thanks(self, rng, referrals_and_histories, now) -> None:
+        """The thank-you history: sent or done, with a few calls still owed."""
+        configs = {c.moment: c for c in ThankYouMoment.objects.filter(enabled=True)}
+        touchpoints = []
+        for referral, changes in referrals_and_histories:
+            events = [(Moment.RECEIVED, changes[0].at)]
+            if referral.meeting_held_at:
+                events.append((Moment.MEETING, referral.meeting_held_at))
+            if referral.stage.kind == Stage.Kind.WON:
+                events.append((Moment.WON, referral.closed_at))
+            for moment, at in events:
+                if moment in configs:
+                    touchpoints.append(
+                        self.touchpoint(rng, configs[moment], referral, at, now)
+                    )
+        Touchpoint.objects.bulk_create(touchpoints)
+
+    def touchpoint(self, rng, config, referral, at, now) -> Touchpoint:
+        deadline = promise_deadline(config, at)
+        touchpoint = Touchpoint(
+            referral=referral,
+            source=referral.source,
+            owner=referral.owner,
+            moment=config.moment,
+            created_at=at,
+            deadline_at=deadline,
+        )
+        if referral.source.can_email:
+            subject, body = render_thank_you(config, referral)
+            touchpoint.channel = Touchpoint.Channel.EMAIL
+            touchpoint.due_at = at
+            touchpoint.status = Touchpoint.Status.SENT
+            touchpoint.sent_at = at + timedelta(seconds=rng.uniform(5, 90))
+            touchpoint.attempts = 1
+            touchpoint.subject, touchpoint.body_text = subject, body
+        else:
+            touchpoint.channel = rng.choice(
+                [Touchpoint.Channel.CALL, Touchpoint.Channel.CARD]
+            )
+            touchpoint.due_at = deadline
+            if now - at < timedelta(days=3):
+                touchpoint.status = Touchpoint.Status.SCHEDULED  # still owed: on Today
+            else:
+                touchpoint.status = Touchpoint.Status.DONE
+                touchpoint.completed_at = at + timedelta(hours=rng.uniform(0.5, 30))
+                touchpoint.completed_by = referral.owner
+                touchpoint.note = rng.choice(THANKS_NOTES)
+        return touchpoint

@@ -1,0 +1,657 @@
+"""Thank-you touchpoints: scheduled with the event, sent by Celery, never twice.
+
+The database row is the truth. Scheduling creates the row in the same
+transaction as the event; sending claims the row first, sends outside any
+transaction, then records the result. Future work waits in `due_at`, never in
+the broker; a sweep every minute picks up whatever is due and not yet sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from collections import Counter
+from contextlib import contextmanager
+from datetime import timedelta
+from email.utils import formataddr, parseaddr
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.db import connection as db
+from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.template import TemplateSyntaxError
+from django.urls import reverse
+from django.utils import timezone
+
+from core.emails import build_email, one_line
+from core.health import heartbeat_record
+from core.snippets import render_snippet
+from partners.models import Partner
+from partners.services import partner_thanked
+from thanks.models import BODY_LIMIT, SUBJECT_LIMIT, ThankYouMoment, Touchpoint
+from thanks.queue import queue_dispatch, request_dispatch
+
+if TYPE_CHECKING:  # thanks reads referrals through its foreign key, never imports them
+    from referrals.models import Referral
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# Waits before attempts 2 to 5: about an hour from the first try to the last.
+RETRY_DELAYS = [timedelta(minutes=m) for m in (2, 8, 20, 30)]
+# A dispatch claims this many due rows at once and sends them on one SMTP
+# session; it stops taking new rows after DRAIN_SECONDS so other tasks get a
+# turn, and queues a successor if work is left.
+DISPATCH_BATCH = 50
+DRAIN_SECONDS = 20
+# A batch's rows are read once; when sends are slow, what is left is read
+# again after this long (opt-outs, deleted referrals, moments switched off).
+REREAD_SECONDS = 1.0
+# The sweep queues one dispatch per batch due, up to this many (one per worker
+# process is plenty; extra ones find nothing and return).
+SWEEP_DISPATCHES = 4
+UNSUBSCRIBE_SALT = "partners.unsubscribe"
+# The heartbeat each sweep writes as it ends (/healthz reads its age).
+SWEEP_HEARTBEAT = "thanks:sweep"
+
+SKIP_REASON_REQUIRED = "Say why this thank-you is skipped."
+NOT_PENDING = "This thank-you is already handled."
+NOT_AN_EMAIL = "Only an email can be sent; mark a call or card as done."
+MOMENT_OFF = "Thanks for this moment were switched off before it was sent."
+COPY_NOT_KEPT = "Sent, but the copy of what was sent could not be kept."
+GAVE_UP = "Its worker stopped answering on every attempt; check the workers and retry."
+
+
+def stuck_after() -> timedelta:
+    """A send claimed longer ago than this died with its worker; retry it."""
+    return timedelta(seconds=settings.TOUCHPOINT_STUCK_SECONDS)
+
+
+# -- Scheduling ---------------------------------------------------------------
+
+
+def touchpoint_schedule(
+    *, referral: Referral, moment: str, at=None, new_referral: bool = False
+) -> Touchpoint | None:
+    """Owe the source thanks for `moment` of `referral`, inside the caller's transaction.
+
+    Returns the new touchpoint, or None when the moment is switched off or the
+    source was already thanked (or is being thanked) for it. A referral
+    created in this transaction (`new_referral`) owes nothing yet: its row is
+    inserted without looking for one first.
+    """
+    config = ThankYouMoment.objects.filter(moment=moment, enabled=True).first()
+    if config is None:
+        return None
+    at = at or timezone.now()
+    deadline = promise_deadline(config, at)
+    by_email = referral.source.can_email
+    fields = {
+        "source": referral.source,
+        "owner_id": referral.owner_id,
+        # A source who opted out of email is still thanked: by a task.
+        "channel": Touchpoint.Channel.EMAIL if by_email else Touchpoint.Channel.CALL,
+        "due_at": at + timedelta(minutes=config.email_delay_minutes)
+        if by_email
+        else deadline,
+        "deadline_at": deadline,
+        "created_at": at,
+    }
+    if new_referral:
+        touchpoint = Touchpoint.objects.create(
+            referral=referral, moment=moment, **fields
+        )
+    else:
+        touchpoint, created = Touchpoint.objects.get_or_create(
+            referral=referral, moment=moment, defaults=fields
+        )
+        if not created:
+            return None
+    if (
+        touchpoint.channel == Touchpoint.Channel.EMAIL
+        and touchpoint.due_at <= timezone.now()
+    ):
+        dispatch_on_commit()
+    return touchpoint
+
+
+# "At once" still takes a worker a moment; a thanks within 15 minutes is on time.
+MIN_PROMISE = timedelta(minutes=15)
+
+
+def promise_deadline(config: ThankYouMoment, at):
+    """When the source must have been thanked by, for an event at `at`."""
+    return at + max(timedelta(minutes=config.within_minutes), MIN_PROMISE)
+
+
+def dispatch_on_commit() -> None:
+    """Have a worker send what is due, once the transaction commits.
+
+    robust=True: if the broker is down the request still succeeds (the row is
+    saved) and the sweep sends it when the broker is back.
+    """
+    transaction.on_commit(request_dispatch, robust=True)
+
+
+# -- Rendering ----------------------------------------------------------------
+
+
+def unsubscribe_url(partner) -> str:
+    token = signing.dumps(partner.pk, salt=UNSUBSCRIBE_SALT)
+    return settings.SITE_URL + reverse("unsubscribe", args=[token])
+
+
+def partner_id_from_token(token: str) -> int | None:
+    try:
+        return signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+
+
+def snippet_context(referral: Referral) -> dict:
+    rep = referral.owner
+    return {
+        "source_first_name": referral.source.name.split()[0]
+        if referral.source.name
+        else "",
+        "source_name": referral.source.name,
+        "prospect_name": referral.prospect_name,
+        "prospect_company": referral.prospect_company,
+        "stage": referral.stage.name,
+        "rep_name": rep.get_full_name(),
+        "rep_signature": rep.signature or rep.get_full_name(),
+    }
+
+
+def render_thank_you(config: ThankYouMoment, referral: Referral) -> tuple[str, str]:
+    """(subject, body) of one moment's template for one referral."""
+    context = snippet_context(referral)
+    subject = one_line(render_snippet(config.subject, context, limit=SUBJECT_LIMIT))
+    return subject, render_snippet(config.body, context, limit=BODY_LIMIT)
+
+
+def thank_you_message(touchpoint: Touchpoint, config: ThankYouMoment):
+    referral, rep = touchpoint.referral, touchpoint.referral.owner
+    subject, body = render_thank_you(config, referral)
+    unsubscribe = unsubscribe_url(touchpoint.source)
+    # The rep is the visible sender; the address stays ours (SPF/DKIM).
+    _, crm_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return build_email(
+        "thank_you",
+        {"subject": subject, "body": body, "unsubscribe_url": unsubscribe},
+        to=[touchpoint.source.email],
+        # One line even if a name from before the rule holds a line break.
+        from_email=formataddr((one_line(rep.get_full_name()), crm_address)),
+        reply_to=[rep.email],
+        headers={
+            "Message-ID": touchpoint.message_id,
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+# -- Dispatch -----------------------------------------------------------------
+
+
+def due_filter(now) -> Q:
+    return Q(due_at__lte=now) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
+    """Send one due thank-you email, if it is still to send, and record what happened.
+
+    Claim with one conditional UPDATE from scheduled to sending: if it changes
+    no row, another worker has it (or it is sent, or not due): do nothing.
+    """
+    now = timezone.now()
+    claimed = Touchpoint.objects.filter(
+        due_filter(now),
+        pk=touchpoint_id,
+        status=Touchpoint.Status.SCHEDULED,
+        channel=Touchpoint.Channel.EMAIL,
+    ).update(
+        status=Touchpoint.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "not claimed"
+    (touchpoint,) = _claimed(ids=[touchpoint_id])
+    config = ThankYouMoment.objects.filter(moment=touchpoint.moment).first()
+    return _deliver(touchpoint, config, connection)
+
+
+def touchpoints_dispatch_due(
+    *, connection=None, batch: int = DISPATCH_BATCH, seconds: float = DRAIN_SECONDS
+) -> tuple[Counter, bool]:
+    """Send every due thank-you email, a batch at a time, until none is left.
+
+    Returns the outcomes and whether it finished; after `seconds` it stops
+    and hands the rows it claimed but did not reach back to the queue.
+    One claim, one read and one SMTP session serve a whole batch: per email
+    that leaves the render, the SMTP transaction and the UPDATE recording it
+    (each recorded on its own, so a worker dying mid-batch resends nothing).
+    """
+    with _commits_not_waiting_for_disk():
+        return _dispatch_due(connection, batch, seconds)
+
+
+@contextmanager
+def _commits_not_waiting_for_disk():
+    """PostgreSQL: this session's commits return before the WAL reaches disk.
+
+    Claims and "sent" records need not survive a crash of PostgreSQL itself:
+    losing the last fraction of a second of them makes those emails go again,
+    which the delivery guarantee (at least once, same Message-ID) allows. A
+    crash of the worker loses nothing, and a commit per email no longer waits
+    for the disk (bench/RESULTS.md).
+    """
+    if db.vendor != "postgresql":
+        yield
+        return
+    with db.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with db.cursor() as cursor:  # the worker keeps its connection
+            cursor.execute("RESET synchronous_commit")
+
+
+def _dispatch_due(connection, batch: int, seconds: float) -> tuple[Counter, bool]:
+    outcomes: Counter = Counter()
+    began = time.monotonic()
+    while True:
+        claimed_at = timezone.now()
+        ids = _claim_due(claimed_at, batch)
+        if not ids:
+            return outcomes, True
+        pending = _claimed(ids=ids)
+        configs = _moment_configs()
+        read_at = time.monotonic()
+        try:
+            while pending:
+                if time.monotonic() - began >= seconds:
+                    _release(pending, claimed_at)
+                    return outcomes, False
+                if time.monotonic() - read_at >= REREAD_SECONDS:
+                    # Slow sends: read again what is left, so an opt-out, a
+                    # deleted referral or a switched-off moment counts, and a
+                    # row the sweep gave to another worker is left to it.
+                    pending = _claimed(
+                        ids=[touchpoint.pk for touchpoint in pending],
+                        claimed_at=claimed_at,
+                    )
+                    configs, read_at = _moment_configs(), time.monotonic()
+                    if not pending:
+                        break
+                touchpoint = pending.pop(0)
+                config = configs.get(touchpoint.moment)
+                outcomes[_deliver(touchpoint, config, connection)] += 1
+        except BaseException:  # a database error, a time limit: untried rows go back
+            _release(pending, claimed_at)
+            raise
+        if time.monotonic() - began >= seconds:
+            return outcomes, False
+
+
+def _moment_configs() -> dict:
+    return {config.moment: config for config in ThankYouMoment.objects.all()}
+
+
+def _claim_due(now, limit: int) -> list[int]:
+    """Claim up to `limit` due emails, oldest first, in one statement.
+
+    PostgreSQL skips rows another worker is claiming (SKIP LOCKED); SQLite runs
+    one writer at a time. RETURNING says which rows are ours; the ORM's
+    update() cannot, hence the SQL.
+    """
+    table = db.ops.quote_name(Touchpoint._meta.db_table)
+    skip_locked = (
+        " FOR UPDATE SKIP LOCKED"
+        if db.features.has_select_for_update_skip_locked
+        else ""
+    )
+    at = db.ops.adapt_datetimefield_value(now)
+    scheduled, sending = Touchpoint.Status.SCHEDULED, Touchpoint.Status.SENDING
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1"
+            f" WHERE status = %s AND id IN (SELECT id FROM {table}"
+            " WHERE status = %s AND channel = %s AND due_at <= %s"
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
+            f" ORDER BY due_at LIMIT %s{skip_locked}) RETURNING id",
+            [
+                sending,
+                at,
+                scheduled,
+                scheduled,
+                Touchpoint.Channel.EMAIL,
+                at,
+                at,
+                limit,
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _claimed(*, ids: list[int], claimed_at=None) -> list[Touchpoint]:
+    """The claimed rows with what sending needs; with `claimed_at`, only those
+    still claimed by that claim."""
+    rows = Touchpoint.objects.select_related(
+        "referral__owner", "referral__stage", "referral__source", "source"
+    ).filter(pk__in=ids)
+    if claimed_at is not None:
+        rows = rows.filter(status=Touchpoint.Status.SENDING, claimed_at=claimed_at)
+    return list(rows.order_by("due_at", "pk"))
+
+
+def _release(touchpoints: list[Touchpoint], claimed_at) -> None:
+    """Hand claimed rows that were not tried back, as if never claimed."""
+    if not touchpoints:
+        return
+    Touchpoint.objects.filter(
+        pk__in=[touchpoint.pk for touchpoint in touchpoints],
+        status=Touchpoint.Status.SENDING,
+        claimed_at=claimed_at,
+    ).update(
+        status=Touchpoint.Status.SCHEDULED,
+        claimed_at=None,
+        attempts=F("attempts") - 1,
+    )
+
+
+def _deliver(touchpoint: Touchpoint, config: ThankYouMoment | None, connection) -> str:
+    """Send one claimed touchpoint and record the result.
+
+    1. Re-check the world: referral deleted -> cancelled; source opted out
+       since -> the thanks becomes a call for the rep; moment switched off ->
+       cancelled.
+    2. Render and send, outside any transaction.
+    3. Record: sent (with what was sent), or a retry time, or failed after
+       MAX_ATTEMPTS, with the error for the rep to see.
+    """
+    if touchpoint.referral is None:
+        _claim_of(touchpoint).update(
+            status=Touchpoint.Status.CANCELLED,
+            note="The referral was deleted.",
+            completed_at=timezone.now(),
+        )
+        return "cancelled"
+    if not touchpoint.source.can_email:
+        _claim_of(touchpoint).update(
+            status=Touchpoint.Status.SCHEDULED,
+            channel=Touchpoint.Channel.CALL,
+            due_at=touchpoint.deadline_at,
+        )
+        return "now a task"
+    if config is None or not config.enabled:
+        _claim_of(touchpoint).update(
+            status=Touchpoint.Status.CANCELLED,
+            note=MOMENT_OFF,
+            completed_at=timezone.now(),
+        )
+        return "cancelled"
+    try:
+        message = thank_you_message(touchpoint, config)
+        _send(message, connection)
+    except TemplateSyntaxError as error:
+        return _record_failure(
+            touchpoint, f"The {config} template is broken: {error}", final=True
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        return _record_failure(touchpoint, describe_smtp_error(error))
+    except Exception as error:  # never leave a claimed row in "sending" unexplained
+        log.exception("Thank-you %s could not be sent", touchpoint.pk)
+        return _record_failure(
+            touchpoint, f"Unexpected error: {type(error).__name__}: {error}"
+        )
+    _record_sent(touchpoint, message)
+    return "sent"
+
+
+def _record_sent(touchpoint: Touchpoint, message) -> None:
+    """Record a send that happened, whatever it takes: a row left "sending"
+    would be revived by the sweep and the source thanked again.
+
+    1. Record it with the copy of what was sent.
+    2. If the database refuses that copy, record the send without it, saying
+       why: the fields left are ours (a status, a time), never user data.
+    """
+    html = next(
+        (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
+    )
+    sent_at = timezone.now()
+    mine = _claim_of(touchpoint)
+    sent = {"status": Touchpoint.Status.SENT, "sent_at": sent_at}
+    try:
+        with transaction.atomic():
+            recorded = mine.update(
+                **sent,
+                subject=message.subject,
+                body_text=message.body,
+                body_html=html,
+                last_error="",
+                next_attempt_at=None,
+            )
+    except (DatabaseError, ValueError) as error:  # ValueError: psycopg2 on a NUL
+        log.exception(
+            "Thank-you %s was sent; its copy could not be kept", touchpoint.pk
+        )
+        recorded = mine.update(
+            **sent,
+            next_attempt_at=None,
+            last_error=f"{COPY_NOT_KEPT} ({type(error).__name__}: {error})"[:2000],
+        )
+    if recorded:
+        partner_thanked(partner_id=touchpoint.source_id, at=sent_at)
+
+
+def _send(message, connection) -> None:
+    """Send on a kept connection (opened on first use); reopen it once if the
+    server closed it while idle. Without one, Django opens and closes its own.
+
+    Only a session that once worked is reopened: a server that accepts the
+    connection and never greets raises the same SMTPServerDisconnected, and
+    trying it again would hold the worker for a second EMAIL_TIMEOUT.
+    """
+    if connection is None:
+        message.send()
+        return
+    message.connection = connection
+    was_open = getattr(connection, "connection", True) is not None
+    try:
+        if not was_open:
+            connection.open()
+        message.send()
+    except smtplib.SMTPServerDisconnected:
+        connection.close()
+        if not was_open:
+            raise
+        connection.open()
+        message.send()
+
+
+def describe_smtp_error(error: Exception) -> str:
+    """What went wrong, in words a rep can act on (or pass to whoever runs mail)."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        reply = (
+            reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        )
+        return f"The mail server refused it: {error.smtp_code} {reply}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return f"The mail server refused the address: {', '.join(error.recipients)}"
+    return f"Could not reach the mail server: {type(error).__name__}: {error}"
+
+
+def _record_failure(touchpoint: Touchpoint, error: str, *, final: bool = False) -> str:
+    attempts = touchpoint.attempts
+    if final or attempts >= MAX_ATTEMPTS:
+        fields = {"status": Touchpoint.Status.FAILED, "next_attempt_at": None}
+        outcome = "failed"
+    else:
+        wait = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+        fields = {
+            "status": Touchpoint.Status.SCHEDULED,
+            "next_attempt_at": timezone.now() + wait,
+        }
+        outcome = "retry"
+    log.warning(
+        "Thank-you %s: attempt %s %s: %s", touchpoint.pk, attempts, outcome, error
+    )
+    _claim_of(touchpoint).update(last_error=error[:2000], **fields)
+    return outcome
+
+
+def _claim_of(touchpoint: Touchpoint):
+    """The row, if it is still under this worker's claim.
+
+    A send slower than TOUCHPOINT_STUCK_SECONDS is revived by the sweep and
+    may be claimed by another worker: the claim's time tells the two claims
+    apart, so the first worker's result never overwrites the second's.
+    """
+    return Touchpoint.objects.filter(
+        pk=touchpoint.pk,
+        status=Touchpoint.Status.SENDING,
+        claimed_at=touchpoint.claimed_at,
+    )
+
+
+def touchpoints_sweep(*, now=None, enqueue=None) -> int:
+    """Every minute: have workers send what is due and not sent. Returns how many.
+
+    Safe to run twice at once (two beats): a second dispatch only finds the
+    rows claimed. `enqueue` defaults to queuing a dispatch task.
+    """
+    enqueue = enqueue or queue_dispatch
+    now = now or timezone.now()
+    # A send claimed long ago died with its worker: make it due again, unless
+    # it has used up its attempts (then a person has to look).
+    stuck = Touchpoint.objects.filter(
+        status=Touchpoint.Status.SENDING, claimed_at__lt=now - stuck_after()
+    )
+    stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=Touchpoint.Status.FAILED, last_error=GAVE_UP
+    )
+    stuck.update(status=Touchpoint.Status.SCHEDULED)
+    # Thanks for a deleted referral are owed to no one.
+    Touchpoint.objects.filter(
+        referral__isnull=True, status__in=Touchpoint.PENDING
+    ).exclude(status=Touchpoint.Status.SENDING).update(
+        status=Touchpoint.Status.CANCELLED
+    )
+    due = Touchpoint.objects.filter(
+        due_filter(now),
+        status=Touchpoint.Status.SCHEDULED,
+        channel=Touchpoint.Channel.EMAIL,
+    ).count()
+    for _ in range(min(-(-due // DISPATCH_BATCH), SWEEP_DISPATCHES)):
+        enqueue()
+    heartbeat_record(SWEEP_HEARTBEAT, at=now)
+    return due
+
+
+# -- What a rep does with a thank-you -------------------------------------------
+
+
+def _claim_pending(touchpoint: Touchpoint, **fields) -> None:
+    """Change a pending (not mid-send) touchpoint, or say it is already handled."""
+    changed = Touchpoint.objects.filter(
+        pk=touchpoint.pk,
+        status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
+    ).update(**fields)
+    if not changed:
+        raise ValidationError(NOT_PENDING)
+    touchpoint.refresh_from_db()
+
+
+def touchpoint_mark_done(*, touchpoint: Touchpoint, user, note: str = "") -> None:
+    """The rep thanked the source themselves (a call, a card)."""
+    now = timezone.now()
+    with transaction.atomic():
+        _claim_pending(
+            touchpoint,
+            status=Touchpoint.Status.DONE,
+            completed_at=now,
+            completed_by=user,
+            note=note.strip(),
+        )
+        partner_thanked(partner_id=touchpoint.source_id, at=now)
+
+
+def touchpoint_skip(*, touchpoint: Touchpoint, user, reason: str) -> None:
+    if not reason.strip():
+        raise ValidationError({"note": SKIP_REASON_REQUIRED})
+    _claim_pending(
+        touchpoint,
+        status=Touchpoint.Status.SKIPPED,
+        completed_at=timezone.now(),
+        completed_by=user,
+        note=reason.strip(),
+    )
+
+
+def touchpoint_send_now(*, touchpoint: Touchpoint, user) -> None:
+    """Send a scheduled email now, or retry a failed one from scratch."""
+    if touchpoint.channel != Touchpoint.Channel.EMAIL:
+        raise ValidationError(NOT_AN_EMAIL)
+    now = timezone.now()
+    with transaction.atomic():
+        _claim_pending(
+            touchpoint,
+            status=Touchpoint.Status.SCHEDULED,
+            due_at=now,  # queued now (Today's "since" counts from here)
+            next_attempt_at=None,
+            attempts=0
+            if touchpoint.status == Touchpoint.Status.FAILED
+            else F("attempts"),
+        )
+        dispatch_on_commit()
+
+
+# -- What happens to a source's thank-yous ----------------------------------------
+
+
+def partner_opt_out(*, partner: Partner) -> bool:
+    """The source asked for no more email. Returns False if they already had.
+
+    They are still thanked: pending thank-you emails become calls for the rep.
+    """
+    with transaction.atomic():
+        changed = Partner.objects.filter(
+            pk=partner.pk, email_consent=Partner.Consent.OPTED_IN
+        ).update(
+            email_consent=Partner.Consent.OPTED_OUT, email_consent_at=timezone.now()
+        )
+        Touchpoint.objects.filter(
+            source=partner,
+            channel=Touchpoint.Channel.EMAIL,
+            status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
+        ).update(
+            channel=Touchpoint.Channel.CALL,
+            status=Touchpoint.Status.SCHEDULED,
+            due_at=F("deadline_at"),
+        )
+    return bool(changed)
+
+
+def partners_last_thanked_rebuild(*, partner_ids=None) -> None:
+    """Recompute when each source was last thanked, from its thank-yous."""
+    last = (
+        Touchpoint.objects.filter(source=OuterRef("pk"), status__in=Touchpoint.FINISHED)
+        .order_by()
+        .values("source")
+        .annotate(at=Max(Coalesce("sent_at", "completed_at")))
+        .values("at")
+    )
+    partners = Partner.objects.all()
+    if partner_ids is not None:
+        partners = partners.filter(pk__in=partner_ids)
+    partners.update(last_thanked_at=Subquery(last))
