@@ -8,8 +8,7 @@ from django.db.models import Min
 from django.db.models.functions import Coalesce
 
 from core.health import WORKER_HEARTBEAT_PREFIX, WORKER_HEARTBEAT_SECONDS, heartbeat_age
-from thanks.models import Touchpoint
-from thanks.services import SWEEP_HEARTBEAT, due_filter
+from thanks.services import SWEEP_HEARTBEAT, due_emails
 
 # Thank-yous are owed within hours; one due and unsent this long means the
 # sending is stuck, whatever the other figures say.
@@ -33,11 +32,9 @@ def workers_health(now: datetime) -> tuple[dict, bool]:
 def thank_yous_health(now: datetime) -> tuple[dict, bool]:
     """The oldest email due and not sent is less than LATE_LIMIT late (a
     row waiting for its retry's time is not due yet)."""
-    oldest = Touchpoint.objects.filter(
-        due_filter(now),
-        status=Touchpoint.Status.SCHEDULED,
-        channel=Touchpoint.Channel.EMAIL,
-    ).aggregate(since=Min(Coalesce("next_attempt_at", "due_at")))["since"]
+    oldest = due_emails(now).aggregate(
+        since=Min(Coalesce("next_attempt_at", "due_at"))
+    )["since"]
     late = 0.0 if oldest is None else (now - oldest).total_seconds()
     limit = LATE_LIMIT.total_seconds()
     return {"oldest_due_seconds_late": round(late, 1), "limit_seconds": limit}, (

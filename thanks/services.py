@@ -206,25 +206,17 @@ def due_filter(now) -> Q:
 
 
 def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
-    """Send one due thank-you email, if it is still to send, and record what happened.
+    """Send one due thank-you email, if it is still to send, and record what
+    happened: the batch's claim and delivery, for this row alone.
 
-    Claim with one conditional UPDATE from scheduled to sending: if it changes
-    no row, another worker has it (or it is sent, or not due): do nothing.
+    If the claim takes no row, another worker has it (or it is sent, or not
+    due): do nothing.
     """
     now = timezone.now()
-    claimed = Touchpoint.objects.filter(
-        due_filter(now),
-        pk=touchpoint_id,
-        status=Touchpoint.Status.SCHEDULED,
-        channel=Touchpoint.Channel.EMAIL,
-    ).update(
-        status=Touchpoint.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
+    if not _claim_due(now, 1, ids=[touchpoint_id]):
         return "not claimed"
     (touchpoint,) = _claimed(ids=[touchpoint_id])
-    config = ThankYouMoment.objects.filter(moment=touchpoint.moment).first()
-    return _deliver(touchpoint, config, connection)
+    return _deliver(touchpoint, _moment_configs().get(touchpoint.moment), connection)
 
 
 def touchpoints_dispatch_due(
@@ -305,37 +297,45 @@ def _moment_configs() -> dict:
     return {config.moment: config for config in ThankYouMoment.objects.all()}
 
 
-def _claim_due(now, limit: int) -> list[int]:
-    """Claim up to `limit` due emails, oldest first, in one statement.
+def due_emails(now):
+    """The emails to send now: scheduled, due, and past any retry's wait."""
+    return Touchpoint.objects.filter(
+        due_filter(now),
+        status=Touchpoint.Status.SCHEDULED,
+        channel=Touchpoint.Channel.EMAIL,
+    )
 
-    PostgreSQL skips rows another worker is claiming (SKIP LOCKED); SQLite runs
-    one writer at a time. RETURNING says which rows are ours; the ORM's
-    update() cannot, hence the SQL.
+
+def _claim_due(now, limit: int, *, ids: list[int] | None = None) -> list[int]:
+    """Claim up to `limit` due emails (of `ids`, if given), oldest first, in
+    one statement.
+
+    Which rows are due is the ORM's `due_emails` (the rule written once); the
+    UPDATE around it is SQL because RETURNING says which rows are ours, and
+    the ORM's update() cannot. PostgreSQL skips rows another worker is
+    claiming (SKIP LOCKED); SQLite runs one writer at a time.
     """
-    table = db.ops.quote_name(Touchpoint._meta.db_table)
+    due = due_emails(now)
+    if ids is not None:
+        due = due.filter(pk__in=ids)
+    pick_sql, pick_params = (
+        due.order_by("due_at").values("id")[:limit].query.sql_with_params()
+    )
     skip_locked = (
         " FOR UPDATE SKIP LOCKED"
         if db.features.has_select_for_update_skip_locked
         else ""
     )
-    at = db.ops.adapt_datetimefield_value(now)
-    scheduled, sending = Touchpoint.Status.SCHEDULED, Touchpoint.Status.SENDING
+    table = db.ops.quote_name(Touchpoint._meta.db_table)
     with db.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1"
-            f" WHERE status = %s AND id IN (SELECT id FROM {table}"
-            " WHERE status = %s AND channel = %s AND due_at <= %s"
-            " AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
-            f" ORDER BY due_at LIMIT %s{skip_locked}) RETURNING id",
+            f" WHERE status = %s AND id IN ({pick_sql}{skip_locked}) RETURNING id",
             [
-                sending,
-                at,
-                scheduled,
-                scheduled,
-                Touchpoint.Channel.EMAIL,
-                at,
-                at,
-                limit,
+                Touchpoint.Status.SENDING,
+                db.ops.adapt_datetimefield_value(now),
+                Touchpoint.Status.SCHEDULED,
+                *pick_params,
             ],
         )
         return [row[0] for row in cursor.fetchall()]
@@ -547,11 +547,7 @@ def touchpoints_sweep(*, now=None, enqueue=None) -> int:
     ).exclude(status=Touchpoint.Status.SENDING).update(
         status=Touchpoint.Status.CANCELLED
     )
-    due = Touchpoint.objects.filter(
-        due_filter(now),
-        status=Touchpoint.Status.SCHEDULED,
-        channel=Touchpoint.Channel.EMAIL,
-    ).count()
+    due = due_emails(now).count()
     for _ in range(min(-(-due // DISPATCH_BATCH), SWEEP_DISPATCHES)):
         enqueue()
     heartbeat_record(SWEEP_HEARTBEAT, at=now)
