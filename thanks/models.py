@@ -259,6 +259,17 @@ class Touchpoint(models.Model):
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
         return f"<thanks.{self.message_token}@{domain}>"
 
+    @classmethod
+    def as_a_call(cls) -> dict:
+        """The fields that turn a pending email into a call for the rep, due
+        by the promise: what a source who opts out of email is owed instead
+        (when the opt-out comes before the email goes, or after)."""
+        return {
+            "channel": cls.Channel.CALL,
+            "status": cls.Status.SCHEDULED,
+            "due_at": models.F("deadline_at"),
+        }
+
     @property
     def is_task(self) -> bool:
         return self.channel != self.Channel.EMAIL

@@ -385,11 +385,7 @@ def _deliver(touchpoint: Touchpoint, config: ThankYouMoment | None, connection) 
         )
         return "cancelled"
     if not touchpoint.source.can_email:
-        _claim_of(touchpoint).update(
-            status=Touchpoint.Status.SCHEDULED,
-            channel=Touchpoint.Channel.CALL,
-            due_at=touchpoint.deadline_at,
-        )
+        _claim_of(touchpoint).update(**Touchpoint.as_a_call())
         return "now a task"
     if config is None or not config.enabled:
         _claim_of(touchpoint).update(
@@ -630,11 +626,7 @@ def partner_opt_out(*, partner: Partner) -> bool:
             source=partner,
             channel=Touchpoint.Channel.EMAIL,
             status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
-        ).update(
-            channel=Touchpoint.Channel.CALL,
-            status=Touchpoint.Status.SCHEDULED,
-            due_at=F("deadline_at"),
-        )
+        ).update(**Touchpoint.as_a_call())
     return bool(changed)
 
 
