@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from referrals import rollups
@@ -11,7 +12,13 @@ from referrals.models import (
     Stage,
     StageChange,
 )
-from referrals.services import next_stage_position, referral_update, stage_save
+from referrals.services import (
+    next_stage_position,
+    referral_log,
+    referral_update,
+    stage_entry_check,
+    stage_save,
+)
 
 
 @admin.register(Stage)
@@ -36,6 +43,24 @@ class StageAdmin(admin.ModelAdmin):
         else:
             obj.position = next_stage_position()
             super().save_model(request, obj, form, change)
+
+
+def _check_new_referral(form):
+    """What the stage a new referral starts in asks for (a final value for
+    Won, a reason for Lost), said next to the admin's fields."""
+    data = super(type(form), form).clean()
+    if data.get("stage"):
+        try:
+            stage_entry_check(
+                data["stage"],
+                final_value=data.get("estimated_value"),
+                lost_reason=data.get("lost_reason", ""),
+            )
+        except ValidationError as error:
+            for name, errors in error.error_dict.items():
+                field = "estimated_value" if name == "final_value" else name
+                form.add_error(field if field in form.fields else None, errors)
+    return data
 
 
 @admin.register(Referral)
@@ -76,22 +101,40 @@ class ReferralAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.PIPELINE_FIELDS if obj else ["furthest_position"]
 
-    # An edit here goes through the same service as the edit page (summaries,
-    # thanks following a new owner or source); a new row is counted.
+    # An edit goes through the same service as the edit page (summaries,
+    # thanks following a new owner or source); a new referral through the
+    # one that logs them (its history, milestone dates, summaries and the
+    # thanks it owes), starting in the stage it was given.
     def save_model(self, request, obj, form, change):
         if change:
             referral_update(form=form)
             return
-        # A new row starts its history in the stage it was given.
-        with transaction.atomic():
-            rollups.wait_for_reorder()
-            stage = Stage.objects.get(pk=obj.stage_id)
-            obj.furthest_position = stage.progress_position
-            super().save_model(request, obj, form, change)
-            StageChange.objects.create(
-                referral=obj, to_stage=stage, at=obj.stage_entered_at, by=request.user
-            )
-            rollups.referral_counted(before=None, after=rollups.snapshot(obj))
+        data = form.cleaned_data
+        referral = referral_log(
+            user=request.user,
+            source=data["source"],
+            owner=data["owner"],
+            prospect_name=data["prospect_name"],
+            prospect_email=data.get("prospect_email", ""),
+            prospect_phone=data.get("prospect_phone", ""),
+            prospect_company=data.get("prospect_company", ""),
+            prospect_title=data.get("prospect_title", ""),
+            estimated_value=data.get("estimated_value"),
+            received_on=data.get("received_on"),
+            stage=data["stage"],
+            stage_entered_at=data.get("stage_entered_at"),
+            lost_reason=data.get("lost_reason", ""),
+        )
+        if data.get("notes"):
+            Referral.objects.filter(pk=referral.pk).update(notes=data["notes"])
+        obj.pk = referral.pk
+        obj.refresh_from_db()
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            form = type("ReferralAddForm", (form,), {"clean": _check_new_referral})
+        return form
 
     def delete_model(self, request, obj):
         with transaction.atomic():

@@ -45,12 +45,22 @@ def referral_log(
     estimated_value: Decimal | None = None,
     received_on: date | None = None,
     note: str = "",
+    stage: Stage | None = None,
+    stage_entered_at=None,
+    lost_reason: str = "",
 ) -> Referral:
     """Log a referral: the referral, its first stage change and its first note.
 
-    The caller has checked that `user` may see `source` and assign `owner`.
+    A new referral starts in the pipeline's first open stage, or in `stage`
+    (an admin adding one, an import) entered at `stage_entered_at`: it then
+    starts as a move there would leave it (milestone dates, closed, the
+    thanks owed). The caller has checked that `user` may see `source` and
+    assign `owner`.
     """
     now = timezone.now()
+    if stage is not None:
+        stage_entry_check(stage, final_value=estimated_value, lost_reason=lost_reason)
+    entered = stage_entered_at or now
     referral = Referral(
         prospect_name=prospect_name.strip(),
         prospect_email=prospect_email.strip().lower(),
@@ -59,8 +69,9 @@ def referral_log(
         prospect_title=prospect_title,
         source=source,
         owner=owner or user,
-        stage_entered_at=now,
+        stage_entered_at=entered,
         estimated_value=estimated_value,
+        lost_reason=lost_reason.strip(),
         received_on=received_on or timezone.localdate(),
         last_activity_at=now if note.strip() else None,
     )
@@ -76,15 +87,21 @@ def referral_log(
     # here rolls back the caller's transaction too, as logging a referral
     # with a new source needs.
     with transaction.atomic(savepoint=False):
-        rollups.wait_for_reorder()  # the first stage's position, as it stands
-        referral.stage = stage = first_stage()
-        referral.furthest_position = stage.progress_position
+        rollups.wait_for_reorder()  # the stage's position, as it stands
+        if stage is None:
+            stage = first_stage()
+        else:
+            stage.refresh_from_db(fields=["position"])
+        moments = [Moment.RECEIVED, *_enter(referral, stage, at=entered)]
         referral.save(force_insert=True)
-        StageChange.objects.create(referral=referral, to_stage=stage, at=now, by=user)
-        rollups.referral_counted(before=None, after=rollups.snapshot(referral))
-        touchpoint_schedule(
-            referral=referral, moment=Moment.RECEIVED, at=now, new_referral=True
+        StageChange.objects.create(
+            referral=referral, to_stage=stage, at=entered, by=user
         )
+        rollups.referral_counted(before=None, after=rollups.snapshot(referral))
+        for moment in moments:
+            touchpoint_schedule(
+                referral=referral, moment=moment, at=entered, new_referral=True
+            )
         if note.strip():
             Activity.objects.create(
                 referral=referral,
@@ -103,6 +120,46 @@ def _milestones_reached(stage: Stage) -> set[str]:
         .filter(position__lte=stage.position)
         .values_list("milestone", flat=True)
     )
+
+
+def stage_entry_check(stage: Stage, *, final_value, lost_reason: str) -> None:
+    """What entering `stage` asks for: a stage in use, a final value for Won,
+    a reason for Lost (step 1 of a move, and of a referral that starts there)."""
+    if stage.is_archived:
+        raise ValidationError({"stage": STAGE_ARCHIVED})
+    if stage.kind == Stage.Kind.WON and final_value is None:
+        raise ValidationError({"final_value": FINAL_VALUE_REQUIRED})
+    if stage.kind == Stage.Kind.LOST and not lost_reason.strip():
+        raise ValidationError({"lost_reason": LOST_REASON_REQUIRED})
+
+
+def _enter(referral: Referral, stage: Stage, *, at) -> list[str]:
+    """A referral entering `stage` at `at`, as a move or a start leaves it
+    (steps 3 and 4 of a move): first contacted and meeting held set once, on
+    reaching the milestone's stage or any later open or won one; the furthest
+    position; closed_at set on closing, cleared on reopening. Returns the
+    moments it now owes thanks for: after the first meeting (reached on an
+    open stage: straight to Won is thanked once, for the sale), the sale, the
+    loss."""
+    referral.stage, referral.stage_entered_at = stage, at
+    moments = []
+    if stage.kind != Stage.Kind.LOST:
+        reached = _milestones_reached(stage)
+        if Stage.Milestone.CONTACTED in reached and not referral.first_contacted_at:
+            referral.first_contacted_at = at
+        if Stage.Milestone.MEETING in reached and not referral.meeting_held_at:
+            referral.meeting_held_at = at
+            if stage.kind == Stage.Kind.OPEN:
+                moments.append(Moment.MEETING)
+    referral.furthest_position = max(
+        referral.furthest_position, stage.progress_position
+    )
+    if stage.kind == Stage.Kind.WON:
+        moments.append(Moment.WON)
+    if stage.kind == Stage.Kind.LOST:
+        moments.append(Moment.LOST)
+    referral.closed_at = (referral.closed_at or at) if stage.is_closed else None
+    return moments
 
 
 def referral_move(
@@ -125,12 +182,7 @@ def referral_move(
        an open stage; straight to Won is thanked once, for the sale), the sale,
        and the loss when that moment is switched on.
     """
-    if to_stage.is_archived:
-        raise ValidationError({"stage": STAGE_ARCHIVED})
-    if to_stage.kind == Stage.Kind.WON and final_value is None:
-        raise ValidationError({"final_value": FINAL_VALUE_REQUIRED})
-    if to_stage.kind == Stage.Kind.LOST and not lost_reason.strip():
-        raise ValidationError({"lost_reason": LOST_REASON_REQUIRED})
+    stage_entry_check(to_stage, final_value=final_value, lost_reason=lost_reason)
 
     now = timezone.now()
     with transaction.atomic():
@@ -149,29 +201,8 @@ def referral_move(
             at=now,
             by=user,
         )
-        locked.stage = to_stage
-        locked.stage_entered_at = now
         locked.last_activity_at = now
-        moments = []
-        if to_stage.kind != Stage.Kind.LOST:
-            reached = _milestones_reached(to_stage)
-            if Stage.Milestone.CONTACTED in reached and not locked.first_contacted_at:
-                locked.first_contacted_at = now
-            if Stage.Milestone.MEETING in reached and not locked.meeting_held_at:
-                locked.meeting_held_at = now
-                if to_stage.kind == Stage.Kind.OPEN:
-                    moments.append(Moment.MEETING)
-        locked.furthest_position = max(
-            locked.furthest_position, to_stage.progress_position
-        )
-        if to_stage.kind == Stage.Kind.WON:
-            moments.append(Moment.WON)
-        if to_stage.kind == Stage.Kind.LOST:
-            moments.append(Moment.LOST)
-        if to_stage.is_closed:
-            locked.closed_at = locked.closed_at or now
-        else:
-            locked.closed_at = None
+        moments = _enter(locked, to_stage, at=now)
         if to_stage.kind == Stage.Kind.WON:
             locked.estimated_value = final_value
         if to_stage.kind == Stage.Kind.LOST:

@@ -3,6 +3,7 @@ from django.apps import apps
 from django.contrib import admin as django_admin
 
 from referrals.models import Referral, Stage
+from referrals.services import FINAL_VALUE_REQUIRED
 
 PROJECT_APPS = {"accounts", "partners", "referrals", "core", "thanks", "dashboard"}
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
@@ -71,3 +72,54 @@ def test_a_referral_added_in_the_admin_starts_its_history_in_its_stage(
     referral = Referral.objects.get(prospect_name="Imported")
     assert referral.furthest_position == meeting.position  # the funnel counts it
     assert [c.to_stage for c in referral.stage_changes.all()] == [meeting]
+
+
+def test_a_referral_added_in_the_admin_starts_as_a_logged_one_would(
+    client, admin, alice, alice_partner
+):
+    """Through referral_log: milestone dates set, and the thanks it owes
+    (received, and the first meeting it starts after) scheduled."""
+    client.force_login(admin)
+    meeting = Stage.objects.get(name="Meeting held")
+    response = client.post(
+        "/admin/referrals/referral/add/",
+        {
+            "prospect_name": "Imported",
+            "source": alice_partner.pk,
+            "owner": alice.pk,
+            "stage": meeting.pk,
+            "stage_entered_at_0": "2026-11-02",
+            "stage_entered_at_1": "10:00:00",
+            "received_on": "2026-11-01",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    referral = Referral.objects.get(prospect_name="Imported")
+    assert referral.first_contacted_at == referral.stage_entered_at
+    assert referral.meeting_held_at == referral.stage_entered_at
+    assert set(referral.touchpoints.values_list("moment", flat=True)) == {
+        "received",
+        "meeting",
+    }
+    assert all(t.owner_id == alice.pk for t in referral.touchpoints.all())
+
+
+def test_a_referral_added_as_won_in_the_admin_needs_its_value(
+    client, admin, alice, alice_partner
+):
+    client.force_login(admin)
+    response = client.post(
+        "/admin/referrals/referral/add/",
+        {
+            "prospect_name": "Imported",
+            "source": alice_partner.pk,
+            "owner": alice.pk,
+            "stage": Stage.objects.get(name="Won").pk,
+            "stage_entered_at_0": "2026-11-02",
+            "stage_entered_at_1": "10:00:00",
+            "received_on": "2026-11-01",
+        },
+    )
+    assert response.status_code == 200
+    assert FINAL_VALUE_REQUIRED in response.content.decode()
+    assert not Referral.objects.filter(prospect_name="Imported").exists()
