@@ -298,6 +298,24 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # an email the worker is behind on (Touchpoint.is_waiting).
 TOUCHPOINT_SWEEP_SECONDS = env.float("TOUCHPOINT_SWEEP_SECONDS", default=60)
 TOUCHPOINT_STUCK_SECONDS = env.int("TOUCHPOINT_STUCK_SECONDS", default=300)
+# A dispatch stops taking new emails after this long; the one in hand may
+# then still wait EMAIL_TIMEOUT for the mail server.
+TOUCHPOINT_DRAIN_SECONDS = 20
+STUCK_TOO_SHORT = (
+    "TOUCHPOINT_STUCK_SECONDS is {stuck}, but a send can take "
+    "{drain} s of dispatch plus EMAIL_TIMEOUT ({timeout} s): a send still "
+    "under way would be taken for a dead one and sent twice. Set it above "
+    "{minimum}."
+)
+if TOUCHPOINT_STUCK_SECONDS <= TOUCHPOINT_DRAIN_SECONDS + EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        STUCK_TOO_SHORT.format(
+            stuck=TOUCHPOINT_STUCK_SECONDS,
+            drain=TOUCHPOINT_DRAIN_SECONDS,
+            timeout=EMAIL_TIMEOUT,
+            minimum=TOUCHPOINT_DRAIN_SECONDS + EMAIL_TIMEOUT,
+        )
+    )
 # How long logging, moving or editing a referral waits for a stage reorder
 # in progress before it is refused with a message (well under the web
 # server's 30 s timeout).

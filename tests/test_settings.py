@@ -145,3 +145,13 @@ def test_site_url_wins_over_the_port(tmp_path):
     env = {"DEBUG": "true", "PORT": "8101", "SITE_URL": "https://crm.example.com/"}
     result = run_manage(*SHOW_SITE_URL, env_overrides=env, tmp_path=tmp_path)
     assert result.stdout.split()[-1] == "https://crm.example.com"
+
+
+def test_a_stuck_time_shorter_than_a_send_can_take_is_refused(tmp_path):
+    too_short = {"TOUCHPOINT_STUCK_SECONDS": "40", "EMAIL_TIMEOUT": "20"}
+    done = run_manage("check", env_overrides=too_short, tmp_path=tmp_path)
+    assert done.returncode != 0
+    assert "TOUCHPOINT_STUCK_SECONDS is 40, but a send can take 20 s" in done.stderr
+    assert "Set it above 40." in done.stderr
+    enough = {"TOUCHPOINT_STUCK_SECONDS": "41", "EMAIL_TIMEOUT": "20"}
+    assert run_manage("check", env_overrides=enough, tmp_path=tmp_path).returncode == 0

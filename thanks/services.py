@@ -48,7 +48,7 @@ RETRY_DELAYS = [timedelta(minutes=m) for m in (2, 8, 20, 30)]
 # session; it stops taking new rows after DRAIN_SECONDS so other tasks get a
 # turn, and queues a successor if work is left.
 DISPATCH_BATCH = 50
-DRAIN_SECONDS = 20
+DRAIN_SECONDS = settings.TOUCHPOINT_DRAIN_SECONDS
 # A batch's rows are read once; when sends are slow, what is left is read
 # again after this long (opt-outs, deleted referrals, moments switched off).
 REREAD_SECONDS = 1.0
