@@ -40,8 +40,8 @@ TEAM_PREFIX = "team__"  # the team's columns in request_user_sql()
 def request_user_sql() -> tuple[str, list]:
     """The query that loads the user of each request, written out once per
     process, and its parameters but the user's id: users_with_role() built
-    the same query again on every request, 1.3 of its 2.1 ms here (about a
-    tenth of what logging a referral costs in Python). The user's columns, their
+    the same query again on every request, most of the cost of loading the
+    user (the figures: bench/RESULTS.md, the eighth session's reading). The user's columns, their
     team's as team__<column>, and their role by the rule of role_expression():
     a superuser is an admin, then the strongest of GROUP_ROLES their groups
     give, else a rep."""

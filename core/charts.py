@@ -4,7 +4,8 @@ Each chart has a title and a text description listing every value, so a
 screen reader (and a screenshot) gets the numbers, not only the shapes.
 
 Drawn with format_html, not a template: a template loop over every bar's
-coordinates measured as a quarter of rendering a team's dashboard.
+coordinates was a large share of rendering a team's dashboard
+(bench/RESULTS.md).
 """
 
 import math

@@ -9,7 +9,8 @@ def url_maker(name: str):
     """reverse() once; then the URL of any pk is a string join.
 
     The board links every one of its 100+ cards twice (the referral, its move
-    form): a reverse() per link measured as a sixth of the board's time. The
+    form): a reverse() per link was a large share of the board's time
+    (bench/RESULTS.md). The
     URL is the one reverse() would give: the pk replaces a sentinel that
     reverse() itself placed.
     """

@@ -14,8 +14,7 @@ from django.utils import timezone
 class DashboardSnapshot(models.Model):
     """Every team's dashboard figures for one view, as rendered at `computed_at`.
 
-    Counting a whole company's year takes half a second to a second at
-    scale, so the all-teams view is shown from here, marked "as of", and
+    Counting a whole company's year is slow at scale (bench/RESULTS.md), so the all-teams view is shown from here, marked "as of", and
     counted again when older than DASHBOARD_SNAPSHOT_SECONDS or on Refresh
     (dashboard.snapshots). A team's or a rep's view is always counted live.
     An empty `html` is a view's first count, still running.

@@ -75,8 +75,8 @@ def partner_list_page(
 
     Sorted by name (the default), the page is picked without the figures and
     only its sources are counted: counting every source first, to keep 50,
-    took a manager 200 ms (1,000 sources) and an admin most of a second
-    (20,000) at a million referrals. A sort by a figure counts them all."""
+    was slow for a manager and slower for an admin at a million referrals
+    (bench/RESULTS.md). A sort by a figure counts them all."""
     partners = partners_listed(user=user, query=query, kind=kind)
     by_name = sort not in PARTNER_SORTS or sort == "name"
     ordered = (

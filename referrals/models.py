@@ -180,7 +180,7 @@ class Referral(models.Model):
             ),
             # Date-range filters, and every team's referrals received in a
             # period (the admin's dashboard), from the index alone: reading
-            # a year of the table's rows measured twice as long.
+            # a year of the table's rows was slower (bench/RESULTS.md).
             models.Index(
                 fields=["received_on"],
                 include=["owner", *RECEIVED_COLUMNS],

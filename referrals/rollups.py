@@ -324,7 +324,8 @@ def wait_for_reorder() -> None:
     positions to write into a referral (the lock every insert or update of a
     referral takes anyway, taken before the positions are read).
 
-    A reorder at a million referrals holds its lock for half a minute: after
+    A reorder at a million referrals holds its lock for tens of seconds
+    (bench/RESULTS.md): after
     REORDER_WAIT_SECONDS the change is refused with a message instead of
     outlasting the web server's timeout.
     """

@@ -74,9 +74,9 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     Each list reads about as many rows as it shows, for a rep, a manager or
     an admin: one branch per stage, oldest first, as the board picks its
     cards (_first_of_each); those not yet contacted from their own index.
-    At a million referrals a manager's page read 800,000 rows for them
-    (3.7 s of database time), and an admin's, ordered by date in one
-    query, every referral but the newest.
+    At a million referrals a manager's page read most of their referrals
+    for them, and an admin's, ordered by date in one query, every referral
+    but the newest (the figures: bench/RESULTS.md).
 
     Each list's badge says how many there are in all (`counts`, one
     statement), not how many are shown: a manager's team can owe 300

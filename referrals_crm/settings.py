@@ -144,8 +144,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL plans parallel workers for a query costing as little as a
     # team's dashboard: starting them cost more than they saved, and under
-    # load they only compete for the same cores (measured: +17% team
-    # dashboards per second on 2 cores). Big queries (all teams) still get
+    # load they only compete for the same cores (more team
+    # dashboards per second without them: bench/RESULTS.md). Big queries (all teams) still get
     # them. `?options=...` in DATABASE_URL replaces this.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", "-c parallel_setup_cost=10000"

@@ -21,7 +21,8 @@ _local = threading.local()
 def worker_mail_connection():
     """One mail connection per worker thread, reused from send to send.
 
-    Opening an SMTP session per email measured as the second largest cost;
+    Opening an SMTP session per email was the second largest cost
+    (bench/RESULTS.md);
     the dispatch reopens it once if the server dropped it meanwhile.
     """
     if getattr(_local, "mail", None) is None:

@@ -3,7 +3,8 @@ crispy-bootstrap5 would lay it out (label, Bootstrap classes, the error
 under the field), without its template machinery.
 
 The filter bars sit on the pages opened most (the referral list, the
-dashboard): crispy's templates measured a third of the list's rendering.
+dashboard): crispy's templates were a large share of the list's rendering
+(bench/RESULTS.md).
 Forms that create or change data keep crispy.
 """
 
@@ -108,7 +109,7 @@ def _select(field, attrs: dict) -> str:
 def _choices(field) -> list[tuple]:
     """A field's choices; a model's read in one plain query (the choice
     iterator's iterator() opens a server-side cursor on PostgreSQL: three
-    round trips, measured at twice the time, for a dozen rows)."""
+    round trips for a dozen rows; bench/RESULTS.md)."""
     if not isinstance(field, forms.ModelChoiceField):
         return list(field.choices)
     empty = [] if field.empty_label is None else [("", field.empty_label)]
