@@ -9,9 +9,10 @@ view shows figures "as of" a time: the rendered figures are kept
 again, and Refresh counts them now.
 
 One visit counts a view at a time. The others are shown the previous figures
-(their "as of" says so) or, when there are none yet, wait for the first count
-instead of all counting at once. The row is the truth: the claim is a
-conditional update or an insert, and older figures never replace newer ones.
+(their "as of" says so) or, when there are none yet, wait on the snapshot's
+row lock for the first count instead of all counting at once. The row is the
+truth: a recount's claim is a conditional update, a first count holds the row
+locked, and older figures never replace newer ones.
 Every `migrate` (each deploy) deletes the snapshots (referrals.apps), so
 figures rendered by an older version are not shown after an upgrade.
 
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -49,10 +50,6 @@ CLAIM_EXPIRES = timedelta(minutes=2)
 # Figures this young are not counted again on Refresh (two admins pressing
 # it together, or a press right after a visit counted them).
 REFRESH_AFTER = timedelta(seconds=10)
-# How long a visit waits for another's first count of a view before counting
-# itself (well under the web server's 30 s timeout), and how often it looks.
-FIRST_COUNT_WAIT = 15.0
-FIRST_COUNT_POLL = 0.1
 # Snapshots not counted for this long (a past day's view, a custom period
 # nobody looks at any more) are deleted when a snapshot is saved.
 KEPT_FOR = timedelta(days=2)
@@ -163,20 +160,20 @@ def _warmed(admin, view: str, zone: str, fresh_for: timedelta | None) -> bool:
             filters.now,
             partial(figures_html, filters, view),
             timedelta.max if fresh_for is None else fresh_for,
+            wait=False,
         )
-        return figures.computed_at == filters.now
+        return figures is not None and figures.computed_at == filters.now
 
 
-def _snapshot(key: str, view: str, now: datetime, render, fresh_for) -> Figures:
+def _snapshot(
+    key: str, view: str, now: datetime, render, fresh_for, wait: bool = True
+) -> Figures | None:
     """The view's figures from its snapshot, counted (by this caller, or
-    another) when there is none or it is older than `fresh_for`."""
+    another) when there is none or it is older than `fresh_for`; None when
+    not `wait`ing and another is making the first count."""
     snapshot = DashboardSnapshot.objects.filter(key=key).first()
-    if snapshot is None and _first_claimed(key, view, now):
-        return _count(key, view, now, render)
-    if snapshot is None or not snapshot.html:  # another visit's first count
-        snapshot = _first_count_awaited(key)
-        if snapshot is None:  # it failed, or takes too long
-            return _count(key, view, now, render)
+    if snapshot is None or not snapshot.html:
+        return _first_count(key, view, now, render, wait)
     if now - snapshot.computed_at <= fresh_for:
         return _figures(snapshot)
     if not _claimed(snapshot, now):  # another visit is counting it again
@@ -190,8 +187,8 @@ def _figures(snapshot: DashboardSnapshot) -> Figures:
 
 
 def _first_claimed(key: str, view: str, now: datetime) -> bool:
-    """Whether this visit makes a view's first count: an empty snapshot,
-    claimed, that the others wait for."""
+    """Whether this visit inserted the view's empty snapshot (no figures
+    yet): the row the first count locks."""
     try:
         with transaction.atomic():
             DashboardSnapshot.objects.create(
@@ -199,23 +196,60 @@ def _first_claimed(key: str, view: str, now: datetime) -> bool:
                 view=view[:500],
                 time_zone=timezone.get_current_timezone_name(),
                 computed_at=now,
-                refreshing_since=now,
             )
     except IntegrityError:
         return False
     return True
 
 
-def _first_count_awaited(key: str) -> DashboardSnapshot | None:
-    """The snapshot once another visit's first count is in; None if that
-    count failed (its empty snapshot is gone) or is still running."""
-    deadline = time.monotonic() + FIRST_COUNT_WAIT
-    while time.monotonic() < deadline:
-        time.sleep(FIRST_COUNT_POLL)
-        snapshot = DashboardSnapshot.objects.filter(key=key).first()
-        if snapshot is None or snapshot.html:
-            return snapshot
-    return None
+def _first_count(
+    key: str, view: str, now: datetime, render, wait: bool = True
+) -> Figures | None:
+    """A view's first figures, counted by one visit while the others at once
+    wait for them in the database (a row lock), not in a sleep-and-look loop:
+
+    1. Insert the view's empty snapshot, committed (the unique key lets one
+       insert in; the others find it there).
+    2. Lock it in a transaction held through the count: the UPDATE takes the
+       row lock on PostgreSQL; on SQLite (development) the transaction takes
+       the database's write lock when it begins (transaction_mode IMMEDIATE).
+       The other visits queue on that lock.
+    3. Read it again under the lock: figures counted while this visit waited
+       are shown; otherwise count them and save them before letting go.
+    4. A count that fails rolls back and its empty snapshot is deleted, so the
+       next visit counts it; a visit that was waiting then counts it itself.
+
+    The worker (wait=False) skips a view another is counting (None); on
+    SQLite, which has no row locks, it waits like a visit.
+    """
+    _first_claimed(key, view, now)
+    try:
+        with transaction.atomic():
+            if not wait and not _unlocked(key):
+                return None  # a visit is counting it: the worker does not wait
+            snapshot = _first_locked(key)
+            if snapshot is not None and snapshot.html:
+                return _figures(snapshot)
+            return _counted(key, view, now, render)
+    except Exception:
+        DashboardSnapshot.objects.filter(key=key, html="").delete()
+        raise
+
+
+def _unlocked(key: str) -> bool:
+    """Whether no other transaction holds the view's snapshot (PostgreSQL)."""
+    rows = DashboardSnapshot.objects.select_for_update(skip_locked=True)
+    return rows.filter(key=key).exists()
+
+
+def _first_locked(key: str) -> DashboardSnapshot | None:
+    """The view's snapshot, locked until the transaction ends; None if a
+    failed first count deleted it meanwhile."""
+    # An update that changes nothing: it takes the lock and leaves the row
+    # as it was (refreshing_since is the stale recount's claim, not this).
+    rows = DashboardSnapshot.objects.filter(key=key)
+    locked = rows.update(key=F("key"))
+    return rows.first() if locked else None
 
 
 def _claimed(snapshot: DashboardSnapshot, now: datetime) -> bool:
@@ -230,16 +264,20 @@ def _claimed(snapshot: DashboardSnapshot, now: datetime) -> bool:
 
 
 def _count(key: str, view: str, now: datetime, render) -> Figures:
-    started = time.perf_counter()
+    """Count a stale snapshot again (claimed by _claimed)."""
     try:
-        html = render()
+        return _counted(key, view, now, render)
     except Exception:
-        # Let the next visit try: this visit's empty snapshot goes, its claim
-        # on a stale one is lifted (a claim of another visit stays).
+        # Let the next visit try: this visit's claim is lifted (a claim of
+        # another visit stays).
         mine = DashboardSnapshot.objects.filter(key=key, refreshing_since=now)
-        mine.filter(html="").delete()
         mine.update(refreshing_since=None)
         raise
+
+
+def _counted(key: str, view: str, now: datetime, render) -> Figures:
+    started = time.perf_counter()
+    html = render()
     counted = DashboardSnapshot(
         key=key,
         view=view[:500],

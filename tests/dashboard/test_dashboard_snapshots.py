@@ -474,19 +474,20 @@ def test_visits_at_once_to_a_stale_snapshot_count_it_once(admin):
 
 @pytest.mark.django_db(transaction=True)
 def test_visits_at_once_to_a_view_never_counted_count_it_once(admin, monkeypatch):
-    counted, waiting = [], threading.Semaphore(0)
-    await_first_count = snapshots._first_count_awaited
+    counted, arrived = [], threading.Semaphore(0)
+    first_claimed = snapshots._first_claimed
 
-    def awaited(key):
-        waiting.release()
-        return await_first_count(key)
+    def claimed(*args):
+        arrived.release()
+        return first_claimed(*args)
 
-    monkeypatch.setattr(snapshots, "_first_count_awaited", awaited)
+    # Every visit passes here before queuing on the snapshot's lock.
+    monkeypatch.setattr(snapshots, "_first_claimed", claimed)
 
     def first_count():
         counted.append(1)
-        for _ in range(3):  # hold on until every other visit waits for it
-            assert waiting.acquire(timeout=10)
+        for _ in range(4):  # hold on until every visit (this one too) has come
+            assert arrived.acquire(timeout=10)
         return "first"
 
     shown = visits_at_once(admin, first_count)
