@@ -1,19 +1,20 @@
-from datetime import date
-
 from django import forms
-from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
-from accounts.models import Team, User
-from accounts.scoping import scope_for_user
-from dashboard.queries import DEFAULT_PERIOD, PERIODS, DashboardFilters, period_bounds
+from accounts.models import Team
+from dashboard.queries import (
+    DEFAULT_PERIOD,
+    PERIODS,
+    DashboardFilters,
+    dashboard_filters,
+    dashboard_reps,
+    day_in_range,
+    rep_on_team,
+    view_period,
+)
 from partners.models import Partner
 from referrals.forms import DATE_INPUT, DATE_RANGE
-from referrals.models import Referral
 
-# What a dashboard period may span: the dates beyond would overflow the
-# month and week arithmetic (a typed year 9999 was a server error).
-EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+# The period's bounds: dashboard.queries.EARLIEST_DAY, LATEST_DAY.
 DATE_OUT_OF_RANGE = "Pick a date between 1900 and 2199."
 
 
@@ -40,22 +41,12 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, data=None, *args, user, **kwargs):
         if data is not None and data.get("period", "") not in PERIODS:
-            # No period in the address (a shared link with only a rep, say):
-            # the box shows the period the figures are for, not the first one.
-            # A period not offered is shown as the default it is replaced by.
-            # A link with dates and no period means those dates.
+            # The box shows the period the figures are for, not the first one.
             data = data.copy()
-            dated = "period" not in data and (data.get("start") or data.get("end"))
-            data["period"] = "custom" if dated else DEFAULT_PERIOD
+            data["period"] = view_period(data)
         super().__init__(data, *args, **kwargs)
         self.user = user
-        # Reps who own a referral: a semi-join that stops at each rep's first
-        # one (a join with DISTINCT read every referral of the scope). Those
-        # who left too: their referrals still count, and wait to be handed on.
-        owners = scope_for_user(User.objects.all(), user, owner_field="pk")
-        self.fields["rep"].queryset = owners.filter(
-            Exists(Referral.objects.filter(owner=OuterRef("pk")))
-        )
+        self.fields["rep"].queryset = dashboard_reps(user)
         self.fields["rep"].label_from_instance = rep_label
         if not user.is_admin:
             del self.fields["team"]
@@ -64,10 +55,10 @@ class DashboardFilterForm(forms.Form):
         data = super().clean()
         for name in ("start", "end"):
             day = data.get(name)
-            if day and not EARLIEST_DAY <= day <= LATEST_DAY:
+            if day and not day_in_range(day):
                 self.add_error(name, DATE_OUT_OF_RANGE)
         team, rep = data.get("team"), data.get("rep")
-        if team and rep and rep.team_id != team.pk:
+        if not rep_on_team(rep, team):
             # Nobody's figures would be left; say so rather than show zeros.
             self.add_error("rep", f"{rep_label(rep)} is not on team {team}.")
         if self.has_error("start") or self.has_error("end"):
@@ -81,20 +72,16 @@ class DashboardFilterForm(forms.Form):
         return data
 
     def filters(self) -> DashboardFilters:
+        """The filters of the choices the form accepts (a refused one is left
+        out), through the same function the worker reads a view with."""
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
         data = {k: v for k, v in cleaned.items() if k not in self.errors}
-        period = data.get("period") or DEFAULT_PERIOD
-        if period == "custom" and not (data.get("start") and data.get("end")):
-            period = DEFAULT_PERIOD
-        start, end = period_bounds(
-            period, timezone.localdate(), data.get("start"), data.get("end")
-        )
-        return DashboardFilters(
+        return dashboard_filters(
             user=self.user,
-            period=period,
-            start=start,
-            end=end,
+            period=data.get("period") or DEFAULT_PERIOD,
+            start=data.get("start"),
+            end=data.get("end"),
             team=data.get("team"),
             rep=data.get("rep"),
             source_kind=data.get("source_kind", ""),

@@ -19,6 +19,8 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
@@ -174,6 +176,103 @@ def period_bounds(period: str, today: date, start=None, end=None) -> tuple[date,
     if period == "custom" and start and end:
         return start, end
     return today - timedelta(days=89), today
+
+
+# -- Reading a view: the rules the filter form and the worker share ----------
+
+# What a dashboard period may span: the dates beyond would overflow the
+# month and week arithmetic (a typed year 9999 was a server error).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def day_in_range(day: date) -> bool:
+    return EARLIEST_DAY <= day <= LATEST_DAY
+
+
+def view_period(query) -> str:
+    """The period a query string asks for. None in it (a shared link with
+    only a rep, say), or one not offered: the default; a link with dates and
+    no period means those dates."""
+    period = query.get("period", "")
+    if period in PERIODS:
+        return period
+    dated = "period" not in query and (query.get("start") or query.get("end"))
+    return "custom" if dated else DEFAULT_PERIOD
+
+
+def dashboard_reps(user: User):
+    """The reps whose figures `user` may pick: those in their scope who own a
+    referral. A semi-join that stops at each rep's first one (a join with
+    DISTINCT read every referral of the scope). Those who left too: their
+    referrals still count, and wait to be handed on."""
+    owners = scope_for_user(User.objects.all(), user, owner_field="pk")
+    return owners.filter(Exists(Referral.objects.filter(owner=OuterRef("pk"))))
+
+
+def rep_on_team(rep: User | None, team: Team | None) -> bool:
+    """Whether a rep picked with a team leaves anybody's figures to show."""
+    return not (team and rep and rep.team_id != team.pk)
+
+
+def dashboard_filters(
+    *,
+    user: User,
+    period: str,
+    start=None,
+    end=None,
+    team=None,
+    rep=None,
+    source_kind: str = "",
+) -> "DashboardFilters":
+    """The filters of valid choices (a refused one is left out, None):
+    a custom period without both dates, or with them the wrong way round,
+    is the default period."""
+    if period == "custom" and not (start and end and start <= end):
+        period = DEFAULT_PERIOD
+    start, end = period_bounds(period, timezone.localdate(), start, end)
+    return DashboardFilters(
+        user=user,
+        period=period,
+        start=start,
+        end=end,
+        team=team,
+        rep=rep,
+        source_kind=source_kind or "",
+    )
+
+
+def filters_from_view(view: str, user: User) -> "DashboardFilters":
+    """A view's query string (DashboardFilters.as_view()) read back without a
+    form, for the worker's counts ahead of visits: what the filter form would
+    refuse is left out, as the form leaves it out."""
+    query = QueryDict(view)
+    start, end = (_day(query.get(name)) for name in ("start", "end"))
+    team = _pk(query.get("team")) if user.is_admin else None
+    team = Team.objects.filter(pk=team).first() if team else None
+    rep = _pk(query.get("rep"))
+    rep = dashboard_reps(user).filter(pk=rep).first() if rep else None
+    kind = query.get("source_kind", "")
+    return dashboard_filters(
+        user=user,
+        period=view_period(query),
+        start=start,
+        end=end,
+        team=team,
+        rep=rep if rep_on_team(rep, team) else None,
+        source_kind=kind if kind in Partner.Kind.values else "",
+    )
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return day if day_in_range(day) else None
+
+
+def _pk(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
 
 
 # -- Written-out SQL ---------------------------------------------------------

@@ -20,6 +20,13 @@ The worker counts ahead of visits (snapshots_warm, every minute): a view an
 admin has open in the last hour again once half its age has passed, and a
 view opened in the last day for each new day's dates, so a visit finds
 figures ready instead of waiting for a count.
+
+A snapshot keeps HTML, not data: the figures hold model rows (stages,
+sources, overdue thank-yous) with their drill-down links, which JSON would
+have to spell out again field by field, a second copy of what the fragment
+shows. The HTML is rendered by dashboard.tables.figures_html from the
+figures fragment alone (no page template, no request: no user, no CSRF
+token), so the worker renders exactly what a visit would.
 """
 
 import hashlib
@@ -32,15 +39,13 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.backends import users_with_role
 from accounts.models import ADMIN
-from dashboard.forms import DashboardFilterForm
 from dashboard.models import DashboardSnapshot
-from dashboard.queries import DashboardFilters
+from dashboard.queries import DashboardFilters, filters_from_view
 from dashboard.tables import figures_html
 
 log = logging.getLogger(__name__)
@@ -148,7 +153,7 @@ def _warmed(admin, view: str, zone: str, fresh_for: timedelta | None) -> bool:
     """Count the view if its figures are older than `fresh_for` (None: only
     when there are none for today's dates yet); whether it was counted."""
     with timezone.override(zone or None):
-        filters = DashboardFilterForm(QueryDict(view), user=admin).filters()
+        filters = filters_from_view(view, admin)
         if not is_snapshot_view(filters) or filters.as_view() != view:
             return False  # not a view a visit would ask for any more
         key = snapshot_key(filters, view)
