@@ -1,16 +1,22 @@
 """How the dashboard's figures are shown: charts with drill-down links, CSV tables."""
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.http import QueryDict
+from django.template.defaultfilters import date as date_filter
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from core.charts import bar_chart, hbar_chart, svg
-from core.templatetags.numbers import amount
+from core.templatetags.numbers import amount, count, percent, tenths
 from core.urls_for_rows import url_maker
 from dashboard import queries
 from dashboard.queries import DashboardFilters
@@ -140,156 +146,338 @@ def figures_html(filters, view: str) -> SafeString:
             "view_query": QueryDict(view),
             "currency": settings.CURRENCY,
             "charts": dashboard_charts(data, link),
+            "tables": {
+                "pipeline": PIPELINE.page(data["pipeline"]),
+                "sources": SOURCES.page(data["sources"]),
+                "reps": REPS.page(data["reps"]),
+                "compliance": COMPLIANCE.page(data["compliance"]),
+            },
             **data,
         },
     )
 
 
-def _pipeline(pipeline):
-    header = ["Stage", "Referrals", "Total value", "Weighted value"]
-    rows = [
-        [r["stage"].name, r["count"], r["total"], f"{r['weighted']:.2f}"]
-        for r in pipeline["rows"]
-    ]
-    return header, rows
+# -- The tables: each defined once, for the page and for its CSV -------------
 
 
-def _funnel(funnel):
-    header = ["Step", "Referrals", "Conversion from previous step"]
-    return header, [
-        [r["stage"].name, r["count"], _percent(r["conversion"])] for r in funnel["rows"]
-    ]
+@dataclass(frozen=True)
+class Column:
+    """One column of a dashboard table: its header, its CSV value, and its
+    cell on the page (`html`; None: in the CSV only, the page shows it in
+    another column). `header` may depend on the section (the trend's unit)."""
+
+    header: str | Callable[[dict], str]
+    value: Callable[[Any], Any]
+    html: Callable[[Any], str] | None = None
+    numeric: bool = False  # right-aligned on the page
+    row_header: bool = False  # the row's name: a <th scope="row">
+
+    def title(self, section) -> str:
+        return self.header(section) if callable(self.header) else self.header
+
+    def cell(self, row) -> SafeString:
+        if self.row_header:
+            return format_html('<th scope="row">{}</th>', self.html(row))
+        css = mark_safe(' class="text-end"') if self.numeric else ""
+        return format_html("<td{}>{}</td>", css, self.html(row))
 
 
-def _sources(sources):
-    header = [
-        "Source",
-        "Company",
-        "Kind",
-        "Sent",
-        "Won",
-        "Won value",
-        "Conversion",
-        "Median days to close",
-        "Last thanked",
-    ]
-    rows = [
-        [
-            p.name,
-            p.company,
-            p.get_kind_display(),
-            p.sent,
-            p.won_count,
-            p.won_value,
-            _percent(p.conversion),
-            "" if p.median_days_to_close is None else f"{p.median_days_to_close:.1f}",
-            p.last_thanked_at.isoformat() if p.last_thanked_at else "never",
-        ]
-        for p in sources["best"]
-    ]
-    return header, rows
+@dataclass(frozen=True)
+class Table:
+    """A dashboard table: the section it is made from (counted alone for its
+    CSV), the section's rows, and its columns."""
+
+    section: Callable[[DashboardFilters], Any]
+    rows: Callable[[Any], Iterable]
+    columns: tuple[Column, ...]
+
+    def csv(self, section) -> tuple[list[str], Iterable[list]]:
+        header = [column.title(section) for column in self.columns]
+        return header, (
+            [column.value(row) for column in self.columns] for row in self.rows(section)
+        )
+
+    def page(self, section) -> dict:
+        """Its headers and rendered rows, for dashboard/_dashboard_table.html."""
+        shown = [column for column in self.columns if column.html]
+        return {
+            "columns": [(c.title(section), c.numeric) for c in shown],
+            "rows": [[c.cell(row) for c in shown] for row in self.rows(section)],
+        }
 
 
-def _neglected(sources):
-    return ["Source", "Company", "Referrals sent"], [
-        [p.name, p.company, p.sent] for p in sources["neglected"]
-    ]
+def _link(url: str, text, css: str = "") -> SafeString:
+    if css:
+        return format_html('<a class="{}" href="{}">{}</a>', css, url, text)
+    return format_html('<a href="{}">{}</a>', url, text)
 
 
-def _reps(reps):
-    header = [
-        "Rep",
-        "Received",
-        "Won",
-        "Conversion",
-        "Median hours to first contact",
-        "Open referrals",
-        "Open value",
-        "Won value",
-        "Thank-yous on time",
-    ]
-    rows = [
-        [
-            r["rep"].get_full_name(),
-            r["received"],
-            r["won"],
-            _percent(r["conversion"]),
-            "" if r["hours_to_contact"] is None else f"{r['hours_to_contact']:.1f}",
-            r["open_count"],
-            r["open_value"],
-            r["won_value"],
-            _percent(r["thanks_share"]),
-        ]
-        for r in reps
-    ]
-    return header, rows
+def _share(value) -> str:
+    """A share as the page writes it ("–" for none)."""
+    return "–" if value is None else f"{percent(value)}%"
 
 
-def _compliance(compliance):
-    header = ["Moment", "Due", "On time", "Skipped", "Share on time"]
-    rows = [
-        [m["label"], m["total"], m["on_time"], m["skipped"], _percent(m["share"])]
-        for m in compliance["moments"]
-    ]
-    return header, rows
+def _one_decimal(value) -> str:
+    return "" if value is None else f"{value:.1f}"
 
 
-def _overdue(overdue):
-    header = ["Moment", "Source", "Prospect", "Rep", "Channel", "Deadline", "Status"]
-    rows = [
-        [
-            t.get_moment_display(),
-            t.source_name,
-            t.prospect_name,
-            t.owner_name,
-            t.get_channel_display(),
-            t.deadline_at.isoformat(),
-            t.get_status_display(),
-        ]
-        for t in overdue.iterator()
-    ]
-    return header, rows
+def _stage_name(row) -> SafeString:
+    stage = row["stage"]
+    archived = " · archived" if stage.is_archived else ""
+    return format_html(
+        '{} <span class="small text-muted">{}%{}</span>',
+        stage.name,
+        stage.probability,
+        archived,
+    )
 
 
-def _stale(stale):
-    header = ["Prospect", "Company", "Stage", "Days in stage", "Owner", "Source"]
-    rows = [
-        [
-            r.prospect_name,
-            r.prospect_company,
-            r.stage_name,
-            r.days_in_stage(),
-            r.owner_name,
-            r.source_name,
-        ]
-        for r in stale["oldest"]
-    ]
-    return header, rows
+PIPELINE = Table(
+    queries.pipeline_now,
+    lambda pipeline: pipeline["rows"],
+    (
+        Column("Stage", lambda r: r["stage"].name, _stage_name, row_header=True),
+        Column(
+            "Referrals",
+            lambda r: r["count"],
+            lambda r: _link(r["url"], count(r["count"])),
+            numeric=True,
+        ),
+        Column(
+            "Total value",
+            lambda r: r["total"],
+            lambda r: _link(r["url"], amount(r["total"]), "drill-value"),
+            numeric=True,
+        ),
+        Column(
+            "Weighted value",
+            lambda r: f"{r['weighted']:.2f}",
+            lambda r: _link(r["url"], amount(r["weighted"]), "drill-weighted"),
+            numeric=True,
+        ),
+    ),
+)
 
 
-def _trend(trend):
-    header = [
-        f"{trend['unit'].title()} starting",
-        "Referrals received",
-        "Value won",
-    ]
-    return header, [
-        [b["start"].isoformat(), b["received"], b["won_value"]]
-        for b in trend["buckets"]
-    ]
+def _last_thanked(p) -> SafeString:
+    if p.last_thanked_at:
+        return date_filter(timezone.localtime(p.last_thanked_at), "M j")
+    return mark_safe('<span class="text-danger">never</span>')
 
 
-# Each table's CSV: the dashboard section it is made from (counted alone),
-# and its rows.
-DASHBOARD_TABLES = {
-    "pipeline": (queries.pipeline_now, _pipeline),
-    "funnel": (queries.funnel, _funnel),
-    "sources": (queries.sources, _sources),
-    "neglected": (queries.sources, _neglected),
-    "reps": (queries.reps, _reps),
-    "compliance": (queries.thank_you_compliance, _compliance),
-    "overdue": (queries.overdue_thanks, _overdue),
+SOURCES = Table(
+    queries.sources,
+    lambda sources: sources["best"],
+    (
+        Column(
+            "Source",
+            lambda p: p.name,
+            lambda p: format_html(
+                '{} <span class="small text-muted">{}</span>',
+                _link(p.url, p.name),
+                p.company,
+            ),
+        ),
+        Column("Company", lambda p: p.company),
+        Column("Kind", lambda p: p.get_kind_display()),
+        Column(
+            "Sent",
+            lambda p: p.sent,
+            lambda p: _link(p.sent_url, count(p.sent)),
+            numeric=True,
+        ),
+        Column(
+            "Won",
+            lambda p: p.won_count,
+            lambda p: _link(p.won_url, count(p.won_count)),
+            numeric=True,
+        ),
+        Column(
+            "Won value",
+            lambda p: p.won_value,
+            lambda p: _link(p.won_url, amount(p.won_value), "drill-value"),
+            numeric=True,
+        ),
+        Column(
+            "Conversion",
+            lambda p: _percent(p.conversion),
+            lambda p: _share(p.conversion),
+            numeric=True,
+        ),
+        Column(
+            "Median days to close",
+            lambda p: _one_decimal(p.median_days_to_close),
+            lambda p: tenths(p.median_days_to_close) or "–",
+            numeric=True,
+        ),
+        Column(
+            "Last thanked",
+            lambda p: p.last_thanked_at.isoformat() if p.last_thanked_at else "never",
+            _last_thanked,
+        ),
+    ),
+)
+
+
+def _rep_name(r) -> SafeString:
+    if r["rep"].is_active:
+        return format_html("{}", r["rep"])
+    inactive = '<br><span class="badge text-bg-secondary">inactive</span>'
+    return format_html("{}{}", r["rep"], mark_safe(inactive))
+
+
+REPS = Table(
+    queries.reps,
+    lambda reps: reps,
+    (
+        Column("Rep", lambda r: r["rep"].get_full_name(), _rep_name, row_header=True),
+        Column(
+            "Median hours to first contact",
+            lambda r: _one_decimal(r["hours_to_contact"]),
+            lambda r: tenths(r["hours_to_contact"]) or "–",
+            numeric=True,
+        ),
+        Column(
+            "Open referrals",
+            lambda r: r["open_count"],
+            lambda r: _link(r["open_url"], count(r["open_count"])),
+            numeric=True,
+        ),
+        Column(
+            "Open value",
+            lambda r: r["open_value"],
+            lambda r: _link(r["open_url"], amount(r["open_value"]), "drill-value"),
+            numeric=True,
+        ),
+        Column(
+            "Received",
+            lambda r: r["received"],
+            lambda r: _link(r["received_url"], count(r["received"])),
+            numeric=True,
+        ),
+        Column(
+            "Won",
+            lambda r: r["won"],
+            lambda r: _link(r["won_url"], count(r["won"])),
+            numeric=True,
+        ),
+        Column(
+            "Won value",
+            lambda r: r["won_value"],
+            lambda r: _link(r["won_value_url"], amount(r["won_value"]), "drill-value"),
+            numeric=True,
+        ),
+        Column(
+            "Conversion",
+            lambda r: _percent(r["conversion"]),
+            lambda r: _share(r["conversion"]),
+            numeric=True,
+        ),
+        Column(
+            "Thank-yous on time",
+            lambda r: _percent(r["thanks_share"]),
+            lambda r: format_html(
+                '{} <span class="small text-muted">of {}</span>',
+                _share(r["thanks_share"]),
+                count(r["thanks_total"]),
+            ),
+            numeric=True,
+        ),
+    ),
+)
+
+COMPLIANCE = Table(
+    queries.thank_you_compliance,
+    lambda compliance: compliance["moments"],
+    (
+        Column("Moment", lambda m: m["label"], lambda m: m["label"], row_header=True),
+        Column("Due", lambda m: m["total"], lambda m: count(m["total"]), numeric=True),
+        Column(
+            "On time",
+            lambda m: m["on_time"],
+            lambda m: count(m["on_time"]),
+            numeric=True,
+        ),
+        Column("Skipped", lambda m: m["skipped"]),
+        Column(
+            "Share on time",
+            lambda m: _percent(m["share"]),
+            lambda m: f"{percent(m['share'])}%",
+            numeric=True,
+        ),
+    ),
+)
+
+# The tables the page lists otherwise (a chart, a list): their CSV only.
+FUNNEL = Table(
+    queries.funnel,
+    lambda funnel: funnel["rows"],
+    (
+        Column("Step", lambda r: r["stage"].name),
+        Column("Referrals", lambda r: r["count"]),
+        Column("Conversion from previous step", lambda r: _percent(r["conversion"])),
+    ),
+)
+
+NEGLECTED = Table(
+    queries.sources,
+    lambda sources: sources["neglected"],
+    (
+        Column("Source", lambda p: p.name),
+        Column("Company", lambda p: p.company),
+        Column("Referrals sent", lambda p: p.sent),
+    ),
+)
+
+OVERDUE = Table(
+    queries.overdue_thanks,
+    lambda overdue: overdue.iterator(),
+    (
+        Column("Moment", lambda t: t.get_moment_display()),
+        Column("Source", lambda t: t.source_name),
+        Column("Prospect", lambda t: t.prospect_name),
+        Column("Rep", lambda t: t.owner_name),
+        Column("Channel", lambda t: t.get_channel_display()),
+        Column("Deadline", lambda t: t.deadline_at.isoformat()),
+        Column("Status", lambda t: t.get_status_display()),
+    ),
+)
+
+STALE = Table(
     # Every stale referral, not the 25 the page lists (as the overdue CSV).
-    "stale": (partial(queries.stale_referrals, limit=None), _stale),
-    "trend": (queries.trend, _trend),
+    partial(queries.stale_referrals, limit=None),
+    lambda stale: stale["oldest"],
+    (
+        Column("Prospect", lambda r: r.prospect_name),
+        Column("Company", lambda r: r.prospect_company),
+        Column("Stage", lambda r: r.stage_name),
+        Column("Days in stage", lambda r: r.days_in_stage()),
+        Column("Owner", lambda r: r.owner_name),
+        Column("Source", lambda r: r.source_name),
+    ),
+)
+
+TREND = Table(
+    queries.trend,
+    lambda trend: trend["buckets"],
+    (
+        Column(
+            lambda t: f"{t['unit'].title()} starting", lambda b: b["start"].isoformat()
+        ),
+        Column("Referrals received", lambda b: b["received"]),
+        Column("Value won", lambda b: b["won_value"]),
+    ),
+)
+
+# Each table by the name its CSV link asks for (?export=).
+DASHBOARD_TABLES = {
+    "pipeline": PIPELINE,
+    "funnel": FUNNEL,
+    "sources": SOURCES,
+    "neglected": NEGLECTED,
+    "reps": REPS,
+    "compliance": COMPLIANCE,
+    "overdue": OVERDUE,
+    "stale": STALE,
+    "trend": TREND,
 }

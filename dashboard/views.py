@@ -33,8 +33,9 @@ def dashboard(request):
     filters = form.filters()
     table = request.GET.get("export")
     if table in DASHBOARD_TABLES:  # exports are always counted live
-        section, rows = DASHBOARD_TABLES[table]
-        return _csv_response(filters.file_name(table), *rows(section(filters)))
+        export = DASHBOARD_TABLES[table]
+        section = export.section(filters)
+        return _csv_response(filters.file_name(table), *export.csv(section))
     view = filters.as_view()
     figures = snapshot_figures(filters=filters, view=view)
     return render(
