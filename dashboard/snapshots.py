@@ -196,12 +196,7 @@ def _first_claimed(key: str, view: str, now: datetime) -> bool:
     yet): the row the first count locks."""
     try:
         with transaction.atomic():
-            DashboardSnapshot.objects.create(
-                key=key,
-                view=view[:500],
-                time_zone=timezone.get_current_timezone_name(),
-                computed_at=now,
-            )
+            _row(key, view, now).save(force_insert=True)
     except IntegrityError:
         return False
     return True
@@ -283,16 +278,22 @@ def _count(key: str, view: str, now: datetime, render) -> Figures:
 def _counted(key: str, view: str, now: datetime, render) -> Figures:
     started = time.perf_counter()
     html = render()
-    counted = DashboardSnapshot(
+    took_ms = round((time.perf_counter() - started) * 1000)
+    counted = _row(key, view, now, html=html, took_ms=took_ms)
+    _save(counted)
+    return _figures(counted)
+
+
+def _row(key: str, view: str, now: datetime, **figures) -> DashboardSnapshot:
+    """A view's snapshot row (not saved), in the current time zone: the one
+    place a snapshot is built (an empty one, or one with its figures)."""
+    return DashboardSnapshot(
         key=key,
         view=view[:500],
         time_zone=timezone.get_current_timezone_name(),
-        html=html,
         computed_at=now,
-        took_ms=round((time.perf_counter() - started) * 1000),
+        **figures,
     )
-    _save(counted)
-    return _figures(counted)
 
 
 def _save(counted: DashboardSnapshot) -> None:
