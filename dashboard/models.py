@@ -17,7 +17,8 @@ class DashboardSnapshot(models.Model):
     Counting a whole company's year is slow at scale (bench/RESULTS.md), so the all-teams view is shown from here, marked "as of", and
     counted again when older than DASHBOARD_SNAPSHOT_SECONDS or on Refresh
     (dashboard.snapshots). A team's or a rep's view is always counted live.
-    An empty `html` is a view's first count, still running.
+    An empty `html` is a view's first count, still running (the row is
+    locked while it runs; dashboard.snapshots._first_count).
     """
 
     key = models.CharField(max_length=64, unique=True)
