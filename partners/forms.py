@@ -1,6 +1,7 @@
 from django import forms
 
 from accounts.scoping import users_for_user
+from core.forms import valid_data
 from partners.models import Partner
 
 
@@ -74,9 +75,7 @@ class PartnerFilterForm(forms.Form):
 
     def values(self) -> dict:
         """The valid filters (an invalid one is left out, and said)."""
-        self.is_valid()
-        cleaned = getattr(self, "cleaned_data", {})
-        data = {k: v for k, v in cleaned.items() if k not in self.errors}
+        data = valid_data(self)
         return {
             "query": data.get("q", "").strip(),
             "kind": data.get("kind", ""),

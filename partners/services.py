@@ -1,6 +1,7 @@
 from django.db.models import Q
 from django.utils import timezone
 
+from core.text import clean_email, clean_name
 from partners.models import Partner
 
 
@@ -18,10 +19,10 @@ def partner_create(
     """A new referral source, owned by the rep who will look after them."""
     partner = Partner(
         owner=owner,
-        name=name.strip(),
-        email=email.strip().lower(),
+        name=clean_name(name),
+        email=clean_email(email),
         phone=phone,
-        company=company.strip(),
+        company=clean_name(company),
         title=title,
         kind=kind,
         email_consent_at=timezone.now(),

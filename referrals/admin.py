@@ -39,7 +39,8 @@ class StageAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            stage_save(form=form)  # a change of kind to or from Lost recounts
+            # A change of kind to or from Lost recounts.
+            stage_save(stage=obj, data=form.cleaned_data)
         else:
             obj.position = next_stage_position()
             super().save_model(request, obj, form, change)
@@ -107,7 +108,7 @@ class ReferralAdmin(admin.ModelAdmin):
     # thanks it owes), starting in the stage it was given.
     def save_model(self, request, obj, form, change):
         if change:
-            referral_update(form=form)
+            referral_update(referral=obj, user=request.user, data=form.cleaned_data)
             return
         data = form.cleaned_data
         referral = referral_log(

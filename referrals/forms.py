@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from accounts.scoping import users_for_user
+from core.forms import valid_data
 from core.validators import ACTIVITY_MAX
 from partners.models import Partner
 from partners.selectors import partners_for_user, partners_matching
@@ -35,6 +36,13 @@ def column(model, name: str, **kwargs) -> forms.Field:
     """A form field with its column's length and rules: a longer value is
     said next to the field, never a database error."""
     return model._meta.get_field(name).formfield(**kwargs)
+
+
+def not_in_future(received_on):
+    """A referral's received date, on the form that logs it and the one that
+    edits it."""
+    if received_on > timezone.localdate():
+        raise ValidationError(FUTURE_DATE)
 
 
 def add_service_errors(form, error: ValidationError, fields: dict[str, str]):
@@ -65,7 +73,8 @@ class ReferralLogForm(forms.Form):
 
     # Model field name -> this form's field, for errors the services raise.
     SOURCE_FIELDS = {
-        name: f"new_source_{name}" for name in ("name", "email", "company", "phone")
+        name: f"new_source_{name}"
+        for name in ("name", "email", "company", "phone", "kind")
     }
     REFERRAL_FIELDS = {
         name: name
@@ -79,6 +88,9 @@ class ReferralLogForm(forms.Form):
             "received_on",
         )
     }
+    # referral_log's errors: the new source's fields and the referral's
+    # never share a name.
+    SERVICE_FIELDS = {**SOURCE_FIELDS, **REFERRAL_FIELDS}
 
     source = forms.ModelChoiceField(
         queryset=Partner.objects.none(), required=False, widget=forms.RadioSelect
@@ -107,7 +119,9 @@ class ReferralLogForm(forms.Form):
         max_digits=12,
         decimal_places=2,
     )
-    received_on = forms.DateField(label="Received", widget=DATE_INPUT)
+    received_on = forms.DateField(
+        label="Received", widget=DATE_INPUT, validators=[not_in_future]
+    )
     owner = forms.ModelChoiceField(queryset=None, required=False, empty_label=None)
     note = forms.CharField(
         label="First note",
@@ -146,11 +160,14 @@ class ReferralLogForm(forms.Form):
     def creates_source(self) -> bool:
         return bool(self.cleaned_data.get("new_source_name", "").strip())
 
-    def clean_received_on(self):
-        received_on = self.cleaned_data["received_on"]
-        if received_on > timezone.localdate():
-            raise forms.ValidationError(FUTURE_DATE)
-        return received_on
+    @property
+    def new_source(self) -> dict | None:
+        """The source to create, as referral_log takes it (None: one was picked)."""
+        if not self.creates_source:
+            return None
+        return {
+            name: self.cleaned_data[field] for name, field in self.SOURCE_FIELDS.items()
+        }
 
     def clean(self):
         data = super().clean()
@@ -217,12 +234,7 @@ class ReferralForm(forms.ModelForm):
         self.fields["owner"].queryset = users_for_user(user)
         if not (user.is_manager or user.is_admin):
             self.fields["owner"].disabled = True
-
-    def clean_received_on(self):
-        received_on = self.cleaned_data["received_on"]
-        if received_on > timezone.localdate():
-            raise forms.ValidationError(FUTURE_DATE)
-        return received_on
+        self.fields["received_on"].validators.append(not_in_future)
 
 
 class MoveForm(forms.Form):
@@ -346,9 +358,7 @@ class ReferralFilterForm(forms.Form):
 
     def filter(self, queryset, *, stale_q: Callable[[], Q]):
         """Apply the valid filters; an invalid one is ignored and shown as an error."""
-        self.is_valid()  # cleaned_data keeps every field that is valid
-        cleaned = getattr(self, "cleaned_data", {})  # unbound: no filters
-        data = {k: v for k, v in cleaned.items() if k not in self.errors}
+        data = valid_data(self)  # unbound: no filters
         if q := data.get("q", "").strip():
             queryset = queryset.filter(
                 Q(prospect_name__icontains=q)

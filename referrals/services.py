@@ -12,7 +12,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.text import clean_email, clean_name
 from partners.models import Partner
+from partners.services import partner_create
 from referrals import rollups
 from referrals.models import Activity, Referral, Stage, StageChange
 from thanks.models import Moment, Touchpoint
@@ -35,7 +37,8 @@ def first_stage() -> Stage:
 def referral_log(
     *,
     user,
-    source: Partner,
+    source: Partner | None = None,
+    new_source: dict | None = None,
     owner=None,
     prospect_name: str,
     prospect_email: str = "",
@@ -51,21 +54,27 @@ def referral_log(
 ) -> Referral:
     """Log a referral: the referral, its first stage change and its first note.
 
+    Its source is `source`, or `new_source` (name, email, company, phone,
+    kind) created in the same transaction, owned by the referral's owner;
+    the new source's errors are keyed by its own fields (`name`, `email`).
+
     A new referral starts in the pipeline's first open stage, or in `stage`
     (an admin adding one, an import) entered at `stage_entered_at`: it then
     starts as a move there would leave it (milestone dates, closed, the
     thanks owed). The caller has checked that `user` may see `source` and
     assign `owner`.
     """
+    if (source is None) == (new_source is None):
+        raise TypeError("referral_log takes a source or a new_source, not both.")
     now = timezone.now()
     if stage is not None:
         stage_entry_check(stage, final_value=estimated_value, lost_reason=lost_reason)
     entered = stage_entered_at or now
     referral = Referral(
-        prospect_name=prospect_name.strip(),
-        prospect_email=prospect_email.strip().lower(),
+        prospect_name=clean_name(prospect_name),
+        prospect_email=clean_email(prospect_email),
         prospect_phone=prospect_phone,
-        prospect_company=prospect_company.strip(),
+        prospect_company=clean_name(prospect_company),
         prospect_title=prospect_title,
         source=source,
         owner=owner or user,
@@ -83,10 +92,14 @@ def referral_log(
         validate_unique=False,
         validate_constraints=False,
     )
-    # No savepoint (two round trips on every referral logged): a failure
-    # here rolls back the caller's transaction too, as logging a referral
-    # with a new source needs.
-    with transaction.atomic(savepoint=False):
+    # Inside a caller's transaction (the admin's, an import's), no savepoint
+    # for a known source: two round trips on every referral logged, and a
+    # failure rolls back the caller's transaction too. A new source's
+    # errors come from the database work inside, so that case takes one: the
+    # form can then be shown again with the errors next to its fields.
+    with transaction.atomic(savepoint=new_source is not None):
+        if new_source is not None:
+            referral.source = partner_create(owner=referral.owner, **new_source)
         rollups.wait_for_reorder()  # the stage's position, as it stands
         if stage is None:
             stage = first_stage()
@@ -282,20 +295,23 @@ def stage_shift(*, stage: Stage, up: bool) -> None:
         rollups.positions_swapped(moved_up=higher, moved_down=lower)
 
 
-def stage_save(*, form) -> Stage:
-    """Save a stage's settings. Lost never counts as progress, so when a stage
-    becomes Lost or stops being Lost, the furthest stage reached of the
-    referrals that entered it is worked out again."""
+def stage_save(*, stage: Stage, data: dict) -> Stage:
+    """Save a stage's settings (`data`: field name to new value). Lost never
+    counts as progress, so when a stage becomes Lost or stops being Lost, the
+    furthest stage reached of the referrals that entered it is worked out
+    again."""
+    for name, value in data.items():
+        setattr(stage, name, value)
+    # Lengths, choices and ranges; the name's uniqueness is the database's.
+    stage.full_clean(validate_unique=False, validate_constraints=False)
     with transaction.atomic():
         lost = Stage.Kind.LOST
-        was_lost = (
-            Stage.objects.values_list("kind", flat=True).get(pk=form.instance.pk)
-            == lost
-        )
-        turns = was_lost != (form.cleaned_data["kind"] == lost)
+        # From the database: the caller's stage may already hold the new kind.
+        was_lost = Stage.objects.values_list("kind", flat=True).get(pk=stage.pk) == lost
+        turns = was_lost != (stage.kind == lost)
         if turns:
             rollups.lock_for_reorder()
-        stage = form.save()
+        stage.save(update_fields=list(data))
         if turns:
             rollups.furthest_recompute(Referral.objects.filter(rollups.ever_in(stage)))
     return stage
@@ -315,25 +331,42 @@ def stage_remove(*, stage: Stage) -> None:
     stage.delete()
 
 
-def referral_update(*, form) -> Referral:
-    """Save edits to a referral; thanks not yet given follow a change of source.
+def referral_update(*, referral: Referral, user, data: dict) -> Referral:
+    """Save edits to a referral (`data`: field name to new value, its stage
+    excepted: that moves by referral_move); thanks not yet given follow a
+    change of owner or source. Returns the referral as saved.
 
     The new source is thanked by email or, if they opted out, by a call.
+    `user` is who edits (the caller checked they may).
     """
+    data = {**data}
+    for name in ("prospect_name", "prospect_company"):
+        if name in data:
+            data[name] = clean_name(data[name])
+    if "prospect_email" in data:
+        data["prospect_email"] = clean_email(data["prospect_email"])
     with transaction.atomic():
         rollups.wait_for_reorder()
-        # The form has already changed its instance: what it counted for
-        # before comes from the database (locked, as a move would lock it).
-        before = rollups.snapshot(
-            Referral.objects.select_for_update().get(pk=form.instance.pk)
+        # The caller's instance may already hold the new values: what it
+        # counted for before comes from the database (locked, as a move
+        # would lock it).
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        before, source_before = rollups.snapshot(locked), locked.source_id
+        for name, value in data.items():
+            setattr(locked, name, value)
+        locked.full_clean(
+            exclude=["source", "owner", "stage"],
+            validate_unique=False,
+            validate_constraints=False,
         )
-        referral = form.save()
+        locked.save(update_fields=list(data))
+        referral = locked
         rollups.referral_counted(before=before, after=rollups.snapshot(referral))
         # Against the locked row, not the form's idea of a change: a form
         # loaded before another user's reassignment may write an owner back.
         if before.owner != referral.owner_id:
             touchpoints_follow_owner(referral=referral)
-        if "source" in form.changed_data:
+        if referral.source_id != source_before:
             source = referral.source
             pending = Touchpoint.objects.filter(
                 referral=referral,

@@ -3,21 +3,16 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.http import StreamingHttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
 from core.csv import csv_safe
 from core.http import safe_next
 from core.paginator import CountingPaginator
-from core.urls_for_rows import url_maker
-from partners.services import partner_create
 from referrals.forms import (
     ActivityForm,
     MoveForm,
@@ -146,38 +141,25 @@ def referral_new(request):
     form = ReferralLogForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        fields = form.REFERRAL_FIELDS
         try:
-            with transaction.atomic():
-                source = data["source"]
-                if form.creates_source:
-                    fields = form.SOURCE_FIELDS
-                    source = partner_create(
-                        owner=data.get("owner") or request.user,
-                        name=data["new_source_name"],
-                        email=data["new_source_email"],
-                        company=data["new_source_company"],
-                        phone=data["new_source_phone"],
-                        kind=data["new_source_kind"],
-                    )
-                fields = form.REFERRAL_FIELDS
-                referral = referral_log(
-                    user=request.user,
-                    source=source,
-                    owner=data.get("owner"),
-                    prospect_name=data["prospect_name"],
-                    prospect_email=data["prospect_email"],
-                    prospect_phone=data["prospect_phone"],
-                    prospect_company=data["prospect_company"],
-                    prospect_title=data["prospect_title"],
-                    estimated_value=data["estimated_value"],
-                    received_on=data["received_on"],
-                    note=data["note"],
-                )
+            referral = referral_log(
+                user=request.user,
+                source=None if form.creates_source else data["source"],
+                new_source=form.new_source,
+                owner=data.get("owner"),
+                prospect_name=data["prospect_name"],
+                prospect_email=data["prospect_email"],
+                prospect_phone=data["prospect_phone"],
+                prospect_company=data["prospect_company"],
+                prospect_title=data["prospect_title"],
+                estimated_value=data["estimated_value"],
+                received_on=data["received_on"],
+                note=data["note"],
+            )
         except ValidationError as error:  # next to its field, the input kept
-            add_service_errors(form, error, fields)
+            add_service_errors(form, error, form.SERVICE_FIELDS)
         else:
-            messages.success(request, LOGGED.format(source=source.name))
+            messages.success(request, LOGGED.format(source=referral.source.name))
             return redirect(referral)
     return render(request, "referrals/referral_new.html", {"form": form})
 
@@ -203,9 +185,11 @@ def referral_edit(request, pk):
     form = ReferralForm(request.POST or None, instance=referral, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            referral_update(form=form)
-        except ValidationError as error:  # e.g. a stage reorder in progress
-            form.add_error(None, error)
+            referral_update(
+                referral=referral, user=request.user, data=form.cleaned_data
+            )
+        except ValidationError as error:  # next to its field, the input kept
+            add_service_errors(form, error, {name: name for name in form.fields})
         else:
             messages.success(request, SAVED)
             return redirect(referral)
@@ -289,35 +273,16 @@ def activity_add_view(request, pk):
 
 
 def _board_context(request) -> dict:
-    """The board's columns (each card a plain dict), and the pieces every card
-    shares, rendered once: with 100+ cards, per-card work is the page's cost."""
+    """The board's columns, each card a plain dict; its links, CSRF field and
+    move menu are the template's."""
     columns = board_columns(user=request.user)
-    # One move menu and one CSRF field for every card, rendered once.
-    move_options = format_html(
-        '<option value="" selected disabled>Move to</option>{}',
-        format_html_join(
-            "",
-            '<option value="{}">{}</option>',
-            (
-                (column["stage"].pk, column["stage"].name)
-                for column in columns
-                if not column["stage"].is_archived
-            ),
-        ),
-    )
-    csrf_field = format_html(
-        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
-        get_token(request),
-    )
-    detail_url, move_url = url_maker("referral_detail"), url_maker("referral_move")
-    for column in columns:
-        for card in column["cards"]:
-            card["url"], card["move_url"] = detail_url(card["pk"]), move_url(card["pk"])
-    return {
-        "columns": columns,
-        "move_options": move_options,
-        "csrf_field": csrf_field,
-    }
+    # The stages a card can move to, as data: each card's menu lists them.
+    move_stages = [
+        (column["stage"].pk, column["stage"].name)
+        for column in columns
+        if not column["stage"].is_archived
+    ]
+    return {"columns": columns, "move_stages": move_stages}
 
 
 @login_required
@@ -378,7 +343,7 @@ def stage_update(request, pk):
     stage = get_object_or_404(Stage, pk=pk)
     form = StageForm(request.POST, instance=stage, prefix=f"stage-{stage.pk}")
     if form.is_valid():
-        stage_save(form=form)
+        stage_save(stage=stage, data=form.cleaned_data)
         messages.success(request, SAVED)
         return redirect("stage_list")
     return _stage_page(request, edited=form, status=400)

@@ -237,9 +237,11 @@ def test_a_stale_edit_form_writing_the_old_owner_back_takes_the_thanks_too(
         user=carol,
     )
     assert reassign.is_valid() and stale_form.is_valid()
-    referral_update(form=reassign)
+    referral_update(referral=reassign.instance, user=carol, data=reassign.cleaned_data)
     assert referral.touchpoints.get().owner == bob
-    referral_update(form=stale_form)  # "owner" is not in its changed_data
+    referral_update(  # "owner" is not in its changed_data
+        referral=stale_form.instance, user=alice, data=stale_form.cleaned_data
+    )
     referral.refresh_from_db()
     assert referral.owner == alice
     assert referral.touchpoints.get().owner == alice
