@@ -1,6 +1,7 @@
 from django import forms
 
 from accounts.models import Team
+from core.forms import valid_data
 from dashboard.queries import (
     DEFAULT_PERIOD,
     PERIODS,
@@ -74,9 +75,7 @@ class DashboardFilterForm(forms.Form):
     def filters(self) -> DashboardFilters:
         """The filters of the choices the form accepts (a refused one is left
         out), through the same function the worker reads a view with."""
-        self.is_valid()
-        cleaned = getattr(self, "cleaned_data", {})
-        data = {k: v for k, v in cleaned.items() if k not in self.errors}
+        data = valid_data(self)
         return dashboard_filters(
             user=self.user,
             period=data.get("period") or DEFAULT_PERIOD,
