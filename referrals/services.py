@@ -105,7 +105,7 @@ def referral_log(
             stage = first_stage()
         else:
             stage.refresh_from_db(fields=["position"])
-        moments = [Moment.RECEIVED, *_enter(referral, stage, at=entered)]
+        moments = [Moment.RECEIVED, *referral_enter(referral, stage, at=entered)]
         referral.save(force_insert=True)
         StageChange.objects.create(
             referral=referral, to_stage=stage, at=entered, by=user
@@ -146,7 +146,7 @@ def stage_entry_check(stage: Stage, *, final_value, lost_reason: str) -> None:
         raise ValidationError({"lost_reason": LOST_REASON_REQUIRED})
 
 
-def _enter(referral: Referral, stage: Stage, *, at) -> list[str]:
+def referral_enter(referral: Referral, stage: Stage, *, at) -> list[str]:
     """A referral entering `stage` at `at`, as a move or a start leaves it
     (steps 3 and 4 of a move): first contacted and meeting held set once, on
     reaching the milestone's stage or any later open or won one; the furthest
@@ -215,7 +215,7 @@ def referral_move(
             by=user,
         )
         locked.last_activity_at = now
-        moments = _enter(locked, to_stage, at=now)
+        moments = referral_enter(locked, to_stage, at=now)
         if to_stage.kind == Stage.Kind.WON:
             locked.estimated_value = final_value
         if to_stage.kind == Stage.Kind.LOST:

@@ -105,3 +105,23 @@ def test_demo_reps_log_in_with_the_documented_password(client, db):
         "/accounts/login/", {"username": "rep@example.com", "password": "demo"}
     )
     assert response.status_code == 302
+
+
+def test_demo_referrals_start_as_moves_would_leave_them(db):
+    """Milestone dates come from the stages' milestones, not their names, and
+    each thank-you owed matches the moment a move would owe."""
+    from referrals.models import Stage
+
+    Stage.objects.filter(name="Contacted").update(name="Reached out")
+    Stage.objects.filter(name="Meeting held").update(name="Met")
+    call_command("seed_demo", partners=8, referrals=60)
+    met = Referral.objects.filter(stage_changes__to_stage__name="Met").distinct()
+    assert met.exists()
+    for referral in met:
+        assert referral.first_contacted_at and referral.meeting_held_at
+        assert referral.touchpoints.filter(moment="meeting").exists()
+    for referral in Referral.objects.filter(stage__kind="won"):
+        assert referral.closed_at == referral.stage_entered_at
+        assert referral.touchpoints.filter(moment="won").exists()
+    never_met = Referral.objects.filter(meeting_held_at__isnull=True)
+    assert not Touchpoint.objects.filter(referral__in=never_met, moment="meeting")

@@ -19,6 +19,7 @@ from faker import Faker
 from accounts.models import ADMIN, MANAGER, REP, Team, User
 from partners.models import Partner
 from referrals.models import Activity, Referral, Stage, StageChange
+from referrals.services import referral_enter
 from thanks.models import Moment, ThankYouMoment, Touchpoint
 from thanks.services import promise_deadline, render_thank_you
 
@@ -158,7 +159,7 @@ class Command(BaseCommand):
         open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
         won = next(s for s in stages if s.kind == Stage.Kind.WON)
         lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
-        referrals, histories = [], []
+        referrals, histories, thanks_owed = [], [], []
         for _ in range(n_referrals):
             source = rng.choice(partners)
             path = self.stage_path(rng, open_stages, won, lost)
@@ -169,15 +170,18 @@ class Command(BaseCommand):
             else:
                 age = rng.uniform(0, 8) if rng.random() < 0.7 else rng.uniform(8, 40)
             received = now - timedelta(days=age)
-            referral, changes = self.referral(fake, rng, source, received, path, now)
+            referral, changes, owed = self.referral(
+                fake, rng, source, received, path, now
+            )
             referrals.append(referral)
             histories.append(changes)
+            thanks_owed.append(owed)
         Referral.objects.bulk_create(referrals)
         for referral, changes in zip(referrals, histories, strict=True):
             for change in changes:
                 change.referral = referral
         StageChange.objects.bulk_create(c for changes in histories for c in changes)
-        self.create_thanks(rng, zip(referrals, histories, strict=True), now)
+        self.create_thanks(rng, zip(referrals, thanks_owed, strict=True), now)
         Activity.objects.bulk_create(
             Activity(
                 referral=r,
@@ -221,17 +225,9 @@ class Command(BaseCommand):
         return path
 
     def referral(self, fake, rng, source, received, path, now):
-        at = received
-        changes, dates = [], {}
-        previous = None
-        for stage in path:
-            if previous is not None:
-                at = min(at + timedelta(hours=rng.uniform(4, 24 * 3)), now)
-            changes.append(
-                StageChange(from_stage=previous, to_stage=stage, at=at, by=source.owner)
-            )
-            dates[stage.name] = at
-            previous = stage
+        """A referral that went through `path`, each stage entered as a move
+        enters it (referral_enter: milestone dates, furthest stage, closed),
+        and the thanks each step owed, with when."""
         final = path[-1]
         value = Decimal(rng.randrange(2_000, 80_000, 500))
         referral = Referral(
@@ -242,37 +238,35 @@ class Command(BaseCommand):
             prospect_title=fake.job()[:200],
             source=source,
             owner=source.owner,
-            stage=final,
-            stage_entered_at=at,
             estimated_value=value,
             received_on=received.date(),
             created_at=received,
-            furthest_position=max(s.progress_position for s in path),
-            first_contacted_at=dates.get("Contacted"),
-            meeting_held_at=dates.get("Meeting held"),
-            closed_at=at if final.is_closed else None,
             lost_reason=rng.choice(LOST_REASONS)
             if final.kind == Stage.Kind.LOST
             else "",
-            last_activity_at=at if len(path) > 1 else None,
         )
-        return referral, changes
+        at, previous = received, None
+        changes, owed = [], [(Moment.RECEIVED, received)]
+        for stage in path:
+            if previous is not None:
+                at = min(at + timedelta(hours=rng.uniform(4, 24 * 3)), now)
+            changes.append(
+                StageChange(from_stage=previous, to_stage=stage, at=at, by=source.owner)
+            )
+            owed += [(moment, at) for moment in referral_enter(referral, stage, at=at)]
+            previous = stage
+        referral.last_activity_at = at if len(path) > 1 else None
+        return referral, changes, owed
 
-    def create_thanks(self, rng, referrals_and_histories, now) -> None:
+    def create_thanks(self, rng, referrals_and_thanks_owed, now) -> None:
         """The thank-you history: sent or done, with a few calls still owed."""
         configs = {c.moment: c for c in ThankYouMoment.objects.filter(enabled=True)}
-        touchpoints = []
-        for referral, changes in referrals_and_histories:
-            events = [(Moment.RECEIVED, changes[0].at)]
-            if referral.meeting_held_at:
-                events.append((Moment.MEETING, referral.meeting_held_at))
-            if referral.stage.kind == Stage.Kind.WON:
-                events.append((Moment.WON, referral.closed_at))
-            for moment, at in events:
-                if moment in configs:
-                    touchpoints.append(
-                        self.touchpoint(rng, configs[moment], referral, at, now)
-                    )
+        touchpoints = [
+            self.touchpoint(rng, configs[moment], referral, at, now)
+            for referral, owed in referrals_and_thanks_owed
+            for moment, at in owed
+            if moment in configs
+        ]
         Touchpoint.objects.bulk_create(touchpoints)
 
     def touchpoint(self, rng, config, referral, at, now) -> Touchpoint:
