@@ -7,7 +7,6 @@ message for the in-app Outbox page. See ``.env.example`` for every variable.
 
 import logging
 import secrets
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,10 +17,6 @@ from xstatic.pkg import bootstrap as xstatic_bootstrap
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-
-# Under pytest the project swaps in a fast hasher, a local cache and its own
-# broker folder, so a `make run` on the same checkout never shares state.
-TESTING = "pytest" in sys.modules
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -214,7 +209,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -251,23 +246,26 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # which needs no server; production sets CELERY_BROKER_URL=redis://...
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 REDIS_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    BROKER_DIR = Path(
-        env.str(
-            "CELERY_BROKER_DIR",
-            default=str(VAR_DIR / ("test-broker" if TESTING else "broker")),
-        )
-    ).resolve()
+
+
+def filesystem_broker(default: Path) -> tuple[Path, dict]:
+    """The filesystem broker's folder (CELERY_BROKER_DIR, else `default`),
+    created, and the transport options that point kombu at it."""
+    folder = Path(env.str("CELERY_BROKER_DIR", default=str(default))).resolve()
     for sub in ("queue", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+        (folder / sub).mkdir(parents=True, exist_ok=True)
     # One folder in and out, so every process sees every message.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
+    return folder, {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
+
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    BROKER_DIR, CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker(VAR_DIR / "broker")
 else:
     # A broker that accepts connections but never answers must not hang a web
     # request that queues a thank-you: give up after a couple of seconds (the
@@ -437,7 +435,3 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
-
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -2,18 +2,18 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from contextlib import contextmanager
 from importlib import import_module
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import ADMIN, MANAGER
 from tests.factories import PartnerFactory, ReferralFactory, TeamFactory, UserFactory
+from tests.helpers import (
+    process_env,
+    wait_for,  # noqa: F401 (the dashboard tests import it here)
+)
 from tests.smtp import SinkServer
 
 # Playwright's sync API runs an event loop in the test thread; the live server
@@ -167,28 +167,6 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-def _database_url_for_subprocess() -> str:
-    """The URL of the test database this test run created, for a child process."""
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _process_env(**extra) -> dict:
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url_for_subprocess(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "VAR_DIR": str(settings.VAR_DIR),
-    }
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        env["CELERY_BROKER_DIR"] = str(settings.BROKER_DIR)
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
 def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -226,7 +204,7 @@ def celery_processes(transactional_db, tmp_path):
             command += ["--schedule", str(tmp_path / f"beat-{len(started)}")]
         command += ["--loglevel", "warning"]
         process = subprocess.Popen(
-            command, env=_process_env(**env), cwd=settings.BASE_DIR
+            command, env=process_env(**env), cwd=settings.BASE_DIR
         )
         started.append(process)
         return process
@@ -239,49 +217,6 @@ def celery_processes(transactional_db, tmp_path):
 @pytest.fixture
 def celery_worker_process(celery_processes):
     return celery_processes("worker")
-
-
-@contextmanager
-def broker_unreachable(url="redis://127.0.0.1:1/0"):
-    """This process's broker becomes `url` (by default a port where nothing
-    listens), with the production Redis options; then the real one is back."""
-    with broker_at(url):
-        yield
-
-
-@contextmanager
-def broker_at(url):
-    """This process publishes to the Redis broker at `url` for a while."""
-    from referrals_crm.celery import app
-
-    saved_env = os.environ.get("CELERY_BROKER_URL")
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    os.environ["CELERY_BROKER_URL"] = url  # the environment wins in Celery
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = settings.REDIS_TRANSPORT_OPTIONS
-    app._after_fork()  # drop pooled connections to the real broker
-    try:
-        yield
-    finally:
-        if saved_env is None:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved_env
-        app.conf.broker_url, app.conf.broker_transport_options = saved
-        app._after_fork()
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
-    """Poll until predicate() is truthy; return its value, or fail after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(
-        f"timed out after {timeout}s waiting for {predicate.__doc__ or predicate}"
-    )
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin as django_admin
+from django.utils import timezone
 
 from referrals.models import Referral, Stage
-from referrals.services import FINAL_VALUE_REQUIRED
+from referrals.services import FINAL_VALUE_REQUIRED, referral_log
+from tests.factories import PartnerFactory
 
 PROJECT_APPS = {"accounts", "partners", "referrals", "core", "thanks", "dashboard"}
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
@@ -123,3 +125,32 @@ def test_a_referral_added_as_won_in_the_admin_needs_its_value(
     assert response.status_code == 200
     assert FINAL_VALUE_REQUIRED in response.content.decode()
     assert not Referral.objects.filter(prospect_name="Imported").exists()
+
+
+def test_a_thank_you_edited_in_the_admin_is_owned_by_its_referrals_owner(
+    admin_client, alice, bob, alice_partner
+):
+    """Pointed at another rep's referral in the admin, a thank-you moves to
+    that rep's Today (its owner is the referral's, never typed in)."""
+    referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
+    touchpoint = referral.touchpoints.get()
+    bobs = referral_log(
+        user=bob, source=PartnerFactory(owner=bob), prospect_name="Bobs"
+    )
+    bobs.touchpoints.all().delete()  # one thank-you per referral and moment
+    url = f"/admin/thanks/touchpoint/{touchpoint.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    data["referral"] = bobs.pk
+    for name in ("due_at", "deadline_at", "created_at"):  # the admin's split fields
+        moment = timezone.localtime(data.pop(name))
+        data[f"{name}_0"] = moment.date().isoformat()
+        data[f"{name}_1"] = moment.time().strftime("%H:%M:%S")
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    touchpoint.refresh_from_db()
+    assert (touchpoint.referral, touchpoint.owner) == (bobs, bob)

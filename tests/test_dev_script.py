@@ -37,6 +37,7 @@ NOT_PASSED_ON = {
     "CELERY_BROKER_DIR",
     "DEBUG",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_SETTINGS_MODULE",  # `make run` uses the project's, not the tests'
     "EMAIL_BACKEND",
     "EMAIL_HOST",
     "EMAIL_PORT",

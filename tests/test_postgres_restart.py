@@ -25,7 +25,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 
-from tests.conftest import _process_env, wait_for
+from tests.helpers import process_env, wait_for
 from tests.smtp import SinkServer, free_port
 
 pytestmark = pytest.mark.worker
@@ -121,7 +121,7 @@ class PrivatePostgres:
 def _manage(*args: str, database_url: str) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
-        env=_process_env(DATABASE_URL=database_url),
+        env=process_env(DATABASE_URL=database_url),
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,

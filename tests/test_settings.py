@@ -1,45 +1,7 @@
 """Settings come from the environment; production refuses to start unsafe."""
 
-import os
-import subprocess
-import sys
-
-from django.conf import settings
-
 from referrals_crm.settings import MISSING_SECRET_KEY
-
-PRODUCTION_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "x" * 20 + "-production-key-for-the-deploy-check-0123456789",
-    "ALLOWED_HOSTS": "crm.example.com",
-}
-
-
-def run_manage(*args, env_overrides, tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in {
-            "SECRET_KEY",
-            "DEBUG",
-            "EMAIL_URL",
-            "EMAIL_BACKEND",
-            "DJANGO_ALLOW_ASYNC_UNSAFE",
-            "SITE_URL",
-            "HOST",
-            "PORT",
-        }
-    }
-    env.update({"VAR_DIR": str(tmp_path), **env_overrides})
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.helpers import PRODUCTION_ENV, run_manage
 
 
 def test_deploy_check_is_clean_with_production_settings(tmp_path):

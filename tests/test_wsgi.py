@@ -6,7 +6,7 @@ import sys
 
 from django.conf import settings
 
-from tests.test_settings import PRODUCTION_ENV
+from tests.helpers import PRODUCTION_ENV
 
 STARTUP = """
 import gc, sys
@@ -21,7 +21,12 @@ def test_its_startup_objects_are_set_aside_from_the_garbage_collector(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", STARTUP],
         cwd=settings.BASE_DIR,
-        env={**os.environ, **PRODUCTION_ENV, "VAR_DIR": str(tmp_path)},
+        env={
+            **os.environ,
+            **PRODUCTION_ENV,
+            "DJANGO_SETTINGS_MODULE": "referrals_crm.settings",  # not the tests'
+            "VAR_DIR": str(tmp_path),
+        },
         capture_output=True,
         text=True,
         timeout=60,

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings as project_settings
 from django.urls import reverse
 
-from tests.test_settings import PRODUCTION_ENV, run_manage
+from tests.helpers import PRODUCTION_ENV, run_manage
 
 CSP = "Content-Security-Policy"
 CSP_REPORT_ONLY = "Content-Security-Policy-Report-Only"

@@ -7,7 +7,7 @@ PostgreSQL and Redis.
 import pytest
 
 from core.models import OutboxMessage
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 
 
 @pytest.mark.worker

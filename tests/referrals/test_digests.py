@@ -116,3 +116,26 @@ def test_the_digest_counts_every_referral_going_cold_and_links_to_them(
     with time_machine.travel(MORNING_IN_BERLIN):
         listed = client.get(link.removeprefix(settings.SITE_URL))
     assert listed.context["page"].paginator.count == 3
+
+
+def test_a_digest_that_fails_to_send_is_tried_again(alice, settings, smtp_sink):
+    alice.time_zone = "UTC"
+    alice.save()
+    morning = timezone.now().replace(hour=8, minute=5)
+    # Logged the evening before, so the call thanks is overdue by the morning
+    # whatever the hour the test runs at.
+    with time_machine.travel(morning - timedelta(hours=12), tick=False):
+        referral_log(
+            user=alice,
+            source=PartnerFactory(owner=alice, email_consent="out"),
+            prospect_name="P",
+        )
+    settings.EMAIL_PORT = 1  # the mail server is down
+    with time_machine.travel(morning, tick=False):
+        assert digests_send_due() == 0
+        alice.refresh_from_db()
+        assert alice.digest_sent_on is None  # the day was given back
+        settings.EMAIL_PORT = smtp_sink.port
+        assert digests_send_due() == 1
+    assert len(smtp_sink.messages) == 1
+    assert mail.outbox == []

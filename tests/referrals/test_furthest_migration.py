@@ -8,7 +8,7 @@ from referrals.models import Stage
 from referrals.rollups import rollups_rebuild
 from referrals.services import referral_log, referral_move
 from tests.factories import stage
-from tests.referrals.test_rollups import totals
+from tests.helpers import totals
 
 migration = import_module("referrals.migrations.0012_furthest_from_history")
 

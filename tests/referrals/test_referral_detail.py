@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from referrals.forms import FUTURE_DATE
 from referrals.models import Activity
-from referrals.services import referral_move
-from tests.factories import ReferralFactory, stage
+from referrals.services import referral_log, referral_move
+from tests.factories import PartnerFactory, ReferralFactory, stage
 
 
 def url(referral, suffix=""):
@@ -124,10 +124,19 @@ def test_a_rep_cannot_hand_a_referral_to_someone_else(
     assert alice_referral.owner == alice  # the owner field is disabled for reps
 
 
-@pytest.mark.parametrize("suffix", ["", "edit/"])
+@pytest.mark.parametrize(
+    ("suffix", "queries"),
+    # The page: 1 the session, 2 the user with role and team, 3 the referral,
+    # 4 its stage changes, 5 its activities and 6 its thank-yous (the
+    # timeline), 7-8 the move menu's stages (its select reads them twice).
+    # The edit page: 1 the session, 2 the user, 3 the referral, 4 the source
+    # choices, 5 the owner choices.
+    [("", 8), ("edit/", 5)],
+    ids=["detail", "edit"],
+)
 @pytest.mark.parametrize("rows", [10, 200])
 def test_the_referral_page_runs_a_constant_number_of_queries(
-    client, alice, alice_referral, django_assert_max_num_queries, suffix, rows
+    client, alice, alice_referral, django_assert_num_queries, suffix, queries, rows
 ):
     for i in range(rows):
         Activity.objects.create(
@@ -135,9 +144,56 @@ def test_the_referral_page_runs_a_constant_number_of_queries(
         )
     ReferralFactory.create_batch(3, source=alice_referral.source)
     client.force_login(alice)
-    # session, user with role and team; referral; stage changes, activities and
-    # thank-yous (timeline); stage choices. The edit page: referral, source
-    # and owner choices.
-    with django_assert_max_num_queries(8):
+    with django_assert_num_queries(queries):
         response = client.get(url(alice_referral, suffix))
     assert response.status_code == 200
+
+
+def test_a_rep_edits_a_referral_whose_source_a_manager_owns(client, alice, carol):
+    carols = PartnerFactory(owner=carol, name="Carol's source")
+    referral = ReferralFactory(source=carols, owner=alice)
+    client.force_login(alice)
+    response = client.post(
+        f"/referrals/{referral.pk}/edit/",
+        {
+            "prospect_name": "Renamed",
+            "source": carols.pk,
+            "received_on": referral.received_on.isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.prospect_name == "Renamed"
+
+
+def test_changing_the_source_moves_the_thanks_owed(client, alice, alice_partner):
+    referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
+    other = PartnerFactory(owner=alice, name="Real Referrer", email_consent="out")
+    client.force_login(alice)
+    client.post(
+        f"/referrals/{referral.pk}/edit/",
+        {
+            "prospect_name": "P",
+            "source": other.pk,
+            "received_on": referral.received_on.isoformat(),
+        },
+    )
+    touchpoint = referral.touchpoints.get()
+    assert (touchpoint.source, touchpoint.channel) == (other, "call")
+
+
+def test_a_reassigned_referral_takes_its_thanks_along(
+    client, carol, alice, bob, alice_partner
+):
+    referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
+    client.force_login(carol)
+    client.post(
+        f"/referrals/{referral.pk}/edit/",
+        {
+            "prospect_name": "P",
+            "source": alice_partner.pk,
+            "owner": bob.pk,
+            "received_on": referral.received_on.isoformat(),
+        },
+    )
+    assert referral.touchpoints.get().owner == bob

@@ -11,22 +11,9 @@ from referrals.forms import (
 )
 from referrals.models import Referral
 from tests.factories import PartnerFactory, ReferralFactory, stage
+from tests.helpers import form_data
 
 URL = "/referrals/new/"
-
-
-def form_data(**overrides):
-    data = {
-        "prospect_name": "Nora Newman",
-        "prospect_company": "Initech",
-        "prospect_email": "nora@initech.example",
-        "estimated_value": "12000",
-        "received_on": timezone.localdate().isoformat(),
-        "note": "Looking for a new payroll provider by March.",
-        "new_source_kind": "customer",
-    }
-    data.update(overrides)
-    return data
 
 
 def html(response):

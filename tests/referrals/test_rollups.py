@@ -14,28 +14,10 @@ from django.utils.timezone import localdate
 
 from referrals import rollups
 from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral, Stage
-from referrals.rollups import KEYS, month_of, rollups_rebuild
+from referrals.rollups import month_of, rollups_rebuild
 from referrals.services import referral_log, referral_move, stage_shift
 from tests.factories import PartnerFactory, ReferralFactory, stage
-from tests.referrals.test_referral_new import form_data
-from tests.thanks.test_touchpoint_dispatch import at_once
-
-
-def totals(summary=None) -> dict:
-    """{(summary, *key): (count, value)} as the summaries hold them (empty rows
-    left out); one summary's {key: (count, value)} when it is named."""
-    rows = {
-        (model.__name__, *(getattr(row, column) for column in KEYS[model])): (
-            row.count,
-            row.value,
-        )
-        for model in KEYS
-        for row in model.objects.all()
-        if row.count or row.value
-    }
-    if summary is None:
-        return rows
-    return {key[1:]: value for key, value in rows.items() if key[0] == summary.__name__}
+from tests.helpers import at_once, form_data, totals
 
 
 def recounted() -> dict:

@@ -4,13 +4,15 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from referrals.models import Activity, StageChange
+from referrals.forms import ReferralForm
+from referrals.models import Activity, Referral, StageChange
 from referrals.services import (
     FINAL_VALUE_REQUIRED,
     LOST_REASON_REQUIRED,
     activity_add,
     referral_log,
     referral_move,
+    referral_update,
 )
 from tests.factories import stage
 
@@ -116,3 +118,40 @@ def test_activity_updates_last_activity(alice, alice_referral):
 def test_activity_needs_text(alice, alice_referral):
     with pytest.raises(ValidationError):
         activity_add(referral=alice_referral, user=alice, kind="note", text="   ")
+
+
+def test_a_stale_edit_form_writing_the_old_owner_back_takes_the_thanks_too(
+    carol, alice, bob, alice_partner
+):
+    """A rep's edit form (owner disabled: the owner it was loaded with) saved
+    after a manager reassigned the referral writes the old owner back: the
+    thanks follow the owner written, as Today shows them by it."""
+    referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
+    stale_form = ReferralForm(
+        {
+            "prospect_name": "P, renamed",
+            "source": alice_partner.pk,
+            "received_on": referral.received_on.isoformat(),
+        },
+        instance=Referral.objects.get(pk=referral.pk),  # loaded: alice's
+        user=alice,
+    )
+    reassign = ReferralForm(
+        {
+            "prospect_name": "P",
+            "source": alice_partner.pk,
+            "owner": bob.pk,
+            "received_on": referral.received_on.isoformat(),
+        },
+        instance=Referral.objects.get(pk=referral.pk),
+        user=carol,
+    )
+    assert reassign.is_valid() and stale_form.is_valid()
+    referral_update(referral=reassign.instance, user=carol, data=reassign.cleaned_data)
+    assert referral.touchpoints.get().owner == bob
+    referral_update(  # "owner" is not in its changed_data
+        referral=stale_form.instance, user=alice, data=stale_form.cleaned_data
+    )
+    referral.refresh_from_db()
+    assert referral.owner == alice
+    assert referral.touchpoints.get().owner == alice

@@ -1,7 +1,6 @@
 """Sending thanks: claim, send over real SMTP (a local sink), record, retry."""
 
 import re
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,12 +11,13 @@ from django.db import connection
 from django.utils import timezone
 
 from referrals.services import referral_log, referral_move
-from tests.conftest import broker_at
 from tests.factories import PartnerFactory, stage
+from tests.helpers import at_once, broker_at
 from thanks import services as touchpoints
-from thanks.models import Touchpoint
+from thanks.models import ThankYouMoment, Touchpoint
 from thanks.queue import QUEUED_FLAG, request_dispatch
 from thanks.services import (
+    GAVE_UP,
     MAX_ATTEMPTS,
     partner_opt_out,
     touchpoint_dispatch,
@@ -49,27 +49,6 @@ def dispatch(touchpoint):
 
 def drain():
     return touchpoints_dispatch_due()
-
-
-def at_once(work, workers: int = 2) -> list:
-    """Run `work` in `workers` threads (each its own database connection),
-    started together; their results."""
-    start = threading.Barrier(workers)
-    results = []
-
-    def worker():
-        start.wait()
-        try:
-            results.append(work())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_it_sends_the_thanks_with_the_right_headers(referral, smtp_sink, alice_partner):
@@ -428,3 +407,28 @@ def test_an_error_mid_batch_hands_back_the_rows_not_tried(
         ("sending", 1),  # maybe sent: left for the stuck-send revival
         ("scheduled", 0),  # never tried: back in the queue at once
     ]
+
+
+def test_a_moment_switched_off_before_sending_is_cancelled(
+    alice, alice_partner, smtp_sink
+):
+    touchpoint = referral_log(
+        user=alice, source=alice_partner, prospect_name="P"
+    ).touchpoints.get()
+    ThankYouMoment.objects.filter(moment="received").update(enabled=False)
+    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk) == "cancelled"
+    assert smtp_sink.messages == []
+
+
+def test_a_send_that_keeps_dying_ends_up_failed_and_visible(alice, alice_partner):
+    touchpoint = referral_log(
+        user=alice, source=alice_partner, prospect_name="P"
+    ).touchpoints.get()
+    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+        status="sending",
+        attempts=MAX_ATTEMPTS,
+        claimed_at=timezone.now() - timedelta(hours=1),
+    )
+    touchpoints_sweep(enqueue=lambda: None)
+    touchpoint.refresh_from_db()
+    assert (touchpoint.status, touchpoint.last_error) == ("failed", GAVE_UP)

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from partners.models import Partner
 from referrals.models import Referral
-from tests.conftest import broker_unreachable, wait_for
 from tests.factories import ReferralFactory, stage
+from tests.helpers import broker_unreachable, wait_for
 from tests.smtp import SinkServer
 from thanks.models import Touchpoint
 from thanks.services import touchpoint_dispatch, touchpoints_sweep

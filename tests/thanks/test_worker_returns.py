@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from referrals.models import Referral
-from tests.conftest import wait_for
+from tests.helpers import wait_for
 from tests.smtp import SinkServer
 from thanks.models import Touchpoint
 
