@@ -5,12 +5,12 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from partners.models import Partner
 from referrals.forms import ReferralLogForm
 from referrals.models import Referral
 from referrals.services import referral_log
+from tests import helpers
 
 URL = "/referrals/new/"
 # A well-formed address longer than any email column (254).
@@ -18,19 +18,13 @@ LONG_EMAIL = "a" * 248 + "@example.com"
 
 
 def form_data(**overrides):
-    data = {
-        "prospect_name": "Nora Newman",
-        "prospect_company": "Initech",
-        "prospect_email": "nora@initech.example",
-        "estimated_value": "12000",
-        "received_on": timezone.localdate().isoformat(),
-        "note": "Looking for a new payroll provider by March.",
+    """The new-referral form with a new source (tests.helpers.form_data's)."""
+    new_source = {
         "new_source_name": "Sam Source",
         "new_source_company": "Partner Co",
         "new_source_kind": "partner",
     }
-    data.update(overrides)
-    return data
+    return helpers.form_data(**{**new_source, **overrides})
 
 
 def counts():
