@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.urls import path
 
+from core.errors import database_unavailable
 from partners.models import Partner
 from referrals.models import Referral
 from referrals_crm.urls import urlpatterns as app_urlpatterns
@@ -31,7 +32,15 @@ def broken(request):
     raise RuntimeError("a bug, to see the 500 page")
 
 
-urlpatterns = [path("broken/", broken), *app_urlpatterns]
+def database_down(request):
+    return database_unavailable()  # the page every request gets in an outage
+
+
+urlpatterns = [
+    path("broken/", broken),
+    path("database-down/", database_down),
+    *app_urlpatterns,
+]
 
 
 def blocking_violations(page, url: str, who: str) -> list[str]:
@@ -102,7 +111,7 @@ def demo(live_server, page, settings):
 
 @pytest.mark.urls(__name__)
 def test_pages_anyone_sees(live_server, page):
-    paths = ["/accounts/login/", "/no-such-page/", "/broken/"]
+    paths = ["/accounts/login/", "/no-such-page/", "/broken/", "/database-down/"]
     assert_no_blocking_violations(page, live_server.url, paths, "anyone")
 
 
