@@ -12,7 +12,7 @@ PIP_VERSION := 26.3
 export PIP_CONSTRAINT := $(CURDIR)/constraints-build.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-fast install install-dev requirements lint migrate seed clean bench-touchpoints bench-data bench bench-install
+.PHONY: run test test-fast install install-dev requirements lint migrate seed clean bench-thank-yous bench-data bench bench-install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,12 +79,12 @@ lint: install-dev
 clean:
 	rm -rf $(VENV) var
 
-## make bench-touchpoints: thank-you emails through 1 then 2 Celery workers on
+## make bench-thank-yous: thank-you emails through 1 then 2 Celery workers on
 ## PostgreSQL + Redis to a local SMTP sink; prints emails/s and latency and
 ## writes bench/RESULTS.md (see bench/README.md). The sink is aiosmtpd, a
 ## dev requirement.
-bench-touchpoints: install-dev
-	$(BIN)/python bench/touchpoints.py $(BENCH_ARGS)
+bench-thank-yous: install-dev
+	$(BIN)/python bench/thank_yous.py $(BENCH_ARGS)
 
 BENCH_DB := referrals_crm_loadbench
 BENCH_DATABASE_URL := postgres://postgres@127.0.0.1:5432/$(BENCH_DB)

@@ -1,11 +1,11 @@
-"""SMTP sink for the touchpoint benchmark: aiosmtpd in its own process.
+"""SMTP sink for the thank-you benchmark: aiosmtpd in its own process.
 
     python bench/smtp_sink.py PORT OUTFILE
 
 Accepts every message, keeps nothing but (arrival time, message token) taken
 from the `Message-ID: <thanks.TOKEN@...>` header, and appends those pairs to
 OUTFILE every 0.2 s ("<unix time> <token>" per line, "-" when absent); the
-benchmark maps tokens to touchpoints. Prints
+benchmark maps tokens to thank-yous. Prints
 "ready" once it listens; SIGTERM flushes and exits.
 
 The per-connection work is kept minimal so the sink is not the bottleneck:
@@ -44,7 +44,7 @@ def main() -> None:
 
     def flush() -> None:
         records, recorder.pending = recorder.pending, []
-        out.writelines(f"{at:.6f} {touchpoint}\n" for at, touchpoint in records)
+        out.writelines(f"{at:.6f} {thank_you}\n" for at, thank_you in records)
         out.flush()
 
     async def flusher() -> None:

@@ -32,7 +32,7 @@ from partners.models import Partner
 from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral, Stage
 from referrals.rollups import month_of
 from referrals.selectors import stale_cutoffs
-from thanks.models import Moment, Touchpoint
+from thanks.models import Moment, ThankYou
 
 PERIODS = {
     "this_month": "This month",
@@ -703,27 +703,27 @@ def thanks_due_totals(filters: DashboardFilters) -> list[dict]:
     """Thank-yous whose deadline fell in the period and has passed (or are
     done), not cancelled, per owner and moment: rows of {"owner", "moment",
     "total", "on_time", "skipped"}. On time: sent or done by the deadline,
-    as Touchpoint.was_on_time.
+    as ThankYou.was_on_time.
 
     Written out, on the copied owner: an (owner, deadline) index, no join.
     """
     where, scope = _scope_sql(filters, alias="t")
-    finished = list(Touchpoint.FINISHED)
+    finished = list(ThankYou.FINISHED)
     due = _rows(
         "SELECT t.owner_id, t.moment, COUNT(*), "
         f"COUNT(*) FILTER (WHERE {_in_sql('t.status', finished)} AND "
         "COALESCE(t.sent_at, t.completed_at) <= t.deadline_at), "
         "COUNT(*) FILTER (WHERE t.status = %s) "
-        f"FROM {_table(Touchpoint)} t WHERE t.referral_id IS NOT NULL "
+        f"FROM {_table(ThankYou)} t WHERE t.referral_id IS NOT NULL "
         f"AND {where} AND t.deadline_at BETWEEN %s AND %s AND t.status <> %s "
         "GROUP BY t.owner_id, t.moment",
         [
             *finished,
-            Touchpoint.Status.SKIPPED,
+            ThankYou.Status.SKIPPED,
             *scope,
             _moment(filters.start_at),
             _moment(min(filters.end_at, filters.now)),
-            Touchpoint.Status.CANCELLED,
+            ThankYou.Status.CANCELLED,
         ],
     )
     return [
@@ -777,10 +777,10 @@ def overdue_thanks(filters: DashboardFilters, limit: int | None = None):
     first `limit`), with what the page and the Overdue CSV show of each:
     source_name, prospect_name and owner_name besides their own fields."""
     where, params = _overdue_sql(filters)
-    return Touchpoint.objects.raw(
+    return ThankYou.objects.raw(
         "SELECT t.id, t.moment, t.channel, t.status, t.deadline_at, t.referral_id, "
         f"p.name AS source_name, r.prospect_name, {OWNER_NAME} "
-        f"FROM {_table(Touchpoint)} t "
+        f"FROM {_table(ThankYou)} t "
         f"JOIN {_table(Referral)} r ON r.id = t.referral_id "
         f"JOIN {_table(User)} u ON u.id = r.owner_id "
         f"JOIN {_table(Partner)} p ON p.id = t.source_id "
@@ -792,7 +792,7 @@ def overdue_thanks(filters: DashboardFilters, limit: int | None = None):
 def _overdue_count(filters: DashboardFilters) -> int:
     where, params = _overdue_sql(filters)
     [(count,)] = _rows(
-        f"SELECT COUNT(*) FROM {_table(Touchpoint)} t WHERE {where}", params
+        f"SELECT COUNT(*) FROM {_table(ThankYou)} t WHERE {where}", params
     )
     return count
 
@@ -800,7 +800,7 @@ def _overdue_count(filters: DashboardFilters) -> int:
 def _overdue_sql(filters: DashboardFilters) -> tuple[str, list]:
     """Overdue: pending, deadline passed; on the copied owner (an index)."""
     where, scope = _scope_sql(filters, alias="t")
-    pending = list(Touchpoint.PENDING)
+    pending = list(ThankYou.PENDING)
     return (
         f"t.referral_id IS NOT NULL AND {where} AND {_in_sql('t.status', pending)} "
         "AND t.deadline_at < %s",

@@ -74,8 +74,8 @@ def drill_down(data: dict, link) -> None:
         row["won_value_url"] = link("closed", owner=rep, stage_kind="won")
     for referral in data["stale"]["oldest"]:
         referral.url = referral_url(referral.pk)
-    for touchpoint in data["compliance"]["overdue_first"]:
-        touchpoint.referral_url = referral_url(touchpoint.referral_id)
+    for thank_you in data["compliance"]["overdue_first"]:
+        thank_you.referral_url = referral_url(thank_you.referral_id)
 
 
 def _percent(value) -> str:

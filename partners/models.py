@@ -45,7 +45,7 @@ class Partner(models.Model):
     notes = models.TextField(blank=True, max_length=NOTES_MAX)
     # When a thank-you to this source was last sent or done, kept by the code
     # that finishes one (partner_thanked), so "never thanked" and "last
-    # thanked" need no search through millions of touchpoints.
+    # thanked" need no search through millions of thank-yous.
     last_thanked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -14,7 +14,7 @@ from accounts.models import User
 from core.emails import build_email
 from referrals.models import Stage
 from referrals.selectors import referrals_for_user, stale_filter
-from thanks.models import Touchpoint
+from thanks.models import ThankYou
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,11 @@ def digest_content(*, user, now) -> dict:
     local = local_now(user, now)
     end_of_day = datetime.combine(local.date(), time.max, tzinfo=local.tzinfo)
     thanks = list(
-        Touchpoint.objects.filter(
+        ThankYou.objects.filter(
             referral__in=referrals_for_user(user=user).filter(owner=user),
-            status__in=Touchpoint.PENDING,
+            status__in=ThankYou.PENDING,
         )
-        .filter(Q(deadline_at__lte=end_of_day) | Q(status=Touchpoint.Status.FAILED))
+        .filter(Q(deadline_at__lte=end_of_day) | Q(status=ThankYou.Status.FAILED))
         .select_related("referral", "source")
         .order_by("deadline_at")
     )

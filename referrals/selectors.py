@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.urls_for_rows import url_maker
 from referrals.models import PipelineTotal, Referral, Stage, StageChange, is_stale
-from thanks.selectors import pending_thanks, touchpoints_for_user, with_row_links
+from thanks.selectors import pending_thanks, thank_yous_for_user, with_row_links
 
 
 def referrals_for_user(*, user) -> QuerySet:
@@ -110,7 +110,7 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     owed = pending_thanks(user=user)
     shown, before = owed, []
     if thanks_after is not None:
-        after, up_to = _around(thanks_after, touchpoints_for_user(user=user))
+        after, up_to = _around(thanks_after, thank_yous_for_user(user=user))
         shown, before = owed.filter(after), [owed.filter(up_to)]
     counts = _counts(
         thanks=[owed],
@@ -374,10 +374,10 @@ def referral_timeline(*, referral: Referral) -> list[dict]:
     items += [
         {
             "kind": "thanks",
-            "at": touchpoint.finished_at or touchpoint.due_at,
-            "touchpoint": touchpoint,
+            "at": thank_you.finished_at or thank_you.due_at,
+            "thank_you": thank_you,
         }
-        for touchpoint in referral.touchpoints.select_related("source", "completed_by")
+        for thank_you in referral.thank_yous.select_related("source", "completed_by")
     ]
     return sorted(items, key=lambda item: item["at"], reverse=True)
 

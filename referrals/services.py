@@ -17,8 +17,8 @@ from partners.models import Partner
 from partners.services import partner_create
 from referrals import rollups
 from referrals.models import Activity, Referral, Stage, StageChange
-from thanks.models import Moment, Touchpoint
-from thanks.services import touchpoint_schedule
+from thanks.models import Moment, ThankYou
+from thanks.services import thank_you_schedule
 
 NO_OPEN_STAGE = "The pipeline has no open stage to put a new referral in."
 FINAL_VALUE_REQUIRED = "Enter the final value of the sale to move it to Won."
@@ -112,7 +112,7 @@ def referral_log(
         )
         rollups.referral_counted(before=None, after=rollups.snapshot(referral))
         for moment in moments:
-            touchpoint_schedule(
+            thank_you_schedule(
                 referral=referral, moment=moment, at=entered, new_referral=True
             )
         if note.strip():
@@ -225,7 +225,7 @@ def referral_move(
         # The thanks this move owes, in the same transaction: a referral that
         # moves back and forth is thanked once per moment (unique row).
         for moment in moments:
-            touchpoint_schedule(referral=locked, moment=moment, at=now)
+            thank_you_schedule(referral=locked, moment=moment, at=now)
     referral.refresh_from_db()
     return True
 
@@ -365,25 +365,25 @@ def referral_update(*, referral: Referral, user, data: dict) -> Referral:
         # Against the locked row, not the form's idea of a change: a form
         # loaded before another user's reassignment may write an owner back.
         if before.owner != referral.owner_id:
-            touchpoints_follow_owner(referral=referral)
+            thank_yous_follow_owner(referral=referral)
         if referral.source_id != source_before:
             source = referral.source
-            pending = Touchpoint.objects.filter(
+            pending = ThankYou.objects.filter(
                 referral=referral,
-                status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
+                status__in=[ThankYou.Status.SCHEDULED, ThankYou.Status.FAILED],
             )
             if source.can_email:
                 pending.update(source=source)
             else:
                 pending.update(
                     source=source,
-                    channel=Touchpoint.Channel.CALL,
-                    status=Touchpoint.Status.SCHEDULED,
+                    channel=ThankYou.Channel.CALL,
+                    status=ThankYou.Status.SCHEDULED,
                     due_at=F("deadline_at"),
                 )
     return referral
 
 
-def touchpoints_follow_owner(*, referral: Referral) -> None:
+def thank_yous_follow_owner(*, referral: Referral) -> None:
     """A reassigned referral's thank-yous count for (and are owed by) its new owner."""
-    Touchpoint.objects.filter(referral=referral).update(owner=referral.owner)
+    ThankYou.objects.filter(referral=referral).update(owner=referral.owner)

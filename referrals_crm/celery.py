@@ -72,8 +72,8 @@ app.steps["worker"].add(Heartbeat)
 app.conf.beat_schedule = {
     # Sends every thank-you that is due and not sent: retries after SMTP
     # errors, sends queued while the broker was down, sends whose worker died.
-    "touchpoints-sweep": {
-        "task": "thanks.tasks.touchpoints_sweep_task",
+    "thank_yous-sweep": {
+        "task": "thanks.tasks.thank_yous_sweep_task",
         # Tests shorten it; read from the environment, settings are not loaded yet.
         "schedule": float(os.environ.get("TOUCHPOINT_SWEEP_SECONDS", "60")),
         # A sweep that waited behind a backlog is dropped: the next one comes.

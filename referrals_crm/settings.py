@@ -293,7 +293,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # mistaken for a dead one).
 # The sweep's period: celery.py reads the same variable for the beat
 # schedule (settings are not loaded there yet); Today reads it here to tell
-# an email the worker is behind on (Touchpoint.is_waiting).
+# an email the worker is behind on (ThankYou.is_waiting).
 TOUCHPOINT_SWEEP_SECONDS = env.float("TOUCHPOINT_SWEEP_SECONDS", default=60)
 TOUCHPOINT_STUCK_SECONDS = env.int("TOUCHPOINT_STUCK_SECONDS", default=300)
 # A dispatch stops taking new emails after this long; the one in hand may

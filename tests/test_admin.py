@@ -99,11 +99,11 @@ def test_a_referral_added_in_the_admin_starts_as_a_logged_one_would(
     referral = Referral.objects.get(prospect_name="Imported")
     assert referral.first_contacted_at == referral.stage_entered_at
     assert referral.meeting_held_at == referral.stage_entered_at
-    assert set(referral.touchpoints.values_list("moment", flat=True)) == {
+    assert set(referral.thank_yous.values_list("moment", flat=True)) == {
         "received",
         "meeting",
     }
-    assert all(t.owner_id == alice.pk for t in referral.touchpoints.all())
+    assert all(t.owner_id == alice.pk for t in referral.thank_yous.all())
 
 
 def test_a_referral_added_as_won_in_the_admin_needs_its_value(
@@ -133,12 +133,12 @@ def test_a_thank_you_edited_in_the_admin_is_owned_by_its_referrals_owner(
     """Pointed at another rep's referral in the admin, a thank-you moves to
     that rep's Today (its owner is the referral's, never typed in)."""
     referral = referral_log(user=alice, source=alice_partner, prospect_name="P")
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
     bobs = referral_log(
         user=bob, source=PartnerFactory(owner=bob), prospect_name="Bobs"
     )
-    bobs.touchpoints.all().delete()  # one thank-you per referral and moment
-    url = f"/admin/thanks/touchpoint/{touchpoint.pk}/change/"
+    bobs.thank_yous.all().delete()  # one thank-you per referral and moment
+    url = f"/admin/thanks/thankyou/{thank_you.pk}/change/"
     form = admin_client.get(url).context["adminform"].form
     data = {
         name: value
@@ -152,5 +152,5 @@ def test_a_thank_you_edited_in_the_admin_is_owned_by_its_referrals_owner(
         data[f"{name}_1"] = moment.time().strftime("%H:%M:%S")
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    touchpoint.refresh_from_db()
-    assert (touchpoint.referral, touchpoint.owner) == (bobs, bob)
+    thank_you.refresh_from_db()
+    assert (thank_you.referral, thank_you.owner) == (bobs, bob)

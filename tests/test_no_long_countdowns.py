@@ -36,6 +36,6 @@ def test_no_eta_or_countdown_longer_than_five_minutes():
 
 
 def test_the_check_finds_a_long_countdown(tmp_path):
-    assert PATTERN.findall("touchpoint_send.apply_async(args=[1], countdown=3600)")
+    assert PATTERN.findall("thank_you_send.apply_async(args=[1], countdown=3600)")
     # autoretry's backoff is a countdown too
     assert PATTERN.findall("@shared_task(retry_backoff=True, retry_backoff_max=600)")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
 
-from thanks.models import ThankYouMoment, Touchpoint
+from thanks.models import ThankYou, ThankYouMoment
 from thanks.services import partners_last_thanked_rebuild
 
 
@@ -25,8 +25,8 @@ class ThankYouMomentAdmin(admin.ModelAdmin):
     search_fields = ["subject", "body"]
 
 
-@admin.register(Touchpoint)
-class TouchpointAdmin(admin.ModelAdmin):
+@admin.register(ThankYou)
+class ThankYouAdmin(admin.ModelAdmin):
     list_display = [
         "referral",
         "source",

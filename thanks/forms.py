@@ -4,7 +4,7 @@ from core.snippets import FILTERS as SNIPPET_FILTERS
 from thanks.models import ThankYouMoment
 
 
-class TouchpointActionForm(forms.Form):
+class ThankYouActionForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("send", "Send now"), ("done", "Done"), ("skip", "Skip")]
     )

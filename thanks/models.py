@@ -1,8 +1,10 @@
 """Thank-yous: the moments a source is owed thanks, and each thank-you owed.
 
 The tables keep their first names (referrals_thankyoumoment,
-referrals_touchpoint): the models moved here from the referrals app
-without touching the database.
+referrals_touchpoint), and so do the thank-yous' indexes and constraint:
+the models moved here from the referrals app, and a thank-you was called
+a touchpoint in code, without touching the database (renaming indexes
+would rebuild them on a large install for no reader's benefit).
 """
 
 import secrets
@@ -109,7 +111,7 @@ def new_message_token() -> str:
     return secrets.token_hex(16)
 
 
-class Touchpoint(models.Model):
+class ThankYou(models.Model):
     """One thank-you owed to a referral source, at one moment of one referral.
 
     The row is the truth: it exists (scheduled) before anything is sent, and
@@ -141,13 +143,13 @@ class Touchpoint(models.Model):
         "referrals.Referral",
         null=True,
         on_delete=models.SET_NULL,
-        related_name="touchpoints",
+        related_name="thank_yous",
         db_index=False,
     )
     source = models.ForeignKey(
         "partners.Partner",
         on_delete=models.CASCADE,
-        related_name="touchpoints",
+        related_name="thank_yous",
         db_index=False,
     )
     # The referral's owner, copied so the dashboard can count a team's thanks
@@ -157,7 +159,7 @@ class Touchpoint(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="touchpoints",
+        related_name="thank_yous",
         db_index=False,
     )
     moment = models.CharField(max_length=10, choices=Moment.choices)
@@ -198,6 +200,7 @@ class Touchpoint(models.Model):
     class Meta:
         db_table = "referrals_touchpoint"
         ordering = ["due_at", "pk"]
+        verbose_name, verbose_name_plural = "thank-you", "thank-yous"
         constraints = [
             models.UniqueConstraint(
                 fields=["referral", "moment"], name="one_touchpoint_per_moment"

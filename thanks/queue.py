@@ -10,7 +10,7 @@ import contextlib
 import redis
 from celery import current_app
 
-DISPATCH_TASK = "thanks.tasks.touchpoints_dispatch_task"
+DISPATCH_TASK = "thanks.tasks.thank_yous_dispatch_task"
 
 # A dispatch task sends everything due, in batches, so one queued task is
 # enough however many thank-yous are committed before a worker picks it up.
@@ -18,7 +18,7 @@ DISPATCH_TASK = "thanks.tasks.touchpoints_dispatch_task"
 # sets it queues the task, everyone else relies on it, and the task clears it
 # as it starts (so a row committed after that queues a new one). Other
 # brokers queue a task per request; the extra ones find nothing and return.
-QUEUED_FLAG = "referrals:touchpoints:dispatch-queued"
+QUEUED_FLAG = "referrals:thank_yous:dispatch-queued"
 # If the queued task is slow to start (a backlog), let a later request queue
 # another after this long rather than rely on one task forever.
 QUEUED_FLAG_MS = 10_000

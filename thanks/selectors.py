@@ -8,17 +8,17 @@ from accounts.scoping import scope_for_user, users_for_user
 from core.models import OutboxMessage
 from core.urls_for_rows import url_maker
 from partners.models import Partner
-from thanks.models import Touchpoint
+from thanks.models import ThankYou
 
 
-def touchpoints_for_user(*, user) -> QuerySet:
+def thank_yous_for_user(*, user) -> QuerySet:
     """Thank-yous of the referrals the user may see, to list on Today and to
     act on: the same scoping rule, on the owner each copies from its
-    referral (kept by touchpoint_schedule, touchpoints_follow_owner and the
+    referral (kept by thank_you_schedule, thank_yous_follow_owner and the
     admin), so the (owner, deadline) index of those pending serves, where a
     join to the referrals read every pending one. One left by a deleted
     referral (pending until the sweep cancels it) is nobody's."""
-    return scope_for_user(Touchpoint.objects.all(), user).filter(referral__isnull=False)
+    return scope_for_user(ThankYou.objects.all(), user).filter(referral__isnull=False)
 
 
 def pending_thanks(*, user) -> QuerySet:
@@ -28,34 +28,34 @@ def pending_thanks(*, user) -> QuerySet:
     its deadline means the worker or the broker is not keeping up.
     """
     return (
-        touchpoints_for_user(user=user)
-        .filter(status__in=Touchpoint.PENDING)
+        thank_yous_for_user(user=user)
+        .filter(status__in=ThankYou.PENDING)
         .select_related("referral", "source")
         .order_by("deadline_at", "pk")
     )
 
 
-def with_row_links(touchpoints) -> list[Touchpoint]:
+def with_row_links(thank_yous) -> list[ThankYou]:
     """Thank-yous with the links their Today row shows (its source, its
     referral, its actions), made by url_maker: a manager's 100 rows called
     reverse() 500 times."""
-    action_url = url_maker("touchpoint_action")
+    action_url = url_maker("thank_you_action")
     source_url, referral_url = url_maker("partner_detail"), url_maker("referral_detail")
-    touchpoints = list(touchpoints)
-    for touchpoint in touchpoints:
-        touchpoint.action_url = action_url(touchpoint.pk)
-        touchpoint.source_url = source_url(touchpoint.source_id)
-        touchpoint.referral_url = referral_url(touchpoint.referral_id)
-    return touchpoints
+    thank_yous = list(thank_yous)
+    for thank_you in thank_yous:
+        thank_you.action_url = action_url(thank_you.pk)
+        thank_you.source_url = source_url(thank_you.source_id)
+        thank_you.referral_url = referral_url(thank_you.referral_id)
+    return thank_yous
 
 
-def touchpoints_for_preview(*, user, moment: str) -> QuerySet:
+def thank_yous_for_preview(*, user, moment: str) -> QuerySet:
     """The thank-yous owed for `moment` to sources who take email, newest
     referral first: the preview of a moment's email is written for one of
     their referrals, which has reached that moment (the after-meeting text for
     a referral never met reads wrong)."""
     return (
-        touchpoints_for_user(user=user)
+        thank_yous_for_user(user=user)
         .filter(moment=moment, source__email_consent=Partner.Consent.OPTED_IN)
         .exclude(source__email="")
         .select_related("referral__source", "referral__stage", "referral__owner")

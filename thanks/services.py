@@ -1,4 +1,4 @@
-"""Thank-you touchpoints: scheduled with the event, sent by Celery, never twice.
+"""Thank-yous: scheduled with the event, sent by Celery, never twice.
 
 The database row is the truth. Scheduling creates the row in the same
 transaction as the event; sending claims the row first, sends outside any
@@ -33,7 +33,7 @@ from core.health import heartbeat_record
 from core.snippets import render_snippet
 from partners.models import Partner
 from partners.services import partner_thanked
-from thanks.models import BODY_LIMIT, SUBJECT_LIMIT, ThankYouMoment, Touchpoint
+from thanks.models import BODY_LIMIT, SUBJECT_LIMIT, ThankYou, ThankYouMoment
 from thanks.queue import queue_dispatch, request_dispatch
 
 if TYPE_CHECKING:  # thanks reads referrals through its foreign key, never imports them
@@ -75,12 +75,12 @@ def stuck_after() -> timedelta:
 # -- Scheduling ---------------------------------------------------------------
 
 
-def touchpoint_schedule(
+def thank_you_schedule(
     *, referral: Referral, moment: str, at=None, new_referral: bool = False
-) -> Touchpoint | None:
+) -> ThankYou | None:
     """Owe the source thanks for `moment` of `referral`, inside the caller's transaction.
 
-    Returns the new touchpoint, or None when the moment is switched off or the
+    Returns the new thank-you, or None when the moment is switched off or the
     source was already thanked (or is being thanked) for it. A referral
     created in this transaction (`new_referral`) owes nothing yet: its row is
     inserted without looking for one first.
@@ -95,7 +95,7 @@ def touchpoint_schedule(
         "source": referral.source,
         "owner_id": referral.owner_id,
         # A source who opted out of email is still thanked: by a task.
-        "channel": Touchpoint.Channel.EMAIL if by_email else Touchpoint.Channel.CALL,
+        "channel": ThankYou.Channel.EMAIL if by_email else ThankYou.Channel.CALL,
         "due_at": at + timedelta(minutes=config.email_delay_minutes)
         if by_email
         else deadline,
@@ -103,21 +103,19 @@ def touchpoint_schedule(
         "created_at": at,
     }
     if new_referral:
-        touchpoint = Touchpoint.objects.create(
-            referral=referral, moment=moment, **fields
-        )
+        thank_you = ThankYou.objects.create(referral=referral, moment=moment, **fields)
     else:
-        touchpoint, created = Touchpoint.objects.get_or_create(
+        thank_you, created = ThankYou.objects.get_or_create(
             referral=referral, moment=moment, defaults=fields
         )
         if not created:
             return None
     if (
-        touchpoint.channel == Touchpoint.Channel.EMAIL
-        and touchpoint.due_at <= timezone.now()
+        thank_you.channel == ThankYou.Channel.EMAIL
+        and thank_you.due_at <= timezone.now()
     ):
         dispatch_on_commit()
-    return touchpoint
+    return thank_you
 
 
 # "At once" still takes a worker a moment; a thanks within 15 minutes is on time.
@@ -175,21 +173,21 @@ def render_thank_you(config: ThankYouMoment, referral: Referral) -> tuple[str, s
     return subject, render_snippet(config.body, context, limit=BODY_LIMIT)
 
 
-def thank_you_message(touchpoint: Touchpoint, config: ThankYouMoment):
-    referral, rep = touchpoint.referral, touchpoint.referral.owner
+def thank_you_message(thank_you: ThankYou, config: ThankYouMoment):
+    referral, rep = thank_you.referral, thank_you.referral.owner
     subject, body = render_thank_you(config, referral)
-    unsubscribe = unsubscribe_url(touchpoint.source)
+    unsubscribe = unsubscribe_url(thank_you.source)
     # The rep is the visible sender; the address stays ours (SPF/DKIM).
     _, crm_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return build_email(
         "thank_you",
         {"subject": subject, "body": body, "unsubscribe_url": unsubscribe},
-        to=[touchpoint.source.email],
+        to=[thank_you.source.email],
         # One line even if a name from before the rule holds a line break.
         from_email=formataddr((one_line(rep.get_full_name()), crm_address)),
         reply_to=[rep.email],
         headers={
-            "Message-ID": touchpoint.message_id,
+            "Message-ID": thank_you.message_id,
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
@@ -205,7 +203,7 @@ def due_filter(now) -> Q:
     )
 
 
-def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
+def thank_you_dispatch(*, thank_you_id: int, connection=None) -> str:
     """Send one due thank-you email, if it is still to send, and record what
     happened: the batch's claim and delivery, for this row alone.
 
@@ -213,13 +211,13 @@ def touchpoint_dispatch(*, touchpoint_id: int, connection=None) -> str:
     due): do nothing.
     """
     now = timezone.now()
-    if not _claim_due(now, 1, ids=[touchpoint_id]):
+    if not _claim_due(now, 1, ids=[thank_you_id]):
         return "not claimed"
-    (touchpoint,) = _claimed(ids=[touchpoint_id])
-    return _deliver(touchpoint, _moment_configs().get(touchpoint.moment), connection)
+    (thank_you,) = _claimed(ids=[thank_you_id])
+    return _deliver(thank_you, _moment_configs().get(thank_you.moment), connection)
 
 
-def touchpoints_dispatch_due(
+def thank_yous_dispatch_due(
     *, connection=None, batch: int = DISPATCH_BATCH, seconds: float = DRAIN_SECONDS
 ) -> tuple[Counter, bool]:
     """Send every due thank-you email, a batch at a time, until none is left.
@@ -277,15 +275,15 @@ def _dispatch_due(connection, batch: int, seconds: float) -> tuple[Counter, bool
                     # deleted referral or a switched-off moment counts, and a
                     # row the sweep gave to another worker is left to it.
                     pending = _claimed(
-                        ids=[touchpoint.pk for touchpoint in pending],
+                        ids=[thank_you.pk for thank_you in pending],
                         claimed_at=claimed_at,
                     )
                     configs, read_at = _moment_configs(), time.monotonic()
                     if not pending:
                         break
-                touchpoint = pending.pop(0)
-                config = configs.get(touchpoint.moment)
-                outcomes[_deliver(touchpoint, config, connection)] += 1
+                thank_you = pending.pop(0)
+                config = configs.get(thank_you.moment)
+                outcomes[_deliver(thank_you, config, connection)] += 1
         except BaseException:  # a database error, a time limit: untried rows go back
             _release(pending, claimed_at)
             raise
@@ -299,10 +297,10 @@ def _moment_configs() -> dict:
 
 def due_emails(now):
     """The emails to send now: scheduled, due, and past any retry's wait."""
-    return Touchpoint.objects.filter(
+    return ThankYou.objects.filter(
         due_filter(now),
-        status=Touchpoint.Status.SCHEDULED,
-        channel=Touchpoint.Channel.EMAIL,
+        status=ThankYou.Status.SCHEDULED,
+        channel=ThankYou.Channel.EMAIL,
     )
 
 
@@ -326,49 +324,49 @@ def _claim_due(now, limit: int, *, ids: list[int] | None = None) -> list[int]:
         if db.features.has_select_for_update_skip_locked
         else ""
     )
-    table = db.ops.quote_name(Touchpoint._meta.db_table)
+    table = db.ops.quote_name(ThankYou._meta.db_table)
     with db.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1"
             f" WHERE status = %s AND id IN ({pick_sql}{skip_locked}) RETURNING id",
             [
-                Touchpoint.Status.SENDING,
+                ThankYou.Status.SENDING,
                 db.ops.adapt_datetimefield_value(now),
-                Touchpoint.Status.SCHEDULED,
+                ThankYou.Status.SCHEDULED,
                 *pick_params,
             ],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
-def _claimed(*, ids: list[int], claimed_at=None) -> list[Touchpoint]:
+def _claimed(*, ids: list[int], claimed_at=None) -> list[ThankYou]:
     """The claimed rows with what sending needs; with `claimed_at`, only those
     still claimed by that claim."""
-    rows = Touchpoint.objects.select_related(
+    rows = ThankYou.objects.select_related(
         "referral__owner", "referral__stage", "referral__source", "source"
     ).filter(pk__in=ids)
     if claimed_at is not None:
-        rows = rows.filter(status=Touchpoint.Status.SENDING, claimed_at=claimed_at)
+        rows = rows.filter(status=ThankYou.Status.SENDING, claimed_at=claimed_at)
     return list(rows.order_by("due_at", "pk"))
 
 
-def _release(touchpoints: list[Touchpoint], claimed_at) -> None:
+def _release(thank_yous: list[ThankYou], claimed_at) -> None:
     """Hand claimed rows that were not tried back, as if never claimed."""
-    if not touchpoints:
+    if not thank_yous:
         return
-    Touchpoint.objects.filter(
-        pk__in=[touchpoint.pk for touchpoint in touchpoints],
-        status=Touchpoint.Status.SENDING,
+    ThankYou.objects.filter(
+        pk__in=[thank_you.pk for thank_you in thank_yous],
+        status=ThankYou.Status.SENDING,
         claimed_at=claimed_at,
     ).update(
-        status=Touchpoint.Status.SCHEDULED,
+        status=ThankYou.Status.SCHEDULED,
         claimed_at=None,
         attempts=F("attempts") - 1,
     )
 
 
-def _deliver(touchpoint: Touchpoint, config: ThankYouMoment | None, connection) -> str:
-    """Send one claimed touchpoint and record the result.
+def _deliver(thank_you: ThankYou, config: ThankYouMoment | None, connection) -> str:
+    """Send one claimed thank-you and record the result.
 
     1. Re-check the world: referral deleted -> cancelled; source opted out
        since -> the thanks becomes a call for the rep; moment switched off ->
@@ -377,42 +375,42 @@ def _deliver(touchpoint: Touchpoint, config: ThankYouMoment | None, connection) 
     3. Record: sent (with what was sent), or a retry time, or failed after
        MAX_ATTEMPTS, with the error for the rep to see.
     """
-    if touchpoint.referral is None:
-        _claim_of(touchpoint).update(
-            status=Touchpoint.Status.CANCELLED,
+    if thank_you.referral is None:
+        _claim_of(thank_you).update(
+            status=ThankYou.Status.CANCELLED,
             note="The referral was deleted.",
             completed_at=timezone.now(),
         )
         return "cancelled"
-    if not touchpoint.source.can_email:
-        _claim_of(touchpoint).update(**Touchpoint.as_a_call())
+    if not thank_you.source.can_email:
+        _claim_of(thank_you).update(**ThankYou.as_a_call())
         return "now a task"
     if config is None or not config.enabled:
-        _claim_of(touchpoint).update(
-            status=Touchpoint.Status.CANCELLED,
+        _claim_of(thank_you).update(
+            status=ThankYou.Status.CANCELLED,
             note=MOMENT_OFF,
             completed_at=timezone.now(),
         )
         return "cancelled"
     try:
-        message = thank_you_message(touchpoint, config)
+        message = thank_you_message(thank_you, config)
         _send(message, connection)
     except TemplateSyntaxError as error:
         return _record_failure(
-            touchpoint, f"The {config} template is broken: {error}", final=True
+            thank_you, f"The {config} template is broken: {error}", final=True
         )
     except (smtplib.SMTPException, OSError) as error:
-        return _record_failure(touchpoint, describe_smtp_error(error))
+        return _record_failure(thank_you, describe_smtp_error(error))
     except Exception as error:  # never leave a claimed row in "sending" unexplained
-        log.exception("Thank-you %s could not be sent", touchpoint.pk)
+        log.exception("Thank-you %s could not be sent", thank_you.pk)
         return _record_failure(
-            touchpoint, f"Unexpected error: {type(error).__name__}: {error}"
+            thank_you, f"Unexpected error: {type(error).__name__}: {error}"
         )
-    _record_sent(touchpoint, message)
+    _record_sent(thank_you, message)
     return "sent"
 
 
-def _record_sent(touchpoint: Touchpoint, message) -> None:
+def _record_sent(thank_you: ThankYou, message) -> None:
     """Record a send that happened, whatever it takes: a row left "sending"
     would be revived by the sweep and the source thanked again.
 
@@ -424,8 +422,8 @@ def _record_sent(touchpoint: Touchpoint, message) -> None:
         (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
     )
     sent_at = timezone.now()
-    mine = _claim_of(touchpoint)
-    sent = {"status": Touchpoint.Status.SENT, "sent_at": sent_at}
+    mine = _claim_of(thank_you)
+    sent = {"status": ThankYou.Status.SENT, "sent_at": sent_at}
     try:
         with transaction.atomic():
             recorded = mine.update(
@@ -437,16 +435,14 @@ def _record_sent(touchpoint: Touchpoint, message) -> None:
                 next_attempt_at=None,
             )
     except (DatabaseError, ValueError) as error:  # ValueError: psycopg2 on a NUL
-        log.exception(
-            "Thank-you %s was sent; its copy could not be kept", touchpoint.pk
-        )
+        log.exception("Thank-you %s was sent; its copy could not be kept", thank_you.pk)
         recorded = mine.update(
             **sent,
             next_attempt_at=None,
             last_error=f"{COPY_NOT_KEPT} ({type(error).__name__}: {error})"[:2000],
         )
     if recorded:
-        partner_thanked(partner_id=touchpoint.source_id, at=sent_at)
+        partner_thanked(partner_id=thank_you.source_id, at=sent_at)
 
 
 def _send(message, connection) -> None:
@@ -487,40 +483,40 @@ def describe_smtp_error(error: Exception) -> str:
     return f"Could not reach the mail server: {type(error).__name__}: {error}"
 
 
-def _record_failure(touchpoint: Touchpoint, error: str, *, final: bool = False) -> str:
-    attempts = touchpoint.attempts
+def _record_failure(thank_you: ThankYou, error: str, *, final: bool = False) -> str:
+    attempts = thank_you.attempts
     if final or attempts >= MAX_ATTEMPTS:
-        fields = {"status": Touchpoint.Status.FAILED, "next_attempt_at": None}
+        fields = {"status": ThankYou.Status.FAILED, "next_attempt_at": None}
         outcome = "failed"
     else:
         wait = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
         fields = {
-            "status": Touchpoint.Status.SCHEDULED,
+            "status": ThankYou.Status.SCHEDULED,
             "next_attempt_at": timezone.now() + wait,
         }
         outcome = "retry"
     log.warning(
-        "Thank-you %s: attempt %s %s: %s", touchpoint.pk, attempts, outcome, error
+        "Thank-you %s: attempt %s %s: %s", thank_you.pk, attempts, outcome, error
     )
-    _claim_of(touchpoint).update(last_error=error[:2000], **fields)
+    _claim_of(thank_you).update(last_error=error[:2000], **fields)
     return outcome
 
 
-def _claim_of(touchpoint: Touchpoint):
+def _claim_of(thank_you: ThankYou):
     """The row, if it is still under this worker's claim.
 
     A send slower than TOUCHPOINT_STUCK_SECONDS is revived by the sweep and
     may be claimed by another worker: the claim's time tells the two claims
     apart, so the first worker's result never overwrites the second's.
     """
-    return Touchpoint.objects.filter(
-        pk=touchpoint.pk,
-        status=Touchpoint.Status.SENDING,
-        claimed_at=touchpoint.claimed_at,
+    return ThankYou.objects.filter(
+        pk=thank_you.pk,
+        status=ThankYou.Status.SENDING,
+        claimed_at=thank_you.claimed_at,
     )
 
 
-def touchpoints_sweep(*, now=None, enqueue=None) -> int:
+def thank_yous_sweep(*, now=None, enqueue=None) -> int:
     """Every minute: have workers send what is due and not sent. Returns how many.
 
     Safe to run twice at once (two beats): a second dispatch only finds the
@@ -530,19 +526,17 @@ def touchpoints_sweep(*, now=None, enqueue=None) -> int:
     now = now or timezone.now()
     # A send claimed long ago died with its worker: make it due again, unless
     # it has used up its attempts (then a person has to look).
-    stuck = Touchpoint.objects.filter(
-        status=Touchpoint.Status.SENDING, claimed_at__lt=now - stuck_after()
+    stuck = ThankYou.objects.filter(
+        status=ThankYou.Status.SENDING, claimed_at__lt=now - stuck_after()
     )
     stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=Touchpoint.Status.FAILED, last_error=GAVE_UP
+        status=ThankYou.Status.FAILED, last_error=GAVE_UP
     )
-    stuck.update(status=Touchpoint.Status.SCHEDULED)
+    stuck.update(status=ThankYou.Status.SCHEDULED)
     # Thanks for a deleted referral are owed to no one.
-    Touchpoint.objects.filter(
-        referral__isnull=True, status__in=Touchpoint.PENDING
-    ).exclude(status=Touchpoint.Status.SENDING).update(
-        status=Touchpoint.Status.CANCELLED
-    )
+    ThankYou.objects.filter(referral__isnull=True, status__in=ThankYou.PENDING).exclude(
+        status=ThankYou.Status.SENDING
+    ).update(status=ThankYou.Status.CANCELLED)
     due = due_emails(now).count()
     for _ in range(min(-(-due // DISPATCH_BATCH), SWEEP_DISPATCHES)):
         enqueue()
@@ -553,57 +547,55 @@ def touchpoints_sweep(*, now=None, enqueue=None) -> int:
 # -- What a rep does with a thank-you -------------------------------------------
 
 
-def _claim_pending(touchpoint: Touchpoint, **fields) -> None:
-    """Change a pending (not mid-send) touchpoint, or say it is already handled."""
-    changed = Touchpoint.objects.filter(
-        pk=touchpoint.pk,
-        status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
+def _claim_pending(thank_you: ThankYou, **fields) -> None:
+    """Change a pending (not mid-send) thank_you, or say it is already handled."""
+    changed = ThankYou.objects.filter(
+        pk=thank_you.pk,
+        status__in=[ThankYou.Status.SCHEDULED, ThankYou.Status.FAILED],
     ).update(**fields)
     if not changed:
         raise ValidationError(NOT_PENDING)
-    touchpoint.refresh_from_db()
+    thank_you.refresh_from_db()
 
 
-def touchpoint_mark_done(*, touchpoint: Touchpoint, user, note: str = "") -> None:
+def thank_you_mark_done(*, thank_you: ThankYou, user, note: str = "") -> None:
     """The rep thanked the source themselves (a call, a card)."""
     now = timezone.now()
     with transaction.atomic():
         _claim_pending(
-            touchpoint,
-            status=Touchpoint.Status.DONE,
+            thank_you,
+            status=ThankYou.Status.DONE,
             completed_at=now,
             completed_by=user,
             note=note.strip(),
         )
-        partner_thanked(partner_id=touchpoint.source_id, at=now)
+        partner_thanked(partner_id=thank_you.source_id, at=now)
 
 
-def touchpoint_skip(*, touchpoint: Touchpoint, user, reason: str) -> None:
+def thank_you_skip(*, thank_you: ThankYou, user, reason: str) -> None:
     if not reason.strip():
         raise ValidationError({"note": SKIP_REASON_REQUIRED})
     _claim_pending(
-        touchpoint,
-        status=Touchpoint.Status.SKIPPED,
+        thank_you,
+        status=ThankYou.Status.SKIPPED,
         completed_at=timezone.now(),
         completed_by=user,
         note=reason.strip(),
     )
 
 
-def touchpoint_send_now(*, touchpoint: Touchpoint, user) -> None:
+def thank_you_send_now(*, thank_you: ThankYou, user) -> None:
     """Send a scheduled email now, or retry a failed one from scratch."""
-    if touchpoint.channel != Touchpoint.Channel.EMAIL:
+    if thank_you.channel != ThankYou.Channel.EMAIL:
         raise ValidationError(NOT_AN_EMAIL)
     now = timezone.now()
     with transaction.atomic():
         _claim_pending(
-            touchpoint,
-            status=Touchpoint.Status.SCHEDULED,
+            thank_you,
+            status=ThankYou.Status.SCHEDULED,
             due_at=now,  # queued now (Today's "since" counts from here)
             next_attempt_at=None,
-            attempts=0
-            if touchpoint.status == Touchpoint.Status.FAILED
-            else F("attempts"),
+            attempts=0 if thank_you.status == ThankYou.Status.FAILED else F("attempts"),
         )
         dispatch_on_commit()
 
@@ -622,18 +614,18 @@ def partner_opt_out(*, partner: Partner) -> bool:
         ).update(
             email_consent=Partner.Consent.OPTED_OUT, email_consent_at=timezone.now()
         )
-        Touchpoint.objects.filter(
+        ThankYou.objects.filter(
             source=partner,
-            channel=Touchpoint.Channel.EMAIL,
-            status__in=[Touchpoint.Status.SCHEDULED, Touchpoint.Status.FAILED],
-        ).update(**Touchpoint.as_a_call())
+            channel=ThankYou.Channel.EMAIL,
+            status__in=[ThankYou.Status.SCHEDULED, ThankYou.Status.FAILED],
+        ).update(**ThankYou.as_a_call())
     return bool(changed)
 
 
 def partners_last_thanked_rebuild(*, partner_ids=None) -> None:
     """Recompute when each source was last thanked, from its thank-yous."""
     last = (
-        Touchpoint.objects.filter(source=OuterRef("pk"), status__in=Touchpoint.FINISHED)
+        ThankYou.objects.filter(source=OuterRef("pk"), status__in=ThankYou.FINISHED)
         .order_by()
         .values("source")
         .annotate(at=Max(Coalesce("sent_at", "completed_at")))

@@ -9,7 +9,7 @@ from celery import shared_task
 from django.core.mail import get_connection, send_mail
 
 from thanks.queue import QUEUED_FLAG, broker_redis, request_dispatch
-from thanks.services import touchpoints_dispatch_due, touchpoints_sweep
+from thanks.services import thank_yous_dispatch_due, thank_yous_sweep
 
 log = logging.getLogger(__name__)
 
@@ -31,22 +31,22 @@ def worker_mail_connection():
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
-def touchpoints_dispatch_task() -> dict:
+def thank_yous_dispatch_task() -> dict:
     client = broker_redis()
     if client is not None:
         try:
             client.delete(QUEUED_FLAG)  # from now on, new rows queue a new task
         except redis.RedisError:
             log.warning("Could not clear the dispatch flag; it expires by itself")
-    outcomes, finished = touchpoints_dispatch_due(connection=worker_mail_connection())
+    outcomes, finished = thank_yous_dispatch_due(connection=worker_mail_connection())
     if not finished:  # time is up and rows are left: let other tasks in, then go on
         request_dispatch()
     return dict(outcomes)
 
 
 @shared_task(soft_time_limit=50, time_limit=55)
-def touchpoints_sweep_task() -> int:
-    return touchpoints_sweep()
+def thank_yous_sweep_task() -> int:
+    return thank_yous_sweep()
 
 
 @shared_task(

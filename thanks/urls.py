@@ -3,7 +3,7 @@ from django.urls import path
 from thanks import views
 
 urlpatterns = [
-    path("thanks/<int:pk>/", views.touchpoint_action, name="touchpoint_action"),
+    path("thanks/<int:pk>/", views.thank_you_action, name="thank_you_action"),
     path("thanks/settings/", views.thank_you_settings, name="thank_you_settings"),
     path("thanks/settings/<str:moment>/", views.thank_you_edit, name="thank_you_edit"),
     path(

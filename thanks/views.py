@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.http import safe_next
 from partners.models import Partner
-from thanks.forms import ThankYouMomentForm, TouchpointActionForm
+from thanks.forms import ThankYouActionForm, ThankYouMomentForm
 from thanks.models import (
     ThankYouMoment,
     validate_body_template,
@@ -23,17 +23,17 @@ from thanks.models import (
 )
 from thanks.selectors import (
     outbox_for_user,
-    touchpoints_for_preview,
-    touchpoints_for_user,
+    thank_yous_for_preview,
+    thank_yous_for_user,
     with_row_links,
 )
 from thanks.services import (
     partner_id_from_token,
     partner_opt_out,
     render_thank_you,
-    touchpoint_mark_done,
-    touchpoint_send_now,
-    touchpoint_skip,
+    thank_you_mark_done,
+    thank_you_send_now,
+    thank_you_skip,
 )
 from thanks.tasks import send_test_email
 
@@ -55,33 +55,31 @@ TOUCHPOINT_DONE = {
 
 @login_required
 @require_POST
-def touchpoint_action(request, pk):
+def thank_you_action(request, pk):
     """Send now, mark done (called, card sent) or skip (with a reason)."""
-    touchpoint = get_object_or_404(
-        touchpoints_for_user(user=request.user).select_related("referral", "source"),
+    thank_you = get_object_or_404(
+        thank_yous_for_user(user=request.user).select_related("referral", "source"),
         pk=pk,
     )
-    form = TouchpointActionForm(request.POST)
+    form = ThankYouActionForm(request.POST)
     error = None
     if form.is_valid():
         action, note = form.cleaned_data["action"], form.cleaned_data["note"]
         try:
             if action == "send":
-                touchpoint_send_now(touchpoint=touchpoint, user=request.user)
+                thank_you_send_now(thank_you=thank_you, user=request.user)
             elif action == "done":
-                touchpoint_mark_done(
-                    touchpoint=touchpoint, user=request.user, note=note
-                )
+                thank_you_mark_done(thank_you=thank_you, user=request.user, note=note)
             else:
-                touchpoint_skip(touchpoint=touchpoint, user=request.user, reason=note)
+                thank_you_skip(thank_you=thank_you, user=request.user, reason=note)
         except ValidationError as problem:
             error = problem.messages[0]
     else:
         error = "Choose what to do with this thank-you."
     if request.htmx:
-        touchpoint.refresh_from_db()
+        thank_you.refresh_from_db()
         context = {
-            "t": with_row_links([touchpoint])[0],
+            "t": with_row_links([thank_you])[0],
             "error": error,
             "note": request.POST.get("note", ""),
             # The page the row is on, for the form shown again: not this URL.
@@ -117,7 +115,7 @@ NO_PREVIEW = (
 def _preview_referral(request, config):
     """The admin's pick among the referrals that reached the moment (with a
     source who takes email), else the newest of them; None if there is none."""
-    owed = touchpoints_for_preview(user=request.user, moment=config.moment)
+    owed = thank_yous_for_preview(user=request.user, moment=config.moment)
     chosen = (
         request.POST.get("preview_referral")
         or request.GET.get("preview_referral")
@@ -150,7 +148,7 @@ def thank_you_edit(request, moment):
             "preview": _preview(request, form, config),
             "preview_choices": [
                 owed.referral
-                for owed in touchpoints_for_preview(
+                for owed in thank_yous_for_preview(
                     user=request.user, moment=config.moment
                 )[:20]
             ],

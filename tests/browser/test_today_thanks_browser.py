@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser import log_in
 from tests.factories import PartnerFactory
-from thanks.models import Touchpoint
+from thanks.models import ThankYou
 
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 
@@ -44,8 +44,8 @@ def test_today_shows_the_thanks_due_after_logging(live_server, page, alice):
     expect(page.locator(".thanks-row", has_text="Olga Optout")).to_contain_text(
         "Marked as thanked."
     )
-    touchpoint = Touchpoint.objects.get(source__name="Olga Optout")
-    assert (touchpoint.status, touchpoint.note) == (
+    thank_you = ThankYou.objects.get(source__name="Olga Optout")
+    assert (thank_you.status, thank_you.note) == (
         "done",
         "Called her, she was delighted",
     )

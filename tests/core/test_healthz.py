@@ -10,8 +10,8 @@ from core.health import WORKER_HEARTBEAT_PREFIX, heartbeat_record
 from core.models import Heartbeat
 from referrals.services import referral_log
 from tests.helpers import wait_for
-from thanks.models import Touchpoint
-from thanks.services import SWEEP_HEARTBEAT, touchpoints_sweep
+from thanks.models import ThankYou
+from thanks.services import SWEEP_HEARTBEAT, thank_yous_sweep
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_a_sweep_that_never_ran_is_503(client, alive):
 
 def test_the_sweep_writes_its_heartbeat(client, db):
     assert client.get("/healthz").json()["sweep"]["status"] == "error"
-    touchpoints_sweep(enqueue=lambda: None)
+    thank_yous_sweep(enqueue=lambda: None)
     assert client.get("/healthz").json()["sweep"]["status"] == "ok"
 
 
@@ -88,12 +88,12 @@ def test_no_worker_heard_from_is_503(client, alive):
 
 def test_a_thank_you_ten_minutes_late_is_503(client, alive, alice, alice_partner):
     referral = referral_log(user=alice, source=alice_partner, prospect_name="Paula")
-    touchpoint = referral.touchpoints.get()
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+    thank_you = referral.thank_yous.get()
+    ThankYou.objects.filter(pk=thank_you.pk).update(
         due_at=timezone.now() - timedelta(minutes=9)
     )
     assert client.get("/healthz").status_code == 200
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+    ThankYou.objects.filter(pk=thank_you.pk).update(
         due_at=timezone.now() - timedelta(minutes=11)
     )
     response = client.get("/healthz")
@@ -101,7 +101,7 @@ def test_a_thank_you_ten_minutes_late_is_503(client, alive, alice, alice_partner
     assert response.json()["failing"] == ["thank_yous"]
     assert response.json()["thank_yous"]["oldest_due_seconds_late"] >= 660
     # Waiting for its retry's time (after an SMTP error) is not late.
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+    ThankYou.objects.filter(pk=thank_you.pk).update(
         next_attempt_at=timezone.now() + timedelta(minutes=5)
     )
     assert client.get("/healthz").status_code == 200
@@ -111,7 +111,7 @@ def test_a_call_task_is_not_counted_as_a_late_email(
     client, alive, alice, alice_partner
 ):
     referral = referral_log(user=alice, source=alice_partner, prospect_name="Paula")
-    Touchpoint.objects.filter(referral=referral).update(
+    ThankYou.objects.filter(referral=referral).update(
         channel="call", due_at=timezone.now() - timedelta(hours=3)
     )
     assert client.get("/healthz").status_code == 200

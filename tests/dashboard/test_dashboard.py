@@ -17,7 +17,7 @@ from partners.services import partner_thanked
 from referrals.models import Referral, Stage
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, UserFactory, stage
-from thanks.models import Touchpoint
+from thanks.models import ThankYou
 
 NOW = datetime.fromisoformat("2026-11-20T12:00:00+00:00")
 
@@ -44,15 +44,15 @@ def move(referral, user, when, stage_name, **kw):
 
 
 def thanks(referral, moment):
-    return Touchpoint.objects.get(referral=referral, moment=moment)
+    return ThankYou.objects.get(referral=referral, moment=moment)
 
 
-def finish(touchpoint, status, delay):
+def finish(thank_you, status, delay):
     """Sent/done `delay` after its deadline (negative: before it)."""
-    when = touchpoint.deadline_at + delay
+    when = thank_you.deadline_at + delay
     field = "sent_at" if status == "sent" else "completed_at"
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(status=status, **{field: when})
-    partner_thanked(partner_id=touchpoint.source_id, at=when)
+    ThankYou.objects.filter(pk=thank_you.pk).update(status=status, **{field: when})
+    partner_thanked(partner_id=thank_you.source_id, at=when)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def data(alice, bob, carol, dave):
     finish(thanks(r1, "meeting"), "sent", timedelta(hours=1))  # late
     finish(thanks(r1, "won"), "sent", -timedelta(minutes=10))
     finish(thanks(r2, "received"), "done", -timedelta(minutes=30))
-    Touchpoint.objects.filter(pk=thanks(r4, "received").pk).update(status="skipped")
+    ThankYou.objects.filter(pk=thanks(r4, "received").pk).update(status="skipped")
     return {"sam": sam, "tia": tia, "uma": uma, "r3": r3, "r5": r5}
 
 

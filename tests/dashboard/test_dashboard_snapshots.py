@@ -19,7 +19,7 @@ from dashboard.views import FIGURES_BEING_COUNTED, FIGURES_COUNTED
 from tests.conftest import wait_for
 from tests.dashboard.test_dashboard import NOW, log
 from tests.factories import PartnerFactory
-from tests.thanks.test_touchpoint_dispatch import at_once
+from tests.thanks.test_thank_you_dispatch import at_once
 
 
 def page(client, user, when=NOW, **params):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from partners.models import Partner
 from referrals.models import PipelineTotal, Referral, Stage
-from thanks.models import Touchpoint
+from thanks.models import ThankYou
 
 SMALL = {
     "referrals": 3000,
@@ -54,8 +54,8 @@ def test_bench_data_makes_a_seeded_data_set_the_pages_can_use(transactional_db):
         assert Referral.objects.filter(stage__kind=kind, closed_at__gte=recent).exists()
     assert Referral.objects.filter(stage__kind=Stage.Kind.OPEN).exists()
     # Thank-yous carry their referral's owner; pending ones were never tried.
-    assert not Touchpoint.objects.exclude(owner=F("referral__owner")).exists()
-    pending = Touchpoint.objects.filter(status="scheduled")
+    assert not ThankYou.objects.exclude(owner=F("referral__owner")).exists()
+    pending = ThankYou.objects.filter(status="scheduled")
     assert pending.exists() and not pending.exclude(attempts=0).exists()
     # The summaries were rebuilt over what COPY wrote.
     counted = {

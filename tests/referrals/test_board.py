@@ -336,5 +336,5 @@ def test_a_hung_broker_does_not_hang_the_web_request(
     assert response.status_code == 302  # the sale is saved...
     assert elapsed < 15  # ...without waiting forever on the broker
     assert (
-        referral.touchpoints.get(moment="won").status == "scheduled"
+        referral.thank_yous.get(moment="won").status == "scheduled"
     )  # the sweep sends it

@@ -82,7 +82,7 @@ def test_nothing_to_say_no_email(berliner):
 
 
 def test_done_thanks_are_not_in_the_digest(berliner, owed):
-    owed.touchpoints.update(status="done", completed_at=timezone.now())
+    owed.thank_yous.update(status="done", completed_at=timezone.now())
     with time_machine.travel(MORNING_IN_BERLIN):
         assert digests_send_due() == 0
 

@@ -178,8 +178,8 @@ def test_changing_the_source_moves_the_thanks_owed(client, alice, alice_partner)
             "received_on": referral.received_on.isoformat(),
         },
     )
-    touchpoint = referral.touchpoints.get()
-    assert (touchpoint.source, touchpoint.channel) == (other, "call")
+    thank_you = referral.thank_yous.get()
+    assert (thank_you.source, thank_you.channel) == (other, "call")
 
 
 def test_a_reassigned_referral_takes_its_thanks_along(
@@ -196,4 +196,4 @@ def test_a_reassigned_referral_takes_its_thanks_along(
             "received_on": referral.received_on.isoformat(),
         },
     )
-    assert referral.touchpoints.get().owner == bob
+    assert referral.thank_yous.get().owner == bob

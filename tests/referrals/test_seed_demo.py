@@ -10,7 +10,7 @@ from referrals.management.commands.seed_demo import (
     REFUSE_IN_PRODUCTION,
 )
 from referrals.models import Referral, StageChange
-from thanks.models import Touchpoint
+from thanks.models import ThankYou
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +40,8 @@ def test_seed_demo_creates_the_demo_logins_and_data(db):
     assert Referral.objects.count() == 30
     # Every source was thanked for every referral, once; no old email waits
     # to be sent when `make run` starts the worker.
-    assert Touchpoint.objects.filter(moment="received").count() == 30
-    assert not Touchpoint.objects.filter(channel="email", status="scheduled").exists()
+    assert ThankYou.objects.filter(moment="received").count() == 30
+    assert not ThankYou.objects.filter(channel="email", status="scheduled").exists()
     # Every referral's history starts at Received and ends at its current stage.
     for referral in Referral.objects.prefetch_related("stage_changes"):
         changes = list(referral.stage_changes.all())
@@ -87,7 +87,7 @@ def test_seed_demo_forced_in_production_creates_it_and_warns(db, settings):
     assert "Demo data created." in out.getvalue()
     assert DEMO_LOGINS_LIVE in err.getvalue()
     # Nothing for the worker to send to the made-up sources.
-    assert not Touchpoint.objects.filter(channel="email", status="scheduled").exists()
+    assert not ThankYou.objects.filter(channel="email", status="scheduled").exists()
     assert not Partner.objects.exclude(
         email__regex=r"@example\.(com|org|net)$"
     ).exists()
@@ -119,9 +119,9 @@ def test_demo_referrals_start_as_moves_would_leave_them(db):
     assert met.exists()
     for referral in met:
         assert referral.first_contacted_at and referral.meeting_held_at
-        assert referral.touchpoints.filter(moment="meeting").exists()
+        assert referral.thank_yous.filter(moment="meeting").exists()
     for referral in Referral.objects.filter(stage__kind="won"):
         assert referral.closed_at == referral.stage_entered_at
-        assert referral.touchpoints.filter(moment="won").exists()
+        assert referral.thank_yous.filter(moment="won").exists()
     never_met = Referral.objects.filter(meeting_held_at__isnull=True)
-    assert not Touchpoint.objects.filter(referral__in=never_met, moment="meeting")
+    assert not ThankYou.objects.filter(referral__in=never_met, moment="meeting")

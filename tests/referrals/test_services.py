@@ -148,10 +148,10 @@ def test_a_stale_edit_form_writing_the_old_owner_back_takes_the_thanks_too(
     )
     assert reassign.is_valid() and stale_form.is_valid()
     referral_update(referral=reassign.instance, user=carol, data=reassign.cleaned_data)
-    assert referral.touchpoints.get().owner == bob
+    assert referral.thank_yous.get().owner == bob
     referral_update(  # "owner" is not in its changed_data
         referral=stale_form.instance, user=alice, data=stale_form.cleaned_data
     )
     referral.refresh_from_db()
     assert referral.owner == alice
-    assert referral.touchpoints.get().owner == alice
+    assert referral.thank_yous.get().owner == alice

@@ -196,6 +196,6 @@ def test_thank_yous_acted_on_in_place_leave_none_skipped_on_the_next_page(
     assert "Nothing owed after the last one you saw" in gone
     someone_elses = referral_log(
         user=bob, source=PartnerFactory(owner=bob), prospect_name="Bob's"
-    ).touchpoints.get()
+    ).thank_yous.get()
     page = client.get(f"/?after={someone_elses.pk}").content.decode()
     assert "Nothing owed after the last one you saw" in page  # not a cursor

@@ -16,8 +16,8 @@ from accounts.models import User
 from core.validators import LINE_BREAK
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, UserFactory, stage
-from thanks.models import ThankYouMoment, Touchpoint
-from thanks.services import COPY_NOT_KEPT, touchpoint_dispatch
+from thanks.models import ThankYou, ThankYouMoment
+from thanks.services import COPY_NOT_KEPT, thank_you_dispatch
 
 # Every character HTML escapes, and scripts that are not Latin.
 NAMES = [
@@ -66,10 +66,10 @@ def sent_thanks(*, rep, prospect, company, moment="received"):
         referral_move(
             referral=referral, to_stage=stage("Won"), user=rep, final_value=100
         )
-    touchpoint = referral.touchpoints.get(moment=moment)
-    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk) == "sent"
-    touchpoint.refresh_from_db()
-    return source, touchpoint
+    thank_you = referral.thank_yous.get(moment=moment)
+    assert thank_you_dispatch(thank_you_id=thank_you.pk) == "sent"
+    thank_you.refresh_from_db()
+    return source, thank_you
 
 
 @pytest.mark.parametrize(("prospect", "company", "rep_name"), NAMES)
@@ -79,7 +79,7 @@ def test_the_source_reads_every_name_as_typed(
     rep = UserFactory(
         team=north, display_name=rep_name, signature=f"{rep_name}\n{company} & Co."
     )
-    source, touchpoint = sent_thanks(rep=rep, prospect=prospect, company=company)
+    source, thank_you = sent_thanks(rep=rep, prospect=prospect, company=company)
 
     [message] = smtp_sink.parsed()
     # (A subject in another script is folded onto an encoded-word line: the
@@ -101,8 +101,8 @@ def test_the_source_reads_every_name_as_typed(
     assert f"{rep_name} {company} & Co." in shown
     assert "&amp;" not in shown and "&#x27;" not in shown
     # What the timeline keeps is what was sent.
-    assert touchpoint.subject == message["Subject"].strip()
-    assert f"introducing {prospect} at {company}." in touchpoint.body_text
+    assert thank_you.subject == message["Subject"].strip()
+    assert f"introducing {prospect} at {company}." in thank_you.body_text
 
 
 def test_the_sale_email_carries_the_names_as_typed(db, alice, smtp_sink):
@@ -160,9 +160,9 @@ def test_each_thank_you_has_its_own_random_message_id(db, alice, smtp_sink):
 
 
 def test_a_resend_keeps_its_message_id(db, alice, smtp_sink):
-    _, touchpoint = sent_thanks(rep=alice, prospect="Paula", company="Globex")
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(status="scheduled")
-    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk) == "sent"
+    _, thank_you = sent_thanks(rep=alice, prospect="Paula", company="Globex")
+    ThankYou.objects.filter(pk=thank_you.pk).update(status="scheduled")
+    assert thank_you_dispatch(thank_you_id=thank_you.pk) == "sent"
     first, again = smtp_sink.parsed()
     assert first["Message-ID"] == again["Message-ID"]
 
@@ -185,7 +185,7 @@ REFUSE_LONG_SUBJECTS = {
 
 
 def test_a_send_whose_copy_cannot_be_kept_is_recorded_as_sent(db, alice, smtp_sink):
-    from thanks.services import touchpoints_sweep
+    from thanks.services import thank_yous_sweep
 
     with connection.cursor() as cursor:
         for statement in REFUSE_LONG_SUBJECTS[connection.vendor]:
@@ -195,16 +195,16 @@ def test_a_send_whose_copy_cannot_be_kept_is_recorded_as_sent(db, alice, smtp_si
     )
     source = PartnerFactory(owner=alice, name="Ó'Brien & " * 20)
     referral = referral_log(user=alice, source=source, prospect_name="P & Q " * 30)
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
 
-    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk) == "sent"
-    touchpoint.refresh_from_db()
-    assert touchpoint.status == "sent"
-    assert touchpoint.sent_at is not None
-    assert touchpoint.last_error.startswith(COPY_NOT_KEPT)
+    assert thank_you_dispatch(thank_you_id=thank_you.pk) == "sent"
+    thank_you.refresh_from_db()
+    assert thank_you.status == "sent"
+    assert thank_you.sent_at is not None
+    assert thank_you.last_error.startswith(COPY_NOT_KEPT)
     # Nothing brings it back: not a second dispatch, not the sweep.
-    touchpoints_sweep(now=timezone.now() + timezone.timedelta(hours=2))
-    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk) == "not claimed"
+    thank_yous_sweep(now=timezone.now() + timezone.timedelta(hours=2))
+    assert thank_you_dispatch(thank_you_id=thank_you.pk) == "not claimed"
     assert len(smtp_sink.messages) == 1
 
 
@@ -214,13 +214,13 @@ def test_a_subject_longer_than_300_characters_is_recorded_whole(db, alice, smtp_
     )
     source = PartnerFactory(owner=alice, name="S" * 200)
     referral = referral_log(user=alice, source=source, prospect_name="P & Q " * 30)
-    touchpoint = referral.touchpoints.get()
-    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk) == "sent"
-    touchpoint.refresh_from_db()
+    thank_you = referral.thank_yous.get()
+    assert thank_you_dispatch(thank_you_id=thank_you.pk) == "sent"
+    thank_you.refresh_from_db()
     [message] = smtp_sink.parsed()
-    assert len(touchpoint.subject) > 300
-    assert touchpoint.subject == message["Subject"]
-    assert (touchpoint.status, touchpoint.last_error) == ("sent", "")
+    assert len(thank_you.subject) > 300
+    assert thank_you.subject == message["Subject"]
+    assert (thank_you.status, thank_you.last_error) == ("sent", "")
 
 
 # -- Header fields stay on one line ---------------------------------------------
@@ -238,7 +238,7 @@ def test_a_line_break_saved_before_the_rule_does_not_fail_the_send(
 ):
     User.objects.filter(pk=alice.pk).update(display_name="Alice\r\nRep")
     alice.refresh_from_db()
-    _, touchpoint = sent_thanks(rep=alice, prospect="Paula", company="Globex")
+    _, thank_you = sent_thanks(rep=alice, prospect="Paula", company="Globex")
     [message] = smtp_sink.parsed()
     assert message["From"].addresses[0].display_name == "Alice Rep"
     assert "Bcc" not in message
@@ -310,8 +310,8 @@ def test_a_template_saved_before_the_rules_fails_once_with_its_reason(
     referral = referral_log(
         user=alice, source=PartnerFactory(owner=alice), prospect_name="P"
     )
-    touchpoint = referral.touchpoints.get()
-    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk) == "failed"
-    touchpoint.refresh_from_db()
-    assert "template is broken" in touchpoint.last_error
+    thank_you = referral.thank_yous.get()
+    assert thank_you_dispatch(thank_you_id=thank_you.pk) == "failed"
+    thank_you.refresh_from_db()
+    assert "template is broken" in thank_you.last_error
     assert smtp_sink.messages == []

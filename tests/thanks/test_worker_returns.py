@@ -17,7 +17,7 @@ from django.utils import timezone
 from referrals.models import Referral
 from tests.helpers import wait_for
 from tests.smtp import SinkServer
-from thanks.models import Touchpoint
+from thanks.models import ThankYou
 
 pytestmark = pytest.mark.worker
 
@@ -82,14 +82,14 @@ def test_the_sweep_sends_what_was_logged_while_no_worker_ran(
     client.force_login(alice)
     before = log_referral(client, alice_partner, "Paula Before")
     arrived(sink, 1, timeout=60)  # the worker is up and sending
-    wait_for(lambda: before.touchpoints.get().status == "sent", timeout=10)
+    wait_for(lambda: before.thank_yous.get().status == "sent", timeout=10)
 
     os.kill(first.pid, signal.SIGKILL)  # it dies, and nothing restarts it here
     first.wait()
     referrals = [log_referral(client, alice_partner, f"Paula {n}") for n in range(1, 4)]
     time.sleep(SWEEP_SECONDS + 1)  # a sweep comes and goes: no worker to run it
     assert len(sink.sink.messages) == 1
-    owed = Touchpoint.objects.filter(referral__in=referrals)
+    owed = ThankYou.objects.filter(referral__in=referrals)
     assert set(owed.values_list("status", flat=True)) == {"scheduled"}
 
     broker_emptied()

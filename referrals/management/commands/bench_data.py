@@ -2,7 +2,7 @@
 
 Defaults: 1,000,000 referrals, 20,000 partners, 200 reps in 20 teams (each with
 a manager), 5,000,000 activities, every referral's stage history and its
-thank-you touchpoints, spread over the last 3 years. Rows are streamed into
+thank-yous, spread over the last 3 years. Rows are streamed into
 PostgreSQL with COPY, in chunks, with ids assigned here so no row is read back.
 """
 
@@ -429,5 +429,5 @@ class Command(BaseCommand):
             "referrals": referral_copy.total,
             "stage changes": change_copy.total,
             "activities": activity_copy.total,
-            "touchpoints": touch_copy.total,
+            "thank_yous": touch_copy.total,
         }

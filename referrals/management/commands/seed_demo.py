@@ -20,7 +20,7 @@ from accounts.models import ADMIN, MANAGER, REP, Team, User
 from partners.models import Partner
 from referrals.models import Activity, Referral, Stage, StageChange
 from referrals.services import referral_enter
-from thanks.models import Moment, ThankYouMoment, Touchpoint
+from thanks.models import Moment, ThankYou, ThankYouMoment
 from thanks.services import promise_deadline, render_thank_you
 
 PASSWORD = "demo"
@@ -261,17 +261,17 @@ class Command(BaseCommand):
     def create_thanks(self, rng, referrals_and_thanks_owed, now) -> None:
         """The thank-you history: sent or done, with a few calls still owed."""
         configs = {c.moment: c for c in ThankYouMoment.objects.filter(enabled=True)}
-        touchpoints = [
-            self.touchpoint(rng, configs[moment], referral, at, now)
+        thank_yous = [
+            self.thank_you(rng, configs[moment], referral, at, now)
             for referral, owed in referrals_and_thanks_owed
             for moment, at in owed
             if moment in configs
         ]
-        Touchpoint.objects.bulk_create(touchpoints)
+        ThankYou.objects.bulk_create(thank_yous)
 
-    def touchpoint(self, rng, config, referral, at, now) -> Touchpoint:
+    def thank_you(self, rng, config, referral, at, now) -> ThankYou:
         deadline = promise_deadline(config, at)
-        touchpoint = Touchpoint(
+        thank_you = ThankYou(
             referral=referral,
             source=referral.source,
             owner=referral.owner,
@@ -281,22 +281,22 @@ class Command(BaseCommand):
         )
         if referral.source.can_email:
             subject, body = render_thank_you(config, referral)
-            touchpoint.channel = Touchpoint.Channel.EMAIL
-            touchpoint.due_at = at
-            touchpoint.status = Touchpoint.Status.SENT
-            touchpoint.sent_at = at + timedelta(seconds=rng.uniform(5, 90))
-            touchpoint.attempts = 1
-            touchpoint.subject, touchpoint.body_text = subject, body
+            thank_you.channel = ThankYou.Channel.EMAIL
+            thank_you.due_at = at
+            thank_you.status = ThankYou.Status.SENT
+            thank_you.sent_at = at + timedelta(seconds=rng.uniform(5, 90))
+            thank_you.attempts = 1
+            thank_you.subject, thank_you.body_text = subject, body
         else:
-            touchpoint.channel = rng.choice(
-                [Touchpoint.Channel.CALL, Touchpoint.Channel.CARD]
+            thank_you.channel = rng.choice(
+                [ThankYou.Channel.CALL, ThankYou.Channel.CARD]
             )
-            touchpoint.due_at = deadline
+            thank_you.due_at = deadline
             if now - at < timedelta(days=3):
-                touchpoint.status = Touchpoint.Status.SCHEDULED  # still owed: on Today
+                thank_you.status = ThankYou.Status.SCHEDULED  # still owed: on Today
             else:
-                touchpoint.status = Touchpoint.Status.DONE
-                touchpoint.completed_at = at + timedelta(hours=rng.uniform(0.5, 30))
-                touchpoint.completed_by = referral.owner
-                touchpoint.note = rng.choice(THANKS_NOTES)
-        return touchpoint
+                thank_you.status = ThankYou.Status.DONE
+                thank_you.completed_at = at + timedelta(hours=rng.uniform(0.5, 30))
+                thank_you.completed_by = referral.owner
+                thank_you.note = rng.choice(THANKS_NOTES)
+        return thank_you

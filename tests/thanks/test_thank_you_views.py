@@ -10,12 +10,12 @@ from django.utils import timezone
 from partners.models import Partner
 from referrals.services import referral_log
 from tests.factories import PartnerFactory
-from thanks.models import ThankYouMoment, Touchpoint
+from thanks.models import ThankYou, ThankYouMoment
 from thanks.services import SKIP_REASON_REQUIRED, unsubscribe_url
 
 
-def action_url(touchpoint):
-    return f"/thanks/{touchpoint.pk}/"
+def action_url(thank_you):
+    return f"/thanks/{thank_you.pk}/"
 
 
 @pytest.fixture
@@ -24,14 +24,14 @@ def call_task(alice):
         owner=alice, name="Olga Optout", email_consent="out", phone="555-0101"
     )
     referral = referral_log(user=alice, source=source, prospect_name="Quentin")
-    return referral.touchpoints.get()
+    return referral.thank_yous.get()
 
 
 @pytest.fixture
 def email_thanks(alice, alice_partner):
     return referral_log(
         user=alice, source=alice_partner, prospect_name="Paula"
-    ).touchpoints.get()
+    ).thank_yous.get()
 
 
 def test_today_lists_thanks_owed(client, alice, call_task, email_thanks):
@@ -110,7 +110,7 @@ def test_a_handled_thanks_cannot_be_handled_again(client, alice, call_task):
 def test_retrying_a_failed_email_starts_over_after_commit(
     client, alice, email_thanks, django_capture_on_commit_callbacks
 ):
-    Touchpoint.objects.filter(pk=email_thanks.pk).update(
+    ThankYou.objects.filter(pk=email_thanks.pk).update(
         status="failed", attempts=5, last_error="SMTPDataError: 451 busy"
     )
     client.force_login(alice)
@@ -138,7 +138,7 @@ def test_a_retrying_email_says_when_it_goes_out_again(
     (attempts kept, no retry time: the worker takes it at once) it says so,
     not "Retrying at" with no time."""
     retry_at = timezone.localtime() + timedelta(minutes=5)
-    Touchpoint.objects.filter(pk=email_thanks.pk).update(
+    ThankYou.objects.filter(pk=email_thanks.pk).update(
         attempts=1, next_attempt_at=retry_at, last_error="451 busy"
     )
     client.force_login(alice)
@@ -161,7 +161,7 @@ def test_an_email_the_worker_has_not_sent_says_it_is_waiting(
     client.force_login(alice)
 
     def row_after(**fields) -> str:
-        Touchpoint.objects.filter(pk=email_thanks.pk).update(**fields)
+        ThankYou.objects.filter(pk=email_thanks.pk).update(**fields)
         return client.get("/").content.decode()
 
     def at(minutes):
@@ -227,7 +227,7 @@ def test_a_reassigned_referrals_thanks_are_its_new_owners_on_today_and_to_act_on
 def test_a_thank_you_is_whose_today_lists_it(client, alice, bob, email_thanks):
     """Today and its actions go by the owner a thank-you copies from its
     referral: one rule, so what a rep sees they can act on, and nothing else."""
-    Touchpoint.objects.filter(pk=email_thanks.pk).update(owner=bob)  # as if copied
+    ThankYou.objects.filter(pk=email_thanks.pk).update(owner=bob)  # as if copied
     client.force_login(alice)
     assert client.get("/").context["thanks"] == []
     assert client.post(action_url(email_thanks), {"action": "done"}).status_code == 404

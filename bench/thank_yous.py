@@ -1,10 +1,10 @@
-"""Benchmark of thank-you dispatch: `make bench-touchpoints`.
+"""Benchmark of thank-you dispatch: `make bench-thank-yous`.
 
-10,000 due thank-you emails (Touchpoint rows) per worker count, sent by real
+10,000 due thank-you emails (ThankYou rows) per worker count, sent by real
 Celery worker processes (`--pool solo`, one process each) on PostgreSQL and
 Redis to a local SMTP sink (aiosmtpd in its own process, bench/smtp_sink.py):
 first by 1 worker, then by 2. Each worker count gets two phases of --count
-touchpoints (default 5,000 + 5,000):
+thank_yous (default 5,000 + 5,000):
 
   on-commit  rows created due at the target rate (--rate-per-worker x
              workers), each followed by request_dispatch() right after its
@@ -12,7 +12,7 @@ touchpoints (default 5,000 + 5,000):
              one dispatch task is queued and serves every row committed
              before a worker starts it.
   swept      rows created due at a rate below capacity with nothing queued;
-             a real `celery beat` runs touchpoints_sweep every
+             a real `celery beat` runs thank_yous_sweep every
              --sweep-seconds (TOUCHPOINT_SWEEP_SECONDS) and the sweep queues
              dispatch tasks.
 
@@ -24,8 +24,8 @@ claimed_at) and the send (claimed_at -> sent_at), cross-checked with the
 arrival time at the sink.
 
 Before that, in this process and without Celery, a profile of one email's
-time: sent alone (touchpoint_dispatch, one row per call, as one task per
-email did) and sent in batches (touchpoints_dispatch_due, what a dispatch
+time: sent alone (thank_you_dispatch, one row per call, as one task per
+email did) and sent in batches (thank_yous_dispatch_due, what a dispatch
 task runs), both with kept PostgreSQL and SMTP connections.
 
 Everything runs in a dedicated database (referrals_crm_bench, dropped and
@@ -67,7 +67,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BEGIN, END = "<!-- bench:begin (generated) -->", "<!-- bench:end -->"
 ON_COMMIT_P95_TARGET = 5.0  # seconds
 SWEEP_SLACK = 5.0  # swept p95 target: sweep interval + this
-SEND_TASK = "thanks.tasks.touchpoints_dispatch_task"
+SEND_TASK = "thanks.tasks.thank_yous_dispatch_task"
 
 
 class BenchError(Exception):
@@ -292,14 +292,14 @@ def start_sink(processes: Processes, port: int, out: Path) -> subprocess.Popen:
 
 
 def read_sink(path: Path) -> list[tuple[float, int]]:
-    """(arrival time, touchpoint id) of each message; id -1 when not ours."""
-    from thanks.models import Touchpoint
+    """(arrival time, thank-you id) of each message; id -1 when not ours."""
+    from thanks.models import ThankYou
 
     if not path.exists():
         return []
     lines = [line.split() for line in path.read_text().splitlines()]
     ids = dict(
-        Touchpoint.objects.filter(
+        ThankYou.objects.filter(
             message_token__in={token for _, token in lines}
         ).values_list("message_token", "pk")
     )
@@ -376,18 +376,18 @@ def make_referrals(n: int, tag: str, partners, stage) -> list:
     )
 
 
-def make_touchpoints(referrals: list, due_at) -> list[int]:
-    from thanks.models import Moment, Touchpoint
+def make_thank_yous(referrals: list, due_at) -> list[int]:
+    from thanks.models import Moment, ThankYou
 
-    rows = Touchpoint.objects.bulk_create(
+    rows = ThankYou.objects.bulk_create(
         (
-            Touchpoint(
+            ThankYou(
                 referral=referral,
                 source_id=referral.source_id,
                 owner_id=referral.owner_id,
                 moment=Moment.RECEIVED,
-                channel=Touchpoint.Channel.EMAIL,
-                status=Touchpoint.Status.SCHEDULED,
+                channel=ThankYou.Channel.EMAIL,
+                status=ThankYou.Status.SCHEDULED,
                 due_at=due_at,
                 deadline_at=due_at + timedelta(minutes=120),
                 created_at=due_at,
@@ -437,7 +437,7 @@ class ExclusiveTimer:
 
 PROFILE_LABELS = {
     "db_update": "PostgreSQL: UPDATEs, each its own commit (claim, record)",
-    "db_select": "PostgreSQL: SELECTs (touchpoint + 4 joins; moment)",
+    "db_select": "PostgreSQL: SELECTs (thank_you + 4 joins; moment)",
     "orm": "Django ORM: build the queries, make model objects",
     "render": "render: 2 snippets + 3 templates + unsubscribe signing",
     "smtp_send": "SMTP MAIL/RCPT/DATA (+ MIME build)",
@@ -454,12 +454,12 @@ def profile_dispatch(partners, stage, n: int) -> dict:
     from django.db.models.query import QuerySet
     from django.utils import timezone
 
-    import thanks.services as touchpoints
-    from thanks.models import Touchpoint
+    import thanks.services as thank_yous
+    from thanks.models import ThankYou
 
     # Not due until taken: a batched dispatch sends every row that is due.
     ids = iter(
-        make_touchpoints(
+        make_thank_yous(
             make_referrals(5 * n + 20, "profile", partners, stage),
             timezone.now() + timedelta(days=1),
         )
@@ -468,18 +468,18 @@ def profile_dispatch(partners, stage, n: int) -> dict:
 
     def take(count) -> list[int]:
         taken = [next(ids) for _ in range(count)]
-        Touchpoint.objects.filter(pk__in=taken).update(due_at=timezone.now())
+        ThankYou.objects.filter(pk__in=taken).update(due_at=timezone.now())
         return taken
 
     def alone(taken):
-        for touchpoint_id in taken:
-            outcome = touchpoints.touchpoint_dispatch(
-                touchpoint_id=touchpoint_id, connection=smtp
+        for thank_you_id in taken:
+            outcome = thank_yous.thank_you_dispatch(
+                thank_you_id=thank_you_id, connection=smtp
             )
             assert outcome == "sent", outcome
 
     def batched(taken):
-        outcomes, finished = touchpoints.touchpoints_dispatch_due(connection=smtp)
+        outcomes, finished = thank_yous.thank_yous_dispatch_due(connection=smtp)
         assert finished and outcomes == {"sent": len(taken)}, outcomes
 
     variants = {"alone": alone, "batched": batched}
@@ -496,7 +496,7 @@ def profile_dispatch(partners, stage, n: int) -> dict:
         )
         timer.patch(QuerySet, "update", "orm")
         timer.patch(QuerySet, "_fetch_all", "orm")
-        timer.patch(touchpoints, "thank_you_message", "render")
+        timer.patch(thank_yous, "thank_you_message", "render")
         timer.patch(EmailBackend, "_send", "smtp_send")
         taken = take(n)
         try:
@@ -667,16 +667,16 @@ def wait_until_sent(
 ) -> None:
     from django.db.models import Count
 
-    from thanks.models import Touchpoint
+    from thanks.models import ThankYou
 
     deadline = time.monotonic() + timeout
-    rows = Touchpoint.objects.filter(pk__gte=lo, pk__lte=hi)
+    rows = ThankYou.objects.filter(pk__gte=lo, pk__lte=hi)
     while True:
         counts = dict(rows.values_list("status").annotate(n=Count("pk")))
-        if counts.get(Touchpoint.Status.SENT, 0) >= expected:
+        if counts.get(ThankYou.Status.SENT, 0) >= expected:
             return
         error = rows.exclude(last_error="").values_list("last_error", flat=True)
-        if counts.get(Touchpoint.Status.FAILED) or error.exists():
+        if counts.get(ThankYou.Status.FAILED) or error.exists():
             raise BenchError(f"A send failed: {error.first()}")
         processes.check()
         if time.monotonic() > deadline:
@@ -688,7 +688,7 @@ def wait_until_sent(
 
 
 def produce(referrals: list, rate: float, queue: bool) -> tuple[list[int], float]:
-    """Create one touchpoint per referral, due now, at `rate` per second."""
+    """Create one thank-you per referral, due now, at `rate` per second."""
     from django.utils import timezone
 
     from thanks.queue import request_dispatch
@@ -701,7 +701,7 @@ def produce(referrals: list, rate: float, queue: bool) -> tuple[list[int], float
         if target <= done:
             time.sleep(0.005)
             continue
-        created = make_touchpoints(referrals[done:target], timezone.now())
+        created = make_thank_yous(referrals[done:target], timezone.now())
         if queue:  # after the commit, as transaction.on_commit does
             for _ in created:
                 request_dispatch()
@@ -711,10 +711,10 @@ def produce(referrals: list, rate: float, queue: bool) -> tuple[list[int], float
 
 
 def phase_stats(ids: list[int], arrivals: dict) -> dict:
-    from thanks.models import Touchpoint
+    from thanks.models import ThankYou
 
     rows = list(
-        Touchpoint.objects.filter(pk__in=ids, status=Touchpoint.Status.SENT)
+        ThankYou.objects.filter(pk__in=ids, status=ThankYou.Status.SENT)
         .values_list("pk", "due_at", "claimed_at", "sent_at")
         .order_by("pk")
     )
@@ -757,9 +757,9 @@ def purge_queue() -> int:
 def sent_rate(ids: list[int]) -> float:
     from django.db.models import Max, Min
 
-    from thanks.models import Touchpoint
+    from thanks.models import ThankYou
 
-    span = Touchpoint.objects.filter(pk__in=ids).aggregate(
+    span = ThankYou.objects.filter(pk__in=ids).aggregate(
         first=Min("due_at"), last=Max("sent_at")
     )
     return len(ids) / max(0.001, (span["last"] - span["first"]).total_seconds())
@@ -790,7 +790,7 @@ def run_worker_count(
             purge_queue()
             referrals = make_referrals(count, f"{name}{workers}", partners, stage)
             print(
-                f"  {workers} worker(s), {name}: {count} touchpoints at {rate:.0f}/s",
+                f"  {workers} worker(s), {name}: {count} thank_yous at {rate:.0f}/s",
                 flush=True,
             )
             if not queue:
@@ -834,8 +834,8 @@ def run_worker_count(
 
     time.sleep(0.5)  # the sink's last flush
     arrivals: dict[int, list[float]] = defaultdict(list)
-    for at, touchpoint_id in read_sink(sink_file):
-        arrivals[touchpoint_id].append(at)
+    for at, thank_you_id in read_sink(sink_file):
+        arrivals[thank_you_id].append(at)
     for result in results:
         result.update(phase_stats(result.pop("ids"), arrivals))
     return results
@@ -925,8 +925,8 @@ def format_profile(profile: dict, capacity: dict) -> str:
         "",
         "| in one process, no Celery, both connections kept | emails/s |",
         "|---|---|",
-        f"| sent alone: touchpoint_dispatch per row | {rates['alone']:.0f} |",
-        f"| sent in batches: touchpoints_dispatch_due | {rates['batched']:.0f} |",
+        f"| sent alone: thank_you_dispatch per row | {rates['alone']:.0f} |",
+        f"| sent in batches: thank_yous_dispatch_due | {rates['batched']:.0f} |",
         "",
         f"SMTP sink alone: {capacity['sink_cpu_ms']:.2f} ms of sink CPU per message "
         f"with a new connection each, so up to ~{capacity['sink_max_rate']:.0f} "
@@ -962,8 +962,8 @@ def write_results(block: str) -> None:
         RESULTS.write_text(before + generated + after)
     else:
         RESULTS.write_text(
-            "# Touchpoint dispatch benchmark\n\n"
-            "`make bench-touchpoints` (bench/touchpoints.py) rewrites the block "
+            "# Thank-you dispatch benchmark\n\n"
+            "`make bench-thank-yous` (bench/thank_yous.py) rewrites the block "
             "between the markers; the reading after it is written by hand.\n\n"
             + generated
             + "\n"
@@ -979,8 +979,8 @@ def report(args, meta: dict, rows: list[dict], profile: dict, capacity: dict) ->
             f"- Commit: `{meta['commit']}`{meta['tree']}",
             f"- Machine: {meta['machine']}",
             f"- Load average before the run: {meta['load']}",
-            f"- Command: `make bench-touchpoints` = `.venv/bin/python "
-            f"bench/touchpoints.py` (--count {args.count} on-commit, --workers "
+            f"- Command: `make bench-thank-yous` = `.venv/bin/python "
+            f"bench/thank_yous.py` (--count {args.count} on-commit, --workers "
             f"{args.workers}, --rate-per-worker {args.rate_per_worker}, "
             f"--sweep-seconds {args.sweep_seconds}, --swept-load {args.swept_load}, "
             f"--swept-seconds {args.swept_seconds:.0f}); took {meta['took']:.0f} s",
@@ -1068,7 +1068,7 @@ def main() -> int:
     if os.environ.get("BENCH_COMMIT"):  # run from an export (git archive) of it
         meta["commit"] = os.environ["BENCH_COMMIT"]
         meta["tree"] = " (a `git archive` export of it, plus this bench/ directory)"
-    tmp = Path(tempfile.mkdtemp(prefix="bench-touchpoints-"))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-thank-yous-"))
     (tmp / "var").mkdir()
     processes = Processes(tmp)
     sink_file = tmp / "sink.txt"
@@ -1090,12 +1090,12 @@ def main() -> int:
         import django
 
         django.setup()
-        from thanks.models import Touchpoint
+        from thanks.models import ThankYou
 
         sink = start_sink(processes, port, sink_file)
         capacity = sink_capacity(port, sink.pid)
         partners, stage = seed_base()
-        print(f"Profiling touchpoint_dispatch in-process ({args.profile_count}) ...")
+        print(f"Profiling thank_you_dispatch in-process ({args.profile_count}) ...")
         profile = profile_dispatch(partners, stage, args.profile_count)
         for workers in worker_counts:
             rows += run_worker_count(
@@ -1105,12 +1105,12 @@ def main() -> int:
         # Exactly once: every sent row reached the sink once, nothing else did.
         time.sleep(0.5)
         arrivals = Counter(pk for _, pk in read_sink(sink_file) if pk != -1)
-        sent = Touchpoint.objects.filter(status=Touchpoint.Status.SENT).count()
+        sent = ThankYou.objects.filter(status=ThankYou.Status.SENT).count()
         twice = sum(1 for n in arrivals.values() if n > 1)
         if twice or sum(arrivals.values()) != sent:
             raise BenchError(
                 f"{sent} rows sent, {sum(arrivals.values())} messages at the sink "
-                f"({twice} touchpoints received more than once)"
+                f"({twice} thank_yous received more than once)"
             )
     except Exception as error:
         failed = True

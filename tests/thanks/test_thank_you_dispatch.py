@@ -13,18 +13,18 @@ from django.utils import timezone
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, stage
 from tests.helpers import at_once, broker_at
-from thanks import services as touchpoints
-from thanks.models import ThankYouMoment, Touchpoint
+from thanks import services as thank_yous
+from thanks.models import ThankYou, ThankYouMoment
 from thanks.queue import QUEUED_FLAG, request_dispatch
 from thanks.services import (
     GAVE_UP,
     MAX_ATTEMPTS,
     partner_opt_out,
-    touchpoint_dispatch,
-    touchpoints_dispatch_due,
-    touchpoints_sweep,
+    thank_you_dispatch,
+    thank_yous_dispatch_due,
+    thank_yous_sweep,
 )
-from thanks.tasks import touchpoints_dispatch_task
+from thanks.tasks import thank_yous_dispatch_task
 
 
 @pytest.fixture
@@ -43,26 +43,26 @@ def plain(message) -> str:
     return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
 
 
-def dispatch(touchpoint):
-    return touchpoint_dispatch(touchpoint_id=touchpoint.pk)
+def dispatch(thank_you):
+    return thank_you_dispatch(thank_you_id=thank_you.pk)
 
 
 def drain():
-    return touchpoints_dispatch_due()
+    return thank_yous_dispatch_due()
 
 
 def test_it_sends_the_thanks_with_the_right_headers(referral, smtp_sink, alice_partner):
-    touchpoint = referral.touchpoints.get()
-    assert dispatch(touchpoint) == "sent"
+    thank_you = referral.thank_yous.get()
+    assert dispatch(thank_you) == "sent"
 
     [message] = smtp_sink.parsed()
     assert message["To"] == alice_partner.email
     assert message["From"] == "Alice Rep <crm@example.com>"  # the rep, our address
     assert message["Reply-To"] == "alice@example.com"
     assert message["Subject"] == "Thank you for introducing Paula Prospect"
-    touchpoint.refresh_from_db()
-    assert re.fullmatch("[0-9a-f]{32}", touchpoint.message_token)
-    assert message["Message-ID"] == f"<thanks.{touchpoint.message_token}@example.com>"
+    thank_you.refresh_from_db()
+    assert re.fullmatch("[0-9a-f]{32}", thank_you.message_token)
+    assert message["Message-ID"] == f"<thanks.{thank_you.message_token}@example.com>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = message["List-Unsubscribe"].strip(" <>")
     assert unsubscribe.startswith("http://127.0.0.1:8000/u/")
@@ -73,35 +73,35 @@ def test_it_sends_the_thanks_with_the_right_headers(referral, smtp_sink, alice_p
     assert "Alice Rep\nAcme Consulting" in text
     assert unsubscribe in text and unsubscribe in html
 
-    touchpoint.refresh_from_db()
-    assert touchpoint.status == "sent"
-    assert touchpoint.sent_at is not None
-    assert touchpoint.subject == "Thank you for introducing Paula Prospect"
-    assert "Where it stands today" in touchpoint.body_text
+    thank_you.refresh_from_db()
+    assert thank_you.status == "sent"
+    assert thank_you.sent_at is not None
+    assert thank_you.subject == "Thank you for introducing Paula Prospect"
+    assert "Where it stands today" in thank_you.body_text
     alice_partner.refresh_from_db()  # the source's "last thanked" moves with it
-    assert alice_partner.last_thanked_at == touchpoint.sent_at
+    assert alice_partner.last_thanked_at == thank_you.sent_at
 
 
 def test_it_never_sends_twice(referral, smtp_sink):
-    touchpoint = referral.touchpoints.get()
-    assert dispatch(touchpoint) == "sent"
-    assert dispatch(touchpoint) == "not claimed"
+    thank_you = referral.thank_yous.get()
+    assert dispatch(thank_you) == "sent"
+    assert dispatch(thank_you) == "not claimed"
     assert len(smtp_sink.messages) == 1
 
 
 def test_it_does_not_send_before_due(referral, smtp_sink):
-    touchpoint = referral.touchpoints.get()
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+    thank_you = referral.thank_yous.get()
+    ThankYou.objects.filter(pk=thank_you.pk).update(
         due_at=timezone.now() + timedelta(minutes=5)
     )
-    assert dispatch(touchpoint) == "not claimed"
+    assert dispatch(thank_you) == "not claimed"
     assert smtp_sink.messages == []
 
 
 def test_three_moments_three_emails_in_order(referral, alice, smtp_sink):
     def send_due():
-        for touchpoint in referral.touchpoints.filter(status="scheduled"):
-            dispatch(touchpoint)
+        for thank_you in referral.thank_yous.filter(status="scheduled"):
+            dispatch(thank_you)
 
     send_due()
     referral_move(referral=referral, to_stage=stage("Meeting held"), user=alice)
@@ -123,26 +123,26 @@ def test_three_moments_three_emails_in_order(referral, alice, smtp_sink):
 
 def test_an_smtp_refusal_is_retried_with_backoff_then_failed(referral, smtp_sink):
     smtp_sink.refuse_data = "451 4.3.0 Mailbox busy, try later"
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
     with time_machine.travel(timezone.now(), tick=False) as clock:
-        assert dispatch(touchpoint) == "retry"
-        touchpoint.refresh_from_db()
-        assert (touchpoint.status, touchpoint.attempts) == ("scheduled", 1)
-        assert "451" in touchpoint.last_error
-        first_retry = touchpoint.next_attempt_at
-        assert dispatch(touchpoint) == "not claimed"  # not before the backoff
+        assert dispatch(thank_you) == "retry"
+        thank_you.refresh_from_db()
+        assert (thank_you.status, thank_you.attempts) == ("scheduled", 1)
+        assert "451" in thank_you.last_error
+        first_retry = thank_you.next_attempt_at
+        assert dispatch(thank_you) == "not claimed"  # not before the backoff
         waited = timedelta()
         for attempt in range(2, MAX_ATTEMPTS + 1):
-            touchpoint.refresh_from_db()
-            wait = touchpoint.next_attempt_at - timezone.now()
+            thank_you.refresh_from_db()
+            wait = thank_you.next_attempt_at - timezone.now()
             waited += wait
             clock.shift(wait)
-            assert dispatch(touchpoint) == (
+            assert dispatch(thank_you) == (
                 "failed" if attempt == MAX_ATTEMPTS else "retry"
             )
-    touchpoint.refresh_from_db()
-    assert touchpoint.status == "failed"
-    assert touchpoint.attempts == MAX_ATTEMPTS
+    thank_you.refresh_from_db()
+    assert thank_you.status == "failed"
+    assert thank_you.attempts == MAX_ATTEMPTS
     assert first_retry is not None
     assert timedelta(minutes=50) <= waited <= timedelta(minutes=70)  # about an hour
     assert smtp_sink.messages == []
@@ -150,10 +150,10 @@ def test_an_smtp_refusal_is_retried_with_backoff_then_failed(referral, smtp_sink
 
 def test_a_closed_smtp_port_is_an_error_not_a_crash(referral, settings):
     settings.EMAIL_PORT = 1  # nothing listens there
-    touchpoint = referral.touchpoints.get()
-    assert dispatch(touchpoint) == "retry"
-    touchpoint.refresh_from_db()
-    assert "ConnectionRefusedError" in touchpoint.last_error
+    thank_you = referral.thank_yous.get()
+    assert dispatch(thank_you) == "retry"
+    thank_you.refresh_from_db()
+    assert "ConnectionRefusedError" in thank_you.last_error
 
 
 def test_a_source_who_opts_out_before_the_send_gets_a_call(
@@ -161,41 +161,41 @@ def test_a_source_who_opts_out_before_the_send_gets_a_call(
 ):
     alice_partner.email_consent = "out"
     alice_partner.save()
-    touchpoint = referral.touchpoints.get()
-    assert dispatch(touchpoint) == "now a task"
-    touchpoint.refresh_from_db()
-    assert (touchpoint.channel, touchpoint.status) == ("call", "scheduled")
+    thank_you = referral.thank_yous.get()
+    assert dispatch(thank_you) == "now a task"
+    thank_you.refresh_from_db()
+    assert (thank_you.channel, thank_you.status) == ("call", "scheduled")
     assert smtp_sink.messages == []
 
 
 def test_a_deleted_referral_cancels_its_thanks(referral, smtp_sink):
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
     referral.delete()
-    assert dispatch(touchpoint) == "cancelled"
-    touchpoint.refresh_from_db()
-    assert touchpoint.status == "cancelled"
+    assert dispatch(thank_you) == "cancelled"
+    thank_you.refresh_from_db()
+    assert thank_you.status == "cancelled"
 
 
 def test_the_sweep_sends_what_is_due_and_revives_dead_sends(referral, alice, smtp_sink):
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
     # A worker claimed it and died: the row sits in "sending".
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+    ThankYou.objects.filter(pk=thank_you.pk).update(
         status="sending", claimed_at=timezone.now() - timedelta(minutes=1)
     )
-    assert touchpoints_sweep(enqueue=drain) == 0  # maybe still sending: leave it
+    assert thank_yous_sweep(enqueue=drain) == 0  # maybe still sending: leave it
     with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
-        assert touchpoints_sweep(enqueue=drain) == 1
-    touchpoint.refresh_from_db()
-    assert touchpoint.status == "sent"
+        assert thank_yous_sweep(enqueue=drain) == 1
+    thank_you.refresh_from_db()
+    assert thank_you.status == "sent"
     assert len(smtp_sink.messages) == 1
 
 
 def test_the_sweep_cancels_thanks_of_deleted_referrals(referral, smtp_sink):
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
     referral.delete()
-    touchpoints_sweep(enqueue=lambda: None)
-    touchpoint.refresh_from_db()
-    assert touchpoint.status == "cancelled"
+    thank_yous_sweep(enqueue=lambda: None)
+    thank_you.refresh_from_db()
+    assert thank_you.status == "cancelled"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -205,12 +205,10 @@ def test_two_workers_racing_send_one_email(alice, alice_partner, smtp_sink):
         referral_log(user=alice, source=alice_partner, prospect_name=f"P{i}")
         for i in range(10)
     ]
-    ids = [r.touchpoints.get().pk for r in referrals]
+    ids = [r.thank_yous.get().pk for r in referrals]
     outcomes = [
         outcome
-        for run in at_once(
-            lambda: [touchpoint_dispatch(touchpoint_id=pk) for pk in ids]
-        )
+        for run in at_once(lambda: [thank_you_dispatch(thank_you_id=pk) for pk in ids])
         for outcome in run
     ]
     assert outcomes.count("sent") == 10
@@ -221,18 +219,18 @@ def test_two_workers_racing_send_one_email(alice, alice_partner, smtp_sink):
 def test_a_hanging_smtp_server_does_not_hang_the_worker(referral, smtp_sink, settings):
     settings.EMAIL_TIMEOUT = 1
     smtp_sink.stall_rcpt_seconds = 10
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
     started = timezone.now()
-    assert dispatch(touchpoint) == "retry"
+    assert dispatch(thank_you) == "retry"
     assert timezone.now() - started < timedelta(seconds=5)
-    touchpoint.refresh_from_db()
-    assert "timed out" in touchpoint.last_error
+    thank_you.refresh_from_db()
+    assert "timed out" in thank_you.last_error
 
 
 def test_a_reassigned_referral_is_thanked_by_its_new_owner(referral, bob, smtp_sink):
     referral.owner = bob
     referral.save()
-    dispatch(referral.touchpoints.get())
+    dispatch(referral.thank_yous.get())
     [message] = smtp_sink.parsed()
     assert message["From"] == "Bob Rep <crm@example.com>"
     assert message["Reply-To"] == "bob@example.com"
@@ -247,15 +245,15 @@ def test_a_kept_connection_is_reused_and_reopened_when_dropped(
     first, second, third = (
         referral_log(
             user=alice, source=alice_partner, prospect_name=f"P{i}"
-        ).touchpoints.get()
+        ).thank_yous.get()
         for i in range(3)
     )
-    assert touchpoint_dispatch(touchpoint_id=first.pk, connection=kept) == "sent"
+    assert thank_you_dispatch(thank_you_id=first.pk, connection=kept) == "sent"
     session = kept.connection
-    assert touchpoint_dispatch(touchpoint_id=second.pk, connection=kept) == "sent"
+    assert thank_you_dispatch(thank_you_id=second.pk, connection=kept) == "sent"
     assert kept.connection is session  # one SMTP session for both
     kept.connection.sock.close()  # the server hung up while idle
-    assert touchpoint_dispatch(touchpoint_id=third.pk, connection=kept) == "sent"
+    assert thank_you_dispatch(thank_you_id=third.pk, connection=kept) == "sent"
     assert len(smtp_sink.messages) == 3
     kept.close()
 
@@ -266,56 +264,56 @@ def log_many(alice, alice_partner, count):
         referral_log(user=alice, source=alice_partner, prospect_name=f"P{i}")
         for i in range(count)
     ]
-    return [referral.touchpoints.get() for referral in referrals]
+    return [referral.thank_yous.get() for referral in referrals]
 
 
 def test_one_dispatch_sends_everything_due_oldest_first(
     alice, alice_partner, smtp_sink
 ):
-    touchpoints = log_many(alice, alice_partner, 7)
-    later = touchpoints.pop()  # not due yet: left alone
-    Touchpoint.objects.filter(pk=later.pk).update(
+    thank_yous = log_many(alice, alice_partner, 7)
+    later = thank_yous.pop()  # not due yet: left alone
+    ThankYou.objects.filter(pk=later.pk).update(
         due_at=timezone.now() + timedelta(hours=1)
     )
-    outcomes, finished = touchpoints_dispatch_due(batch=3)  # 3 + 3 + none left
+    outcomes, finished = thank_yous_dispatch_due(batch=3)  # 3 + 3 + none left
     assert finished and outcomes == {"sent": 6}
     assert [m["Subject"] for m in smtp_sink.parsed()] == [
         f"Thank you for introducing P{i}" for i in range(6)
     ]
-    assert set(Touchpoint.objects.values_list("status", flat=True)) == {
+    assert set(ThankYou.objects.values_list("status", flat=True)) == {
         "sent",
         "scheduled",
     }
-    assert Touchpoint.objects.get(pk=later.pk).status == "scheduled"
+    assert ThankYou.objects.get(pk=later.pk).status == "scheduled"
 
 
 def test_a_dispatch_out_of_time_hands_back_what_it_did_not_try(
     alice, alice_partner, smtp_sink
 ):
     log_many(alice, alice_partner, 3)
-    outcomes, finished = touchpoints_dispatch_due(seconds=0)
+    outcomes, finished = thank_yous_dispatch_due(seconds=0)
     assert (outcomes, finished) == ({}, False)
     assert smtp_sink.messages == []
     # As if never claimed: the next dispatch sends all three, first attempt each.
     assert (
-        list(Touchpoint.objects.values_list("status", "attempts", "claimed_at"))
+        list(ThankYou.objects.values_list("status", "attempts", "claimed_at"))
         == [("scheduled", 0, None)] * 3
     )
     assert drain() == ({"sent": 3}, True)
-    assert set(Touchpoint.objects.values_list("attempts", flat=True)) == {1}
+    assert set(ThankYou.objects.values_list("attempts", flat=True)) == {1}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_draining_at_once_send_each_email_once(
     alice, alice_partner, smtp_sink
 ):
-    touchpoints = log_many(alice, alice_partner, 20)
+    thank_yous = log_many(alice, alice_partner, 20)
     outcomes = [
-        counts for counts, _ in at_once(lambda: touchpoints_dispatch_due(batch=4))
+        counts for counts, _ in at_once(lambda: thank_yous_dispatch_due(batch=4))
     ]
     assert sum(outcome["sent"] for outcome in outcomes) == 20
     assert sorted(m["Message-ID"] for m in smtp_sink.parsed()) == sorted(
-        touchpoint.message_id for touchpoint in touchpoints
+        thank_you.message_id for thank_you in thank_yous
     )
 
 
@@ -330,7 +328,7 @@ def test_a_burst_of_thanks_queues_one_dispatch_on_redis(alice_partner):
             for _ in range(5):
                 request_dispatch()
             assert broker.llen("celery") == 1
-            touchpoints_dispatch_task.run()  # what the worker runs: clears the flag
+            thank_yous_dispatch_task.run()  # what the worker runs: clears the flag
             assert not broker.exists(QUEUED_FLAG)
             request_dispatch()
             assert broker.llen("celery") == 2
@@ -360,7 +358,7 @@ def test_a_dispatch_leaves_the_workers_connection_as_it_found_it(
     # Also when the dispatch fails half-way.
     log_many(alice, alice_partner, 1)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(touchpoints, "_deliver", lambda *args: 1 / 0)
+        patch.setattr(thank_yous, "_deliver", lambda *args: 1 / 0)
         with pytest.raises(ZeroDivisionError):
             drain()
     assert durability_setting() == before
@@ -373,24 +371,24 @@ def test_slow_sends_read_the_rest_of_the_batch_again(
     other = PartnerFactory(owner=alice, name="Omar Other", email="omar@example.com")
     referral_log(user=alice, source=alice_partner, prospect_name="First")
     second = referral_log(user=alice, source=other, prospect_name="Second")
-    monkeypatch.setattr(touchpoints, "REREAD_SECONDS", 0)
-    send = touchpoints._send
+    monkeypatch.setattr(thank_yous, "REREAD_SECONDS", 0)
+    send = thank_yous._send
 
     def send_then_opt_out(message, connection):
         send(message, connection)
         partner_opt_out(partner=other)  # while "Second" waits its turn
 
-    monkeypatch.setattr(touchpoints, "_send", send_then_opt_out)
+    monkeypatch.setattr(thank_yous, "_send", send_then_opt_out)
     assert drain() == ({"sent": 1, "now a task": 1}, True)
     assert [m["To"] for m in smtp_sink.parsed()] == [alice_partner.email]
-    assert second.touchpoints.get().channel == "call"
+    assert second.thank_yous.get().channel == "call"
 
 
 def test_an_error_mid_batch_hands_back_the_rows_not_tried(
     alice, alice_partner, smtp_sink, monkeypatch
 ):
     log_many(alice, alice_partner, 3)
-    deliver = touchpoints._deliver
+    deliver = thank_yous._deliver
     calls = []
 
     def fail_on_second(*args):
@@ -399,10 +397,10 @@ def test_an_error_mid_batch_hands_back_the_rows_not_tried(
             raise RuntimeError("the database went away")
         return deliver(*args)
 
-    monkeypatch.setattr(touchpoints, "_deliver", fail_on_second)
+    monkeypatch.setattr(thank_yous, "_deliver", fail_on_second)
     with pytest.raises(RuntimeError):
         drain()
-    assert list(Touchpoint.objects.values_list("status", "attempts")) == [
+    assert list(ThankYou.objects.values_list("status", "attempts")) == [
         ("sent", 1),
         ("sending", 1),  # maybe sent: left for the stuck-send revival
         ("scheduled", 0),  # never tried: back in the queue at once
@@ -412,23 +410,23 @@ def test_an_error_mid_batch_hands_back_the_rows_not_tried(
 def test_a_moment_switched_off_before_sending_is_cancelled(
     alice, alice_partner, smtp_sink
 ):
-    touchpoint = referral_log(
+    thank_you = referral_log(
         user=alice, source=alice_partner, prospect_name="P"
-    ).touchpoints.get()
+    ).thank_yous.get()
     ThankYouMoment.objects.filter(moment="received").update(enabled=False)
-    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk) == "cancelled"
+    assert thank_you_dispatch(thank_you_id=thank_you.pk) == "cancelled"
     assert smtp_sink.messages == []
 
 
 def test_a_send_that_keeps_dying_ends_up_failed_and_visible(alice, alice_partner):
-    touchpoint = referral_log(
+    thank_you = referral_log(
         user=alice, source=alice_partner, prospect_name="P"
-    ).touchpoints.get()
-    Touchpoint.objects.filter(pk=touchpoint.pk).update(
+    ).thank_yous.get()
+    ThankYou.objects.filter(pk=thank_you.pk).update(
         status="sending",
         attempts=MAX_ATTEMPTS,
         claimed_at=timezone.now() - timedelta(hours=1),
     )
-    touchpoints_sweep(enqueue=lambda: None)
-    touchpoint.refresh_from_db()
-    assert (touchpoint.status, touchpoint.last_error) == ("failed", GAVE_UP)
+    thank_yous_sweep(enqueue=lambda: None)
+    thank_you.refresh_from_db()
+    assert (thank_you.status, thank_you.last_error) == ("failed", GAVE_UP)

@@ -8,7 +8,7 @@ import time_machine
 
 from referrals.services import referral_log, referral_move
 from tests.factories import PartnerFactory, stage
-from thanks.models import ThankYouMoment, Touchpoint
+from thanks.models import ThankYou, ThankYouMoment
 
 NOW = datetime.fromisoformat("2026-11-23T10:00:00+00:00")
 
@@ -28,14 +28,14 @@ def test_logging_a_referral_owes_the_received_thanks_by_email(
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         referral = log(alice, alice_partner)
-    touchpoint = Touchpoint.objects.get(referral=referral)
-    assert (touchpoint.moment, touchpoint.channel, touchpoint.status) == (
+    thank_you = ThankYou.objects.get(referral=referral)
+    assert (thank_you.moment, thank_you.channel, thank_you.status) == (
         "received",
         "email",
         "scheduled",
     )
-    assert touchpoint.due_at == NOW  # the email goes at once...
-    assert touchpoint.deadline_at == NOW + timedelta(hours=2)  # ...promised within 2 h
+    assert thank_you.due_at == NOW  # the email goes at once...
+    assert thank_you.deadline_at == NOW + timedelta(hours=2)  # ...promised within 2 h
     assert len(callbacks) == 1  # queued only after the referral is committed
 
 
@@ -45,22 +45,22 @@ def test_a_source_who_opted_out_is_thanked_by_a_call(
     source = PartnerFactory(owner=alice, email_consent="out")
     with django_capture_on_commit_callbacks() as callbacks:
         referral = log(alice, source)
-    touchpoint = Touchpoint.objects.get(referral=referral)
-    assert touchpoint.channel == "call"
-    assert touchpoint.due_at == touchpoint.deadline_at == NOW + timedelta(hours=2)
+    thank_you = ThankYou.objects.get(referral=referral)
+    assert thank_you.channel == "call"
+    assert thank_you.due_at == thank_you.deadline_at == NOW + timedelta(hours=2)
     assert callbacks == []  # nothing to send
 
 
 def test_a_source_without_email_is_thanked_by_a_call(alice, clock):
     referral = log(alice, PartnerFactory(owner=alice, email=""))
-    assert referral.touchpoints.get().channel == "call"
+    assert referral.thank_yous.get().channel == "call"
 
 
 def test_the_meeting_and_the_sale_are_thanked_once_each(alice, alice_partner, clock):
     referral = log(alice, alice_partner)
     clock.shift(timedelta(days=1))
     referral_move(referral=referral, to_stage=stage("Meeting held"), user=alice)
-    meeting = referral.touchpoints.get(moment="meeting")
+    meeting = referral.thank_yous.get(moment="meeting")
     assert meeting.deadline_at == NOW + timedelta(days=1, hours=4)
     # Back and forth: never thanked twice for one moment.
     referral_move(referral=referral, to_stage=stage("Contacted"), user=alice)
@@ -72,9 +72,9 @@ def test_the_meeting_and_the_sale_are_thanked_once_each(alice, alice_partner, cl
     referral_move(
         referral=referral, to_stage=stage("Won"), user=alice, final_value=Decimal(2)
     )
-    moments = list(referral.touchpoints.order_by("pk").values_list("moment", flat=True))
+    moments = list(referral.thank_yous.order_by("pk").values_list("moment", flat=True))
     assert moments == ["received", "meeting", "won"]
-    won = referral.touchpoints.get(moment="won")
+    won = referral.thank_yous.get(moment="won")
     assert won.deadline_at == won.due_at + timedelta(minutes=15)  # "at once"
 
 
@@ -83,7 +83,7 @@ def test_straight_to_won_thanks_for_the_sale_only(alice, alice_partner, clock):
     referral_move(
         referral=referral, to_stage=stage("Won"), user=alice, final_value=Decimal(5)
     )
-    assert sorted(referral.touchpoints.values_list("moment", flat=True)) == [
+    assert sorted(referral.thank_yous.values_list("moment", flat=True)) == [
         "received",
         "won",
     ]
@@ -94,19 +94,19 @@ def test_lost_is_off_by_default_and_can_be_switched_on(alice, alice_partner, clo
     referral_move(
         referral=referral, to_stage=stage("Lost"), user=alice, lost_reason="Budget"
     )
-    assert not referral.touchpoints.filter(moment="lost").exists()
+    assert not referral.thank_yous.filter(moment="lost").exists()
 
     ThankYouMoment.objects.filter(moment="lost").update(enabled=True)
     other = log(alice, alice_partner)
     referral_move(
         referral=other, to_stage=stage("Lost"), user=alice, lost_reason="Budget"
     )
-    assert other.touchpoints.get(moment="lost").deadline_at == NOW + timedelta(days=1)
+    assert other.thank_yous.get(moment="lost").deadline_at == NOW + timedelta(days=1)
 
 
 def test_a_switched_off_moment_owes_nothing(alice, alice_partner, clock):
     ThankYouMoment.objects.filter(moment="received").update(enabled=False)
-    assert not log(alice, alice_partner).touchpoints.exists()
+    assert not log(alice, alice_partner).thank_yous.exists()
 
 
 def test_timing_is_configurable(
@@ -117,23 +117,23 @@ def test_timing_is_configurable(
     )
     with django_capture_on_commit_callbacks() as callbacks:
         referral = log(alice, alice_partner)
-    touchpoint = referral.touchpoints.get()
-    assert touchpoint.due_at == NOW + timedelta(minutes=30)
-    assert touchpoint.deadline_at == NOW + timedelta(days=1)
+    thank_you = referral.thank_yous.get()
+    assert thank_you.due_at == NOW + timedelta(minutes=30)
+    assert thank_you.deadline_at == NOW + timedelta(days=1)
     assert callbacks == []  # not due yet: it waits in the database, not in the broker
 
 
-def test_the_touchpoint_is_part_of_the_event_transaction(alice, alice_partner, clock):
+def test_the_thank_you_is_part_of_the_event_transaction(alice, alice_partner, clock):
     """If logging fails after the thanks row was made, neither is kept."""
     from django.db import transaction
 
     with pytest.raises(RuntimeError), transaction.atomic():
         log(alice, alice_partner)
         raise RuntimeError("the request failed after logging")
-    assert not Touchpoint.objects.exists()
+    assert not ThankYou.objects.exists()
 
 
 def test_overdue_and_on_time(alice, alice_partner, clock):
-    touchpoint = log(alice, alice_partner).touchpoints.get()
-    assert not touchpoint.is_overdue()
-    assert touchpoint.is_overdue(now=NOW + timedelta(hours=2, seconds=1))
+    thank_you = log(alice, alice_partner).thank_yous.get()
+    assert not thank_you.is_overdue()
+    assert thank_you.is_overdue(now=NOW + timedelta(hours=2, seconds=1))

@@ -10,7 +10,7 @@ from django.core.mail import get_connection
 from django.utils import timezone
 
 from referrals.services import referral_log
-from thanks.models import Touchpoint
+from thanks.models import ThankYou
 from thanks.services import (
     _claim_due,
     _claimed,
@@ -18,15 +18,15 @@ from thanks.services import (
     _moment_configs,
     _record_failure,
     stuck_after,
-    touchpoint_dispatch,
-    touchpoints_sweep,
+    thank_you_dispatch,
+    thank_yous_sweep,
 )
 
 
 @pytest.fixture
-def touchpoint(alice, alice_partner):
+def thank_you(alice, alice_partner):
     referral = referral_log(user=alice, source=alice_partner, prospect_name="Paula")
-    return referral.touchpoints.get()
+    return referral.thank_yous.get()
 
 
 class SilentServer:
@@ -66,47 +66,47 @@ def silent_smtp(settings):
     server.close()
 
 
-def test_a_server_that_never_greets_is_tried_once_per_email(silent_smtp, touchpoint):
+def test_a_server_that_never_greets_is_tried_once_per_email(silent_smtp, thank_you):
     kept = get_connection()  # as a worker keeps one
-    assert touchpoint_dispatch(touchpoint_id=touchpoint.pk, connection=kept) == "retry"
+    assert thank_you_dispatch(thank_you_id=thank_you.pk, connection=kept) == "retry"
     # One connection, one timeout: a session that never worked is not reopened.
     assert len(silent_smtp.accepted) == 1
-    touchpoint.refresh_from_db()
-    assert touchpoint.status == "scheduled" and touchpoint.next_attempt_at
-    assert "Could not reach the mail server" in touchpoint.last_error
+    thank_you.refresh_from_db()
+    assert thank_you.status == "scheduled" and thank_you.next_attempt_at
+    assert "Could not reach the mail server" in thank_you.last_error
 
 
-def test_a_slow_sends_result_does_not_overwrite_a_newer_claim(touchpoint, smtp_sink):
+def test_a_slow_sends_result_does_not_overwrite_a_newer_claim(thank_you, smtp_sink):
     """Worker 1 claims and stalls; the sweep revives the row; worker 2 claims
     it and is sending when worker 1 finally records its failure."""
     first_claim = timezone.now()
-    assert _claim_due(first_claim, 10) == [touchpoint.pk]
-    (slow,) = _claimed(ids=[touchpoint.pk])
+    assert _claim_due(first_claim, 10) == [thank_you.pk]
+    (slow,) = _claimed(ids=[thank_you.pk])
 
-    touchpoints_sweep(now=first_claim + stuck_after() + timedelta(seconds=1))
+    thank_yous_sweep(now=first_claim + stuck_after() + timedelta(seconds=1))
     second_claim = timezone.now() + timedelta(seconds=1)
-    assert _claim_due(second_claim, 10) == [touchpoint.pk]
+    assert _claim_due(second_claim, 10) == [thank_you.pk]
 
     assert _record_failure(slow, "worker 1 timed out") == "retry"
-    row = Touchpoint.objects.get(pk=touchpoint.pk)
+    row = ThankYou.objects.get(pk=thank_you.pk)
     # Still worker 2's send in progress, untouched.
     assert (row.status, row.claimed_at, row.last_error) == ("sending", second_claim, "")
 
-    (fresh,) = _claimed(ids=[touchpoint.pk])
+    (fresh,) = _claimed(ids=[thank_you.pk])
     assert _deliver(fresh, _moment_configs()["received"], None) == "sent"
     row.refresh_from_db()
     assert row.status == "sent"
     assert len(smtp_sink.messages) == 1
 
 
-def test_a_slow_sends_success_does_not_record_over_a_newer_claim(touchpoint, smtp_sink):
+def test_a_slow_sends_success_does_not_record_over_a_newer_claim(thank_you, smtp_sink):
     first_claim = timezone.now()
     _claim_due(first_claim, 10)
-    (slow,) = _claimed(ids=[touchpoint.pk])
-    touchpoints_sweep(now=first_claim + stuck_after() + timedelta(seconds=1))
+    (slow,) = _claimed(ids=[thank_you.pk])
+    thank_yous_sweep(now=first_claim + stuck_after() + timedelta(seconds=1))
     second_claim = timezone.now() + timedelta(seconds=1)
     _claim_due(second_claim, 10)
 
     assert _deliver(slow, _moment_configs()["received"], None) == "sent"
-    row = Touchpoint.objects.get(pk=touchpoint.pk)
+    row = ThankYou.objects.get(pk=thank_you.pk)
     assert (row.status, row.claimed_at, row.sent_at) == ("sending", second_claim, None)

@@ -18,8 +18,8 @@ from referrals.models import Referral
 from tests.factories import ReferralFactory, stage
 from tests.helpers import broker_unreachable, wait_for
 from tests.smtp import SinkServer
-from thanks.models import Touchpoint
-from thanks.services import touchpoint_dispatch, touchpoints_sweep
+from thanks.models import ThankYou
+from thanks.services import thank_you_dispatch, thank_yous_sweep
 
 pytestmark = pytest.mark.worker
 
@@ -89,7 +89,7 @@ def test_three_moments_three_emails_in_order(
         "An update on Paula Prospect",
         "Good news about Paula Prospect",
     ]
-    ids = [t.message_id for t in referral.touchpoints.order_by("pk")]
+    ids = [t.message_id for t in referral.thank_yous.order_by("pk")]
     for message, message_id in zip(messages, ids, strict=True):
         assert message["To"] == alice_partner.email
         assert message["From"] == "Alice Rep <crm@example.com>"
@@ -119,15 +119,15 @@ def test_broker_down_while_won_loses_nothing(
         move(client, referral, "Won", final_value="30000")  # the sale is saved
     referral.refresh_from_db()
     assert referral.stage.name == "Won"
-    won = referral.touchpoints.get(moment="won")
+    won = referral.thank_yous.get(moment="won")
     assert won.status == "scheduled"  # owed, waiting in the database
     time.sleep(1)
     assert len(sink.sink.messages) == 1
     # The broker is back: the sweep (what beat runs every minute) sends it.
-    assert touchpoints_sweep() == 1
+    assert thank_yous_sweep() == 1
     messages = arrived(sink, 2)
     assert messages[1]["Subject"] == "Good news about Paula Prospect"
-    wait_for(lambda: Touchpoint.objects.get(pk=won.pk).status == "sent", timeout=10)
+    wait_for(lambda: ThankYou.objects.get(pk=won.pk).status == "sent", timeout=10)
 
 
 def test_a_worker_killed_mid_send_is_replaced_and_the_email_goes_once(
@@ -138,9 +138,9 @@ def test_a_worker_killed_mid_send_is_replaced_and_the_email_goes_once(
     first = start_worker()
     client.force_login(alice)
     referral = log_referral(client, alice_partner)
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
     wait_for(lambda: sink.sink.rcpt_seen >= 1, timeout=60)
-    claimed = Touchpoint.objects.get(pk=touchpoint.pk)
+    claimed = ThankYou.objects.get(pk=thank_you.pk)
     assert claimed.status == "sending"
     os.kill(first.pid, signal.SIGKILL)  # ...and dies there
     first.wait()
@@ -148,17 +148,15 @@ def test_a_worker_killed_mid_send_is_replaced_and_the_email_goes_once(
 
     start_worker()
     if timezone.now() - claimed.claimed_at < timedelta(seconds=4):
-        assert touchpoints_sweep() == 0  # claimed moments ago: maybe still sending
+        assert thank_yous_sweep() == 0  # claimed moments ago: maybe still sending
     revived_at = claimed.claimed_at + timedelta(seconds=5.5)
     time.sleep(max(0.0, (revived_at - timezone.now()).total_seconds()))
-    assert touchpoints_sweep() == 1  # claimed too long ago: its worker is gone
+    assert thank_yous_sweep() == 1  # claimed too long ago: its worker is gone
     arrived(sink, 1)
-    wait_for(
-        lambda: Touchpoint.objects.get(pk=touchpoint.pk).status == "sent", timeout=10
-    )
+    wait_for(lambda: ThankYou.objects.get(pk=thank_you.pk).status == "sent", timeout=10)
     time.sleep(1)
     assert len(sink.sink.messages) == 1
-    assert Touchpoint.objects.get(pk=touchpoint.pk).attempts == 2
+    assert ThankYou.objects.get(pk=thank_you.pk).attempts == 2
 
 
 def test_smtp_refusing_is_retried_then_failed_and_shown(
@@ -168,12 +166,12 @@ def test_smtp_refusing_is_retried_then_failed_and_shown(
     start_worker()
     client.force_login(alice)
     referral = log_referral(client, alice_partner)
-    touchpoint = referral.touchpoints.get()
+    thank_you = referral.thank_yous.get()
 
     def retried():
         """the worker's first attempt recorded"""
-        return Touchpoint.objects.filter(
-            pk=touchpoint.pk, attempts=1, status="scheduled"
+        return ThankYou.objects.filter(
+            pk=thank_you.pk, attempts=1, status="scheduled"
         ).first()
 
     first = wait_for(retried, timeout=60)
@@ -183,11 +181,9 @@ def test_smtp_refusing_is_retried_then_failed_and_shown(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
     for _ in range(4):
-        Touchpoint.objects.filter(pk=touchpoint.pk).update(
-            next_attempt_at=timezone.now()
-        )
-        touchpoint_dispatch(touchpoint_id=touchpoint.pk)
-    failed = Touchpoint.objects.get(pk=touchpoint.pk)
+        ThankYou.objects.filter(pk=thank_you.pk).update(next_attempt_at=timezone.now())
+        thank_you_dispatch(thank_you_id=thank_you.pk)
+    failed = ThankYou.objects.get(pk=thank_you.pk)
     assert (failed.status, failed.attempts) == ("failed", 5)
     page = client.get("/").content.decode()
     assert "Failed after 5 attempts" in page and "451 4.3.0" in page and "Retry" in page
@@ -198,8 +194,8 @@ def test_two_beats_at_once_still_send_one_email_per_moment(
     alice, alice_partner, sink, start_worker, celery_processes
 ):
     due = timezone.now() - timedelta(minutes=1)
-    touchpoints = [
-        Touchpoint.objects.create(
+    thank_yous = [
+        ThankYou.objects.create(
             referral=ReferralFactory(
                 source=alice_partner, prospect_name=f"Prospect {i}"
             ),
@@ -218,5 +214,5 @@ def test_two_beats_at_once_still_send_one_email_per_moment(
     time.sleep(4)  # several more sweeps from both beats
     messages = sink.sink.parsed()
     assert len(messages) == 20
-    assert {m["Message-ID"] for m in messages} == {t.message_id for t in touchpoints}
-    assert set(Touchpoint.objects.values_list("status", flat=True)) == {"sent"}
+    assert {m["Message-ID"] for m in messages} == {t.message_id for t in thank_yous}
+    assert set(ThankYou.objects.values_list("status", flat=True)) == {"sent"}
