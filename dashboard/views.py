@@ -1,18 +1,16 @@
 """The manager dashboard: every view of it is a URL, every table a CSV."""
 
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from core.csv import csv_safe
+from core.csv import csv_response
 from dashboard.forms import DashboardFilterForm
 from dashboard.models import DashboardSnapshot
 from dashboard.snapshots import is_snapshot_view, snapshot_figures
@@ -35,7 +33,7 @@ def dashboard(request):
     if table in DASHBOARD_TABLES:  # exports are always counted live
         export = DASHBOARD_TABLES[table]
         section = export.section(filters)
-        return _csv_response(filters.file_name(table), *export.csv(section))
+        return csv_response(filters.file_name(table), *export.csv(section))
     view = filters.as_view()
     figures = snapshot_figures(filters=filters, view=view)
     return render(
@@ -78,14 +76,3 @@ def _duration(age: timedelta) -> str:
     if seconds < 120:
         return f"{seconds} seconds"
     return f"{round(seconds / 60)} minutes"
-
-
-def _csv_response(name: str, header: list, rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    # As filename*= when the name is not ASCII (a team named in Greek).
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
-    return response

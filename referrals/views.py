@@ -1,16 +1,13 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
-from core.csv import csv_safe
+from core.csv import csv_response
 from core.http import safe_next
 from core.paginator import CountingPaginator
 from referrals.forms import (
@@ -90,11 +87,6 @@ def referral_list(request):
     return render(request, "referrals/referral_list.html", {"form": form, "page": page})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 CSV_COLUMNS = [
     ("Prospect", lambda r: r.prospect_name),
     ("Company", lambda r: r.prospect_company),
@@ -121,18 +113,13 @@ CSV_COLUMNS = [
 def referral_export(request):
     """The filtered list as CSV, streamed so a large export never sits in memory."""
     _, referrals = _filtered_referrals(request)
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow([name for name, _ in CSV_COLUMNS])
-        for referral in referrals.iterator(chunk_size=2000):
-            yield writer.writerow([csv_safe(get(referral)) for _, get in CSV_COLUMNS])
-
-    filename = f"referrals-{timezone.localdate().isoformat()}.csv"
-    return StreamingHttpResponse(
-        rows(),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return csv_response(
+        f"referrals-{timezone.localdate().isoformat()}",
+        [name for name, _ in CSV_COLUMNS],
+        (
+            [get(referral) for _, get in CSV_COLUMNS]
+            for referral in referrals.iterator(chunk_size=2000)
+        ),
     )
 
 

@@ -1,5 +1,7 @@
 """Helpers more than one test module uses (fixtures stay in conftest.py)."""
 
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -173,3 +175,11 @@ def totals(summary=None) -> dict:
     if summary is None:
         return rows
     return {key[1:]: value for key, value in rows.items() if key[0] == summary.__name__}
+
+
+def csv_rows(response) -> list[list[str]]:
+    """The rows of a CSV download, header first (exports are streamed)."""
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))

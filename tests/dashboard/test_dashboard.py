@@ -1,9 +1,7 @@
 """The dashboard's numbers, checked one by one on a small known data set."""
 
-import csv
-import io
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from html import unescape
 
@@ -13,78 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.templatetags.numbers import amount
-from partners.services import partner_thanked
 from referrals.models import Referral, Stage
-from referrals.services import referral_log, referral_move
+from referrals.services import referral_log
+from tests.dashboard.helpers import NOW, at, get, log, move
 from tests.factories import PartnerFactory, UserFactory, stage
-from thanks.models import ThankYou
-
-NOW = datetime.fromisoformat("2026-11-20T12:00:00+00:00")
-
-
-def at(text):
-    return datetime.fromisoformat(text + "+00:00")
-
-
-def log(user, source, when, value, name):
-    with time_machine.travel(at(when), tick=False):
-        referral = referral_log(
-            user=user,
-            source=source,
-            prospect_name=name,
-            estimated_value=Decimal(value),
-            received_on=at(when).date(),
-        )
-    return referral
-
-
-def move(referral, user, when, stage_name, **kw):
-    with time_machine.travel(at(when), tick=False):
-        referral_move(referral=referral, to_stage=stage(stage_name), user=user, **kw)
-
-
-def thanks(referral, moment):
-    return ThankYou.objects.get(referral=referral, moment=moment)
-
-
-def finish(thank_you, status, delay):
-    """Sent/done `delay` after its deadline (negative: before it)."""
-    when = thank_you.deadline_at + delay
-    field = "sent_at" if status == "sent" else "completed_at"
-    ThankYou.objects.filter(pk=thank_you.pk).update(status=status, **{field: when})
-    partner_thanked(partner_id=thank_you.source_id, at=when)
-
-
-@pytest.fixture
-def data(alice, bob, carol, dave):
-    sam = PartnerFactory(owner=alice, name="Sam Source", kind="customer")
-    tia = PartnerFactory(owner=alice, name="Tia Source", kind="partner")
-    uma = PartnerFactory(owner=bob, name="Uma Source", kind="customer")
-    r1 = log(alice, sam, "2026-11-01T09:00:00", 800, "R1")
-    move(r1, alice, "2026-11-01T12:00:00", "Contacted")
-    move(r1, alice, "2026-11-03T10:00:00", "Meeting held")
-    move(r1, alice, "2026-11-10T09:00:00", "Won", final_value=Decimal(1000))
-    r2 = log(alice, sam, "2026-11-05T09:00:00", 300, "R2")
-    move(r2, alice, "2026-11-05T10:00:00", "Contacted")
-    move(r2, alice, "2026-11-06T10:00:00", "Lost", lost_reason="Budget")
-    r3 = log(alice, tia, "2026-11-10T09:00:00", 2000, "R3")
-    r4 = log(bob, uma, "2026-11-15T08:00:00", 500, "R4")
-    move(r4, bob, "2026-11-15T13:00:00", "Contacted")
-    r5 = log(
-        dave, PartnerFactory(owner=dave), "2026-11-12T09:00:00", 99999, "R5"
-    )  # South
-    finish(thanks(r1, "received"), "sent", -timedelta(hours=1))
-    finish(thanks(r1, "meeting"), "sent", timedelta(hours=1))  # late
-    finish(thanks(r1, "won"), "sent", -timedelta(minutes=10))
-    finish(thanks(r2, "received"), "done", -timedelta(minutes=30))
-    ThankYou.objects.filter(pk=thanks(r4, "received").pk).update(status="skipped")
-    return {"sam": sam, "tia": tia, "uma": uma, "r3": r3, "r5": r5}
-
-
-def get(client, user, **params):
-    client.force_login(user)
-    with time_machine.travel(NOW, tick=False):
-        return client.get("/dashboard/", params)
+from tests.helpers import csv_rows
 
 
 def test_pipeline_now(client, carol, data):
@@ -184,7 +115,7 @@ def test_the_overdue_count_is_every_one_and_the_page_lists_the_ten_oldest(
     assert "Late 1</a>" in html and "Late 10</a>" in html
     assert "Late 11</a>" not in html  # the ten most overdue on the page
     exported = client.get("/dashboard/", {"export": "overdue"})
-    rows = list(csv.reader(io.StringIO(exported.content.decode())))
+    rows = csv_rows(exported)
     assert len(rows) == 1 + 12  # the CSV has every one
 
 
@@ -246,7 +177,7 @@ def test_every_table_exports_to_csv(client, carol, data):
         response["Content-Disposition"]
         == 'attachment; filename="dashboard-sources-2026-08-23-to-2026-11-20.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = csv_rows(response)
     assert rows[0][:4] == ["Source", "Company", "Kind", "Sent"]
     assert rows[1][0] == "Sam Source" and rows[1][3] == "2"
     for table in (
@@ -322,14 +253,12 @@ def test_a_tables_csv_counts_that_table_alone(
     # own: the stale referrals with their count, or the pipeline summary (the
     # whole page runs 19 at most).
     with time_machine.travel(NOW, tick=False), django_assert_num_queries(queries):
-        response = client.get("/dashboard/", {"export": table})
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
+        csv_rows(client.get("/dashboard/", {"export": table}))  # read to the end
 
 
 def csv_queries(client, carol, table) -> int:
     with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as run:
-        response = client.get("/dashboard/", {"export": table})
-    assert response.status_code == 200
+        csv_rows(client.get("/dashboard/", {"export": table}))  # read to the end
     return len(run.captured_queries)
 
 
@@ -353,8 +282,8 @@ def test_a_csv_runs_as_many_queries_for_many_rows_as_for_few(
     many = csv_queries(client, carol, table)
 
     assert many == few
-    lines = client.get("/dashboard/", {"export": table}).content.decode()
-    assert len(lines.splitlines()) > 5  # header and the five rows at least
+    lines = csv_rows(client.get("/dashboard/", {"export": table}))
+    assert len(lines) > 5  # header and the five rows at least
 
 
 # Every number that links to the referral list: <a href="/referrals/?...">N</a>
@@ -583,9 +512,7 @@ def test_the_stale_csv_lists_every_stale_referral(client, carol, alice, data):
             referral_log(user=alice, source=source, prospect_name=f"Cold {n:02d}")
     page = get(client, carol).context["stale"]
     assert page["count"] >= 27 and len(page["oldest"]) == 25
-    rows = list(
-        csv.reader(io.StringIO(get(client, carol, export="stale").content.decode()))
-    )
+    rows = csv_rows(get(client, carol, export="stale"))
     assert len(rows) - 1 == page["count"]  # the header, then every one
     assert sum(row[0].startswith("Cold ") for row in rows) == 27
 

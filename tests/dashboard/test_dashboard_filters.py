@@ -7,7 +7,7 @@ from django.http import QueryDict
 
 from dashboard.forms import DashboardFilterForm
 from dashboard.queries import filters_from_view
-from tests.dashboard.test_dashboard import NOW, log
+from tests.dashboard.helpers import NOW, log
 from tests.factories import PartnerFactory
 
 FIELDS = ("period", "start", "end", "team", "rep", "source_kind")

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from dashboard.queries import month_pieces
-from tests.dashboard.test_dashboard import get, log, move
+from tests.dashboard.helpers import get, log, move
 from tests.factories import PartnerFactory, ReferralFactory
 
 

@@ -16,10 +16,9 @@ from dashboard.queries import DashboardFilters
 from dashboard.snapshots import snapshot_figures, snapshots_warm
 from dashboard.tasks import dashboard_snapshots_warm_task
 from dashboard.views import FIGURES_BEING_COUNTED, FIGURES_COUNTED
-from tests.conftest import wait_for
-from tests.dashboard.test_dashboard import NOW, log
+from tests.dashboard.helpers import NOW, log
 from tests.factories import PartnerFactory
-from tests.thanks.test_thank_you_dispatch import at_once
+from tests.helpers import at_once, csv_rows, wait_for
 
 
 def page(client, user, when=NOW, **params):
@@ -110,7 +109,7 @@ def test_exports_are_counted_live(client, admin, logged):
 
     export = page(client, admin, period="this_month", export="funnel")
 
-    assert export.content.decode().splitlines()[1] == "Received,3,–"
+    assert csv_rows(export)[1] == ["Received", "3", "–"]
 
 
 def test_with_no_snapshot_age_every_view_is_live(client, admin, logged, settings):

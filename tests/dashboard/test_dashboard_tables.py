@@ -1,13 +1,12 @@
 """Each dashboard table is defined once (dashboard.tables): the page's table
 and its CSV have the same columns, in the same order."""
 
-import csv
-import io
 import re
 
 import pytest
 
-from tests.dashboard.test_dashboard import data, get  # noqa: F401 (data: a fixture)
+from tests.dashboard.helpers import get
+from tests.helpers import csv_rows
 
 
 @pytest.mark.usefixtures("data")
@@ -27,7 +26,6 @@ def test_the_page_and_the_csv_have_the_same_columns(
     section = page[page.index(f'id="{heading}"') :]
     section = section[: section.index("</thead>")]
     on_page = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', section)
-    exported = get(client, carol, export=table).content.decode()
-    header = next(csv.reader(io.StringIO(exported)))
+    header = csv_rows(get(client, carol, export=table))[0]
 
     assert on_page == [name for name in header if name not in csv_only]

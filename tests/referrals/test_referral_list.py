@@ -1,5 +1,3 @@
-import csv
-import io
 from datetime import date, timedelta
 
 import pytest
@@ -7,6 +5,7 @@ from django.utils import timezone
 
 from core.csv import csv_safe
 from tests.factories import PartnerFactory, ReferralFactory, stage
+from tests.helpers import csv_rows
 
 URL = "/referrals/"
 
@@ -104,7 +103,7 @@ def test_csv_export_follows_the_filters_and_the_scoping_rule(client, alice, bob,
     response = client.get("/referrals/export.csv", {"q": "beta"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = csv_rows(response)
     assert rows[0][:3] == ["Prospect", "Company", "Email"]
     assert [row[0] for row in rows[1:]] == ["Ben"]
 
@@ -117,7 +116,7 @@ def test_csv_export_escapes_formulas(client, alice, alice_partner):
     )
     client.force_login(alice)
     response = client.get("/referrals/export.csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = csv_rows(response)
     assert rows[1][0] == '\'=HYPERLINK("http://x")'
     assert rows[1][1] == "'+1 Corp"
 
