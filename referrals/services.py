@@ -126,13 +126,25 @@ def referral_log(
     return referral
 
 
-def _milestones_reached(stage: Stage) -> set[str]:
-    """Milestones whose stage comes at or before `stage` in the pipeline."""
-    return set(
-        Stage.objects.exclude(milestone=Stage.Milestone.NONE)
-        .filter(position__lte=stage.position)
-        .values_list("milestone", flat=True)
+def milestone_positions() -> dict[str, int]:
+    """Each milestone's stage position (one query; for callers that enter
+    many referrals into stages, such as the benchmark's data)."""
+    return dict(
+        Stage.objects.exclude(milestone=Stage.Milestone.NONE).values_list(
+            "milestone", "position"
+        )
     )
+
+
+def _milestones_reached(stage: Stage, milestones: dict[str, int] | None) -> set[str]:
+    """Milestones whose stage comes at or before `stage` in the pipeline."""
+    if milestones is None:
+        return set(
+            Stage.objects.exclude(milestone=Stage.Milestone.NONE)
+            .filter(position__lte=stage.position)
+            .values_list("milestone", flat=True)
+        )
+    return {name for name, at in milestones.items() if at <= stage.position}
 
 
 def stage_entry_check(stage: Stage, *, final_value, lost_reason: str) -> None:
@@ -146,18 +158,20 @@ def stage_entry_check(stage: Stage, *, final_value, lost_reason: str) -> None:
         raise ValidationError({"lost_reason": LOST_REASON_REQUIRED})
 
 
-def referral_enter(referral: Referral, stage: Stage, *, at) -> list[str]:
+def referral_enter(
+    referral: Referral, stage: Stage, *, at, milestones: dict[str, int] | None = None
+) -> list[str]:
     """A referral entering `stage` at `at`, as a move or a start leaves it
     (steps 3 and 4 of a move): first contacted and meeting held set once, on
     reaching the milestone's stage or any later open or won one; the furthest
     position; closed_at set on closing, cleared on reopening. Returns the
     moments it now owes thanks for: after the first meeting (reached on an
     open stage: straight to Won is thanked once, for the sale), the sale, the
-    loss."""
+    loss. `milestones` (from milestone_positions) saves a query per call."""
     referral.stage, referral.stage_entered_at = stage, at
     moments = []
     if stage.kind != Stage.Kind.LOST:
-        reached = _milestones_reached(stage)
+        reached = _milestones_reached(stage, milestones)
         if Stage.Milestone.CONTACTED in reached and not referral.first_contacted_at:
             referral.first_contacted_at = at
         if Stage.Milestone.MEETING in reached and not referral.meeting_held_at:

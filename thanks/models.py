@@ -44,6 +44,8 @@ THANK_YOU_PLACEHOLDERS = {
 # under 998 characters; a body of 20,000 is several pages).
 SUBJECT_LIMIT, BODY_LIMIT = 998, 20_000
 BODY_TEMPLATE_MAX = 10_000
+# "At once" still takes a worker a moment; a thanks within 15 minutes is on time.
+MIN_PROMISE = timedelta(minutes=15)
 
 
 def _check_snippet(value: str, limit: int) -> None:
@@ -97,6 +99,26 @@ class ThankYouMoment(models.Model):
 
     def __str__(self):
         return self.get_moment_display()
+
+    def deadline_for(self, at):
+        """When the source must have been thanked by, for an event at `at`."""
+        return at + max(timedelta(minutes=self.within_minutes), MIN_PROMISE)
+
+    def owed(self, *, at, by_email: bool) -> dict:
+        """The thank-you this moment owes for an event at `at`: an email after
+        the email delay, or, for a source who takes no email, a call due by
+        the promise. The fields of a new ThankYou (the one rule for the
+        services, the demo data and the benchmark's data)."""
+        deadline = self.deadline_for(at)
+        return {
+            "moment": self.moment,
+            "channel": ThankYou.Channel.EMAIL if by_email else ThankYou.Channel.CALL,
+            "due_at": at + timedelta(minutes=self.email_delay_minutes)
+            if by_email
+            else deadline,
+            "deadline_at": deadline,
+            "created_at": at,
+        }
 
     def clean(self):
         if self.email_delay_minutes > self.within_minutes:

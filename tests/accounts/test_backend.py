@@ -3,6 +3,7 @@ and the role is the same one the model works out."""
 
 from django.contrib.auth.models import Group
 
+from accounts.backends import users_with_role
 from accounts.models import ADMIN, MANAGER, REP, User
 
 
@@ -38,20 +39,36 @@ def test_a_deactivated_user_is_signed_out(client, alice):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_the_loaded_role_follows_the_same_rule_as_the_model(client, alice, bob, admin):
-    """The query written out once per process (request_user_sql) against
-    User.role, for each way a role comes about."""
+def test_the_loaded_role_follows_the_same_rule_as_the_model(
+    client, alice, bob, carol, admin
+):
+    """The role's three versions held together, for each way a role comes
+    about: User.role (Python), users_with_role() (the ORM's expression, for
+    queries that pick users by role) and request_user_sql() (written out,
+    loading the user of each request)."""
     Group.objects.create(name="Partners desk")  # a group that gives no role
     alice.groups.add(Group.objects.get(name="Partners desk"))  # still a rep
     bob.groups.add(Group.objects.get(name=MANAGER))
     admin.groups.clear()  # a superuser is an admin without any group
     superuser_manager = User.objects.create_superuser("root@example.com", "x")
     superuser_manager.groups.add(Group.objects.get(name=MANAGER))
-    cases = ((alice, REP), (bob, MANAGER), (admin, ADMIN), (superuser_manager, ADMIN))
+    carol.groups.add(Group.objects.get(name=ADMIN))  # manager and admin: admin
+    cases = (
+        (alice, REP),
+        (bob, MANAGER),
+        (carol, ADMIN),
+        (admin, ADMIN),
+        (superuser_manager, ADMIN),
+    )
     for user, role in cases:
         client.force_login(user)
         loaded = client.get("/accounts/profile/").wsgi_request.user
-        assert loaded.role == User.objects.get(pk=user.pk).role == role, user.email
+        in_python = User.objects.get(pk=user.pk).role
+        in_a_query = users_with_role().get(pk=user.pk).role
+        assert (loaded.role, in_python, in_a_query) == (role, role, role), user.email
+    # Picking users by role filters on the same expression.
+    managers = users_with_role().filter(role=MANAGER).values_list("email", flat=True)
+    assert bob.email in managers and carol.email not in managers
 
 
 def test_the_team_comes_with_the_user_and_a_user_without_one_has_none(

@@ -1,5 +1,6 @@
 """`make bench-data`: the load benchmark's data set (PostgreSQL's COPY)."""
 
+from collections import defaultdict
 from datetime import timedelta
 from io import StringIO
 
@@ -11,8 +12,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from partners.models import Partner
-from referrals.models import PipelineTotal, Referral, Stage
-from thanks.models import ThankYou
+from referrals.models import PipelineTotal, Referral, Stage, StageChange
+from referrals.services import referral_enter
+from thanks.models import ThankYou, ThankYouMoment
+
+MILESTONE_FIELDS = (
+    "first_contacted_at",
+    "meeting_held_at",
+    "closed_at",
+    "furthest_position",
+)
 
 SMALL = {
     "referrals": 3000,
@@ -72,6 +81,45 @@ def test_bench_data_makes_a_seeded_data_set_the_pages_can_use(transactional_db):
         if row["n"]
     }
     assert summed == counted
+
+    # Each referral starts as the services would have made it: its history
+    # replayed through referral_enter gives the same milestone dates,
+    # furthest stage and closing, and the thank-yous the enabled moments owe,
+    # on the promise's terms.
+    history = defaultdict(list)
+    for change in StageChange.objects.select_related("to_stage").order_by("at", "pk"):
+        history[change.referral_id].append(change)
+    owed_on_record = defaultdict(dict)
+    for thank_you in ThankYou.objects.all():
+        owed_on_record[thank_you.referral_id][thank_you.moment] = thank_you
+    configs = {c.moment: c for c in ThankYouMoment.objects.filter(enabled=True)}
+    referrals = Referral.objects.select_related("source")
+    for referral in referrals.iterator():
+        replayed, owed = Referral(furthest_position=0), [("received", None)]
+        for change in history[referral.pk]:
+            owed += [
+                (moment, change.at)
+                for moment in referral_enter(replayed, change.to_stage, at=change.at)
+            ]
+        assert [
+            getattr(referral, field)
+            for field in (*MILESTONE_FIELDS, "stage_id", "stage_entered_at")
+        ] == [
+            getattr(replayed, field)
+            for field in (*MILESTONE_FIELDS, "stage_id", "stage_entered_at")
+        ]
+        thanked = owed_on_record[referral.pk]
+        assert set(thanked) == {moment for moment, _ in owed if moment in configs}
+        for moment, at in owed:
+            if moment in thanked:
+                terms = configs[moment].owed(
+                    at=at or referral.created_at, by_email=referral.source.can_email
+                )
+                assert (thanked[moment].channel, thanked[moment].due_at) == (
+                    terms["channel"],
+                    terms["due_at"],
+                )
+                assert thanked[moment].deadline_at == terms["deadline_at"]
 
     # Seeded: the same seed makes the same referrals, another seed others.
     first = fingerprint()

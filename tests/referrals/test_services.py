@@ -3,13 +3,16 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from referrals.forms import ReferralForm
-from referrals.models import Activity, Referral, StageChange
+from referrals.models import Activity, Referral, Stage, StageChange
 from referrals.services import (
     FINAL_VALUE_REQUIRED,
     LOST_REASON_REQUIRED,
     activity_add,
+    milestone_positions,
+    referral_enter,
     referral_log,
     referral_move,
     referral_update,
@@ -155,3 +158,18 @@ def test_a_stale_edit_form_writing_the_old_owner_back_takes_the_thanks_too(
     referral.refresh_from_db()
     assert referral.owner == alice
     assert referral.thank_yous.get().owner == alice
+
+
+def test_entering_a_stage_with_the_milestones_read_once_is_the_same(db):
+    """referral_enter with milestone_positions() (the benchmark's data, many
+    referrals) sets what it sets reading the milestones itself."""
+    at = timezone.now()
+    for entered in Stage.objects.all():
+        read_each_time, read_once = Referral(), Referral()
+        owed = referral_enter(read_each_time, entered, at=at)
+        assert owed == referral_enter(
+            read_once, entered, at=at, milestones=milestone_positions()
+        )
+        for field in ("first_contacted_at", "meeting_held_at", "closed_at"):
+            assert getattr(read_once, field) == getattr(read_each_time, field)
+        assert read_once.furthest_position == read_each_time.furthest_position

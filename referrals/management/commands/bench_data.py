@@ -18,7 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from accounts.models import Team, User
-from referrals.models import Stage
+from referrals.models import Referral, Stage
+from referrals.services import milestone_positions, referral_enter
+from thanks.models import ThankYouMoment
 
 PASSWORD = "bench"
 CHUNK = 50_000
@@ -41,6 +43,10 @@ NOTES = [
 
 def ts(value: datetime) -> str:
     return value.isoformat(" ", "seconds")  # twice as fast as strftime
+
+
+def optional_ts(value: datetime | None) -> str | None:
+    return None if value is None else ts(value)
 
 
 def without_indexes(cursor, tables: list[str]) -> list[str]:
@@ -246,10 +252,8 @@ class Command(BaseCommand):
         open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
         won = next(s for s in stages if s.kind == Stage.Kind.WON)
         lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
-        contacted = next(
-            (s for s in stages if s.milestone == "contacted"), open_stages[1]
-        )
-        meeting = next((s for s in stages if s.milestone == "meeting"), open_stages[2])
+        milestones = milestone_positions()
+        configs = {c.moment: c for c in ThankYouMoment.objects.filter(enabled=True)}
         referral_copy = Copier(
             cursor,
             "referrals_referral",
@@ -328,7 +332,10 @@ class Command(BaseCommand):
                 path.append(won)
             elif outcome < 0.25:  # some recent ones are lost too
                 path.append(lost)
-            at, previous, entered = created, None, {}
+            # Each stage entered as a move enters it (referral_enter: the
+            # milestone dates, the furthest stage, closed), in memory.
+            referral = Referral(furthest_position=0)
+            at, previous, owed = created, None, [("received", created)]
             for stage in path:
                 if previous is not None:
                     at = min(at + timedelta(hours=rng.uniform(2, 24 * 10)), now)
@@ -341,13 +348,15 @@ class Command(BaseCommand):
                     ts(at),
                     owner,
                 )
-                entered[stage.pk] = at
+                owed += [
+                    (moment, at)
+                    for moment in referral_enter(
+                        referral, stage, at=at, milestones=milestones
+                    )
+                ]
                 previous = stage
             final = path[-1]
             value = rng.randrange(2_000, 80_000, 500)
-            first_contact = entered.get(contacted.pk) or (at if final == won else None)
-            meeting_at = entered.get(meeting.pk)
-            closed = at if final.kind != Stage.Kind.OPEN else None
             activities = int(per_referral * 2 * rng.random() + 0.5)
             last_activity = None
             for _ in range(activities):
@@ -375,42 +384,38 @@ class Command(BaseCommand):
                 ts(at),
                 value,
                 created.date().isoformat(),
-                ts(first_contact) if first_contact else None,
-                ts(meeting_at) if meeting_at else None,
-                ts(closed) if closed else None,
+                optional_ts(referral.first_contacted_at),
+                optional_ts(referral.meeting_held_at),
+                optional_ts(referral.closed_at),
                 rng.choice(LOST) if final == lost else "",
                 "",
                 ts(last_activity) if last_activity else None,
                 ts(created),
                 ts(now),
-                max(s.position for s in path if s.kind != Stage.Kind.LOST),
+                referral.furthest_position,
             )
-            moments = [("received", created)]
-            if meeting_at:
-                moments.append(("meeting", meeting_at))
-            if final == won:
-                moments.append(("won", at))
-            for moment, when in moments:
+            for moment, when in owed:
+                if moment not in configs:  # switched off
+                    continue
                 touch_id += 1
-                deadline = when + timedelta(hours=2 if moment == "received" else 4)
+                terms = configs[moment].owed(at=when, by_email=can_email)
                 late = rng.random() < 0.1
                 done_at = (
-                    deadline + timedelta(hours=3)
+                    terms["deadline_at"] + timedelta(hours=3)
                     if late
                     else when + timedelta(minutes=2)
                 )
                 pending = done_at > now
-                channel = "email" if can_email else "call"
                 status = "scheduled" if pending else ("sent" if can_email else "done")
                 touch_copy.add(
                     touch_id,
                     pk,
                     source,
                     moment,
-                    channel,
+                    terms["channel"],
                     status,
-                    ts(when),
-                    ts(deadline),
+                    ts(terms["due_at"]),
+                    ts(terms["deadline_at"]),
                     1 if status == "sent" else 0,  # pending: not tried yet
                     "",
                     ts(done_at) if status == "sent" else None,
@@ -419,7 +424,7 @@ class Command(BaseCommand):
                     "",
                     ts(done_at) if status == "done" else None,
                     "",
-                    ts(when),
+                    ts(terms["created_at"]),
                     owner,
                     rng.randbytes(16).hex(),
                 )

@@ -21,7 +21,7 @@ from partners.models import Partner
 from referrals.models import Activity, Referral, Stage, StageChange
 from referrals.services import referral_enter
 from thanks.models import Moment, ThankYou, ThankYouMoment
-from thanks.services import promise_deadline, render_thank_you
+from thanks.services import render_thank_you
 
 PASSWORD = "demo"
 # email, display name, team, role
@@ -270,28 +270,23 @@ class Command(BaseCommand):
         ThankYou.objects.bulk_create(thank_yous)
 
     def thank_you(self, rng, config, referral, at, now) -> ThankYou:
-        deadline = promise_deadline(config, at)
         thank_you = ThankYou(
             referral=referral,
             source=referral.source,
             owner=referral.owner,
-            moment=config.moment,
-            created_at=at,
-            deadline_at=deadline,
+            **config.owed(at=at, by_email=referral.source.can_email),
         )
-        if referral.source.can_email:
+        if thank_you.channel == ThankYou.Channel.EMAIL:
             subject, body = render_thank_you(config, referral)
-            thank_you.channel = ThankYou.Channel.EMAIL
-            thank_you.due_at = at
             thank_you.status = ThankYou.Status.SENT
-            thank_you.sent_at = at + timedelta(seconds=rng.uniform(5, 90))
+            thank_you.sent_at = thank_you.due_at + timedelta(seconds=rng.uniform(5, 90))
             thank_you.attempts = 1
             thank_you.subject, thank_you.body_text = subject, body
         else:
+            # A call, or for some a handwritten card: the rep's choice.
             thank_you.channel = rng.choice(
                 [ThankYou.Channel.CALL, ThankYou.Channel.CARD]
             )
-            thank_you.due_at = deadline
             if now - at < timedelta(days=3):
                 thank_you.status = ThankYou.Status.SCHEDULED  # still owed: on Today
             else:
