@@ -79,7 +79,8 @@ def _filtered_referrals(request):
 def referral_list(request):
     form, referrals = _filtered_referrals(request)
     # Counted on the referrals alone: the rows' values join the source and
-    # owner, and counting those joins read every partner (5 of 6 ms).
+    # owner, and counting those joins read every partner (most of the count's
+    # time: bench/RESULTS.md).
     page = CountingPaginator(
         referrals.values(*LIST_ROW_FIELDS), 50, count=referrals.count
     ).get_page(request.GET.get("page"))
