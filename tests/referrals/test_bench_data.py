@@ -57,6 +57,11 @@ def test_bench_data_makes_a_seeded_data_set_the_pages_can_use(transactional_db):
     assert User.objects.filter(email__startswith="rep").count() == 6
     assert User.objects.filter(email__startswith="manager").count() == 2
 
+    # Real-looking names, common surnames met often, as in a real book.
+    assert not Referral.objects.filter(prospect_name__startswith="Prospect").exists()
+    assert Referral.objects.filter(prospect_name__endswith=" Smith").count() >= 5
+    assert Partner.objects.filter(company__contains="-").exists()  # "Kemp-Smith"
+
     # Every column of the board has cards, recent Lost ones included.
     recent = timezone.now() - timedelta(days=30)
     for kind in (Stage.Kind.WON, Stage.Kind.LOST):

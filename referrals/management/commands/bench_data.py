@@ -7,8 +7,10 @@ PostgreSQL with COPY, in chunks, with ids assigned here so no row is read back.
 """
 
 import io
+import itertools
 import random
 import time
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
@@ -16,6 +18,12 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from faker.providers.company import en_US as company_en
+from faker.providers.lorem import en_US as lorem_en
+from faker.providers.person import de_DE as person_de
+from faker.providers.person import en_US as person_en
+from faker.providers.person import es_ES as person_es
+from faker.providers.person import fr_FR as person_fr
 
 from accounts.models import Team, User
 from referrals.models import Referral, Stage
@@ -39,6 +47,65 @@ NOTES = [
     "Met for coffee.",
     "Emailed a case study.",
 ]
+
+
+class Names:
+    """Real-looking people and companies, drawn as often as they are met
+    (Faker's name lists and their frequencies, with German, Spanish and
+    French surnames for accents), so that searching a surname finds about
+    what it would in a real book of contacts."""
+
+    SHARE_ABROAD = 0.15  # of surnames from the German, Spanish, French lists
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.firsts, self.first_weights = self._cumulative(
+            person_en.Provider.first_names
+        )
+        home = self._weighted(person_en.Provider.last_names)
+        abroad = {}
+        for provider in (person_de.Provider, person_es.Provider, person_fr.Provider):
+            abroad.update(self._weighted(provider.last_names))
+        scale = sum(home.values()) * self.SHARE_ABROAD / sum(abroad.values())
+        lasts = {**home, **{name: w * scale for name, w in abroad.items()}}
+        self.lasts, self.last_weights = self._cumulative(lasts)
+        self.words = [w.capitalize() for w in lorem_en.Provider.word_list if len(w) > 3]
+        self.suffixes = list(company_en.Provider.company_suffixes)
+
+    @staticmethod
+    def _weighted(names) -> dict[str, float]:
+        if isinstance(names, dict):
+            return {str(name): float(weight) for name, weight in names.items()}
+        return dict.fromkeys(map(str, names), 1.0)
+
+    @classmethod
+    def _cumulative(cls, names) -> tuple[list[str], list[float]]:
+        weighted = cls._weighted(names)
+        return list(weighted), list(itertools.accumulate(weighted.values()))
+
+    def first(self) -> str:
+        return self.rng.choices(self.firsts, cum_weights=self.first_weights)[0]
+
+    def last(self) -> str:
+        return self.rng.choices(self.lasts, cum_weights=self.last_weights)[0]
+
+    def person(self) -> tuple[str, str]:
+        return self.first(), self.last()
+
+    def company(self) -> str:
+        shape = self.rng.random()
+        if shape < 0.4:
+            return f"{self.last()} {self.rng.choice(self.suffixes)}"
+        if shape < 0.6:
+            return f"{self.last()}-{self.last()}"
+        first, second = self.rng.sample(self.words, 2)
+        return f"{first} {second} {self.rng.choice(self.suffixes)}"
+
+    @staticmethod
+    def email(first: str, last: str, pk: int, domain: str) -> str:
+        local = unicodedata.normalize("NFKD", f"{first}.{last}".lower())
+        local = "".join(c for c in local if c.isascii() and (c.isalnum() or c in "."))
+        return f"{local}{pk}@{domain}"
 
 
 def ts(value: datetime) -> str:
@@ -222,15 +289,17 @@ class Command(BaseCommand):
         ]
         copier = Copier(cursor, "partners_partner", columns)
         partners = []
+        names = Names(rng)
         for pk in range(1, count + 1):
             owner = rng.choice(reps)
             consent = "out" if rng.random() < 0.15 else "in"
+            first, last = names.person()
             copier.add(
                 pk,
-                f"Partner {pk}",
-                f"partner{pk}@example.org",
+                f"{first} {last}",
+                names.email(first, last, pk, "example.org"),
                 "555-0100",
-                f"Company {pk % 5000}",
+                names.company(),
                 "Director",
                 rng.choice(KINDS),
                 "Software",
@@ -253,6 +322,7 @@ class Command(BaseCommand):
         won = next(s for s in stages if s.kind == Stage.Kind.WON)
         lost = next(s for s in stages if s.kind == Stage.Kind.LOST)
         milestones = milestone_positions()
+        names = Names(rng)
         configs = {c.moment: c for c in ThankYouMoment.objects.filter(enabled=True)}
         referral_copy = Copier(
             cursor,
@@ -371,12 +441,13 @@ class Command(BaseCommand):
                     owner,
                     rng.choice(NOTES),
                 )
+            first, last = names.person()
             referral_copy.add(
                 pk,
-                f"Prospect {pk}",
-                f"prospect{pk}@example.net",
+                f"{first} {last}",
+                names.email(first, last, pk, "example.net"),
                 "",
-                f"Prospect Co {pk % 50_000}",
+                names.company(),
                 "",
                 source,
                 owner,
