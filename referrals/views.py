@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
@@ -187,12 +188,16 @@ def referral_edit(request, pk):
 
 
 @login_required
-@require_POST
 def referral_move_view(request, pk):
-    """Move a card: htmx gets the board (or the card asking for more) back."""
+    """Move a card. GET: the form (on the card with htmx, else its page);
+    POST: htmx gets the board (or the card asking for more) back."""
     referral = referral_for_user(user=request.user, pk=pk)
-    form = MoveForm(request.POST)
-    if form.is_valid():
+    if request.method != "POST":
+        form = MoveForm(initial={"stage": _next_stage(referral)})
+        status = 200
+    else:
+        form, status = MoveForm(request.POST), 400
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             moved = referral_move(
@@ -214,15 +219,25 @@ def referral_move_view(request, pk):
                 return render(request, "referrals/_board.html", _board_context(request))
             return redirect(safe_next(request, referral.get_absolute_url()))
     # Won needs a value, Lost a reason: ask, keeping what was chosen.
+    from_board = request.GET.get("from") == "board"  # its page goes back there
+    back = reverse("board") if from_board else referral.get_absolute_url()
     context = {
         "referral": referral,
         "move_form": form,
-        "next": safe_next(request, referral.get_absolute_url()),
+        "next": safe_next(request, back),
     }
     if request.htmx:
         response = render(request, "referrals/_move_form_card.html", context)
         return retarget(response, f"#move-{referral.pk}")
-    return render(request, "referrals/referral_move.html", context, status=400)
+    return render(request, "referrals/referral_move.html", context, status=status)
+
+
+def _next_stage(referral) -> int | None:
+    """The stage a move most often goes to: the next one in use."""
+    later = Stage.objects.filter(
+        is_archived=False, position__gt=referral.stage.position
+    ).order_by("position", "pk")
+    return later.values_list("pk", flat=True).first()
 
 
 @login_required
@@ -261,16 +276,10 @@ def activity_add_view(request, pk):
 
 
 def _board_context(request) -> dict:
-    """The board's columns, each card a plain dict; its links, CSRF field and
-    move menu are the template's."""
+    """The board's columns, each card a plain dict; its links are the
+    template's."""
     columns = board_columns(user=request.user)
-    # The stages a card can move to, as data: each card's menu lists them.
-    move_stages = [
-        (column["stage"].pk, column["stage"].name)
-        for column in columns
-        if not column["stage"].is_archived
-    ]
-    return {"columns": columns, "move_stages": move_stages}
+    return {"columns": columns}
 
 
 @login_required

@@ -51,7 +51,8 @@ def test_a_rep_logs_a_referral_and_moves_it_on_the_board(
     card = page.locator(f"#card-{referral.pk}")
     expect(card).to_be_visible()
     page.evaluate("window.__sameDocument = true")
-    card.get_by_label("Move Nora Newman to").select_option(label="Meeting held")
+    card.get_by_role("link", name="Move Nora Newman").click()  # the form, in place
+    card.get_by_label("Move to").select_option(label="Meeting held")
     card.get_by_role("button", name="Move").click()
     expect(page.get_by_text("Nora Newman moved to Meeting held.")).to_be_visible()
     meeting_column = page.locator(
@@ -63,7 +64,8 @@ def test_a_rep_logs_a_referral_and_moves_it_on_the_board(
 
     # Won asks for the final value on the card itself.
     card = page.locator(f"#card-{referral.pk}")
-    card.get_by_label("Move Nora Newman to").select_option(label="Won")
+    card.get_by_role("link", name="Move Nora Newman").click()
+    card.get_by_label("Move to").select_option(label="Won")
     card.get_by_role("button", name="Move").click()
     expect(card.get_by_text("Enter the final value of the sale")).to_be_visible()
 

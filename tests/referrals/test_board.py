@@ -183,9 +183,13 @@ def test_lost_without_javascript_asks_for_a_reason_on_a_page(
     assert alice_referral.stage.name == "Received"
 
 
-def test_move_requires_post(client, alice, alice_referral):
+def test_opening_the_move_form_moves_nothing(client, alice, bob, alice_referral):
     client.force_login(alice)
-    assert client.get(move_url(alice_referral)).status_code == 405
+    assert client.get(move_url(alice_referral)).status_code == 200
+    alice_referral.refresh_from_db()
+    assert alice_referral.stage.name == "Received"
+    client.force_login(bob)  # another rep's card: not even its form
+    assert client.get(move_url(alice_referral)).status_code == 404
 
 
 def test_another_rep_cannot_move_a_card(client, bob, alice_referral):
@@ -204,6 +208,8 @@ def test_an_archived_stage_is_not_offered(client, alice, alice_referral):
     proposal.save()
     client.force_login(alice)
     response = client.get(URL)
+    assert "Proposal sent" not in response.content.decode()
+    response = client.get(move_url(alice_referral), HTTP_HX_REQUEST="true")
     assert "Proposal sent" not in response.content.decode()
     response = client.post(move_url(alice_referral), {"stage": proposal.pk})
     assert response.status_code == 400
@@ -229,7 +235,7 @@ def test_the_board_runs_a_constant_number_of_queries(
     rollups_rebuild()
     client.force_login(alice)
     # 1 the session, 2 the user with role and team; 3 the stages, 4 every
-    # column's count and value, 5 the cards (the move menu reuses the stages).
+    # column's count and value, 5 the cards.
     with django_assert_num_queries(5):
         response = client.get(URL)
     assert response.status_code == 200
