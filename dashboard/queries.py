@@ -7,10 +7,10 @@ longer building its twenty queries than the database took to answer them.
 Every query filters on whose records the view shows through _scope_sql, from
 DashboardFilters.owners (the one scoping rule). Medians use PostgreSQL's
 percentile_cont; SQLite (development only) has no such aggregate, so there
-the median is taken over the few values one query returns.
+the median is taken over the few values one query returns
+(core.sql.median_seconds, where the two databases' differences live).
 """
 
-import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -22,12 +22,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.text import slugify
 
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user
+from core.sql import median_seconds
 from partners.models import Partner
 from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral, Stage
 from referrals.rollups import month_of
@@ -335,11 +335,6 @@ def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def _at(value) -> datetime:
-    """A time read by a written-out query (SQLite may give it as text)."""
-    return parse_datetime(value) if isinstance(value, str) else value
-
-
 # A user as the pages name them (User.__str__): display name, else email.
 OWNER_NAME = "COALESCE(NULLIF(u.display_name, ''), u.email) AS owner_name"
 
@@ -510,7 +505,8 @@ def medians(
     the referrals `r`, with its `params`). `group` and `end` are columns.
 
     PostgreSQL takes the exact median (percentile_cont); SQLite, for
-    development, has no such aggregate: there the few values are read.
+    development, has no such aggregate: there the few values are read
+    (core.sql.median_seconds).
     """
     scope_where, scope = _scope_sql(filters)
     rows = (
@@ -518,21 +514,9 @@ def medians(
         f"AND r.received_on BETWEEN %s AND %s AND r.{end} IS NOT NULL{where}"
     )
     params = [*scope, filters.start, filters.end, *params]
-    if connection.vendor == "postgresql":
-        # The median of the intervals, then its seconds: sorting intervals
-        # is a fifth quicker than sorting each one's seconds as a numeric.
-        found = _rows(
-            f"SELECT r.{group}, EXTRACT(EPOCH FROM percentile_cont(0.5) WITHIN "
-            f"GROUP (ORDER BY r.{end} - r.created_at)) {rows} GROUP BY r.{group}",
-            params,
-        )
-        return {key: float(median) for key, median in found}
-    values: dict = {}
-    for key, finish, start in _rows(
-        f"SELECT r.{group}, r.{end}, r.created_at {rows}", params
-    ):
-        values.setdefault(key, []).append((_at(finish) - _at(start)).total_seconds())
-    return {key: statistics.median(v) for key, v in values.items()}
+    return median_seconds(
+        rows, params, key=f"r.{group}", start="r.created_at", end=f"r.{end}"
+    )
 
 
 # -- Sections -------------------------------------------------------------------

@@ -18,11 +18,12 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
 
+from referrals import sql
 from referrals.models import (
     ClosedTotal,
     PipelineTotal,
@@ -143,20 +144,7 @@ def _add(summary, rows: list[tuple]) -> None:
     Tables are written in one order and rows sorted, so two transactions
     touching the same rows lock them in the same order and cannot deadlock.
     """
-    quote = connection.ops.quote_name
-    table = quote(summary._meta.db_table)
-    key = [quote(column) for column in KEYS[summary]]
-    columns = ", ".join((*key, quote("count"), quote("value")))
-    values = ", ".join(["(" + ", ".join(["%s"] * (len(key) + 2)) + ")"] * len(rows))
-    params = [part for row in rows for part in row]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {values} "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
-            f"{quote('count')} = {table}.{quote('count')} + EXCLUDED.{quote('count')}, "
-            f"{quote('value')} = {table}.{quote('value')} + EXCLUDED.{quote('value')}",
-            params,
-        )
+    sql.summary_add(summary, KEYS[summary], rows)
 
 
 def _rebuilt(summary, row: dict):
@@ -211,11 +199,7 @@ def _lock_out_writers() -> None:
     are not blocked; writers wait, then add their change to the rebuilt rows.
     SQLite's transactions already take the write lock when they begin.
     """
-    if connection.vendor != "postgresql":
-        return
-    tables = ", ".join(connection.ops.quote_name(s._meta.db_table) for s in KEYS)
-    with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+    sql.summaries_lock(list(KEYS))
 
 
 def ever_in(stage: Stage) -> Q:
@@ -300,17 +284,11 @@ def furthest_recompute(referrals=None) -> int:
     return rollups_rebuild(owner_ids=owner_ids)
 
 
-def _referral_table() -> str:
-    return connection.ops.quote_name(Referral._meta.db_table)
-
-
 def lock_for_reorder() -> None:
     """Hold back every change to referrals until this transaction commits (a
     stage reorder: positions change under them). Reads go on. PostgreSQL
     only: SQLite's transactions already take the write lock when they begin."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {_referral_table()} IN EXCLUSIVE MODE")
+    sql.referrals_lock()
 
 
 REORDER_IN_PROGRESS = (
@@ -327,17 +305,9 @@ def wait_for_reorder() -> None:
     A reorder at a million referrals holds its lock for tens of seconds
     (bench/RESULTS.md): after
     REORDER_WAIT_SECONDS the change is refused with a message instead of
-    outlasting the web server's timeout.
+    outlasting the web server's timeout. (PostgreSQL only, like the lock.)
     """
-    if connection.vendor != "postgresql":
-        return
-    wait = int(settings.REORDER_WAIT_SECONDS * 1000)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SET LOCAL lock_timeout = {wait}; "
-                f"LOCK TABLE {_referral_table()} IN ROW EXCLUSIVE MODE; "
-                "SET LOCAL lock_timeout = DEFAULT"
-            )
+        sql.referrals_lock_wait(int(settings.REORDER_WAIT_SECONDS * 1000))
     except OperationalError as error:
         raise ValidationError(REORDER_IN_PROGRESS) from error

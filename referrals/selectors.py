@@ -1,14 +1,12 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import Count, Q, QuerySet, Subquery, Sum
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.urls_for_rows import url_maker
+from referrals import sql
 from referrals.models import PipelineTotal, Referral, Stage, StageChange, is_stale
 from thanks.selectors import pending_thanks, thank_yous_for_user, with_row_links
 
@@ -153,31 +151,12 @@ def _counts(**lists: list[QuerySet]) -> dict[str, int]:
     """How many rows each named list of querysets holds in all (a list's
     querysets are disjoint: one per stage), in one statement: each
     queryset counted on its own index, as its rows are picked."""
-    selects, params = [], []
-    for name, querysets in lists.items():
-        union, union_params = _union_all(
-            [queryset.order_by() for queryset in querysets], "SELECT COUNT(*) AS n"
-        )
-        selects.append(f"(SELECT SUM(n) FROM ({union}) AS {name})" if union else "0")
-        params += union_params
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(selects)}", params)
-        found = cursor.fetchone()
-    return {name: int(n or 0) for name, n in zip(lists, found, strict=True)}
-
-
-def _union_all(querysets: list[QuerySet], select: str) -> tuple[str, list]:
-    """`select` (a SELECT list) over each queryset's ids, glued with UNION
-    ALL, and its parameters; ("", []) when none has anything in view."""
-    parts, params = [], []
-    for number, queryset in enumerate(querysets):
-        try:
-            sql, queryset_params = queryset.values("pk").query.sql_with_params()
-        except EmptyResultSet:  # nothing in view (scope_for_user's none())
-            continue
-        parts.append(f"{select} FROM ({sql}) AS branch{number}")
-        params += queryset_params
-    return " UNION ALL ".join(parts), params
+    return sql.union_counts(
+        {
+            name: [queryset.order_by() for queryset in querysets]
+            for name, querysets in lists.items()
+        }
+    )
 
 
 def open_duplicates(*, user, email: str, company: str) -> list[Referral]:
@@ -273,10 +252,10 @@ def _first_of_each(branches: list[QuerySet]) -> QuerySet:
     stops at its limit; a window function over the same rows read every
     open referral in view (46,000 rows for an admin at a million referrals).
     """
-    union, params = _union_all(branches, "SELECT *")
-    if not union:
+    ids = sql.union_ids(branches)
+    if ids is None:
         return Referral.objects.none()
-    return Referral.objects.filter(pk__in=RawSQL(union, params))
+    return Referral.objects.filter(pk__in=ids)
 
 
 def board_columns(*, user, now=None) -> list[dict]:

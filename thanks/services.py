@@ -12,7 +12,6 @@ import logging
 import smtplib
 import time
 from collections import Counter
-from contextlib import contextmanager
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING
@@ -21,7 +20,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db import connection as db
 from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template import TemplateSyntaxError
@@ -33,6 +31,7 @@ from core.health import heartbeat_record
 from core.snippets import render_snippet
 from partners.models import Partner
 from partners.services import partner_thanked
+from thanks import sql
 from thanks.models import BODY_LIMIT, SUBJECT_LIMIT, ThankYou, ThankYouMoment
 from thanks.queue import queue_dispatch, request_dispatch
 
@@ -228,30 +227,10 @@ def thank_yous_dispatch_due(
     that leaves the render, the SMTP transaction and the UPDATE recording it
     (each recorded on its own, so a worker dying mid-batch resends nothing).
     """
-    with _commits_not_waiting_for_disk():
+    # Commits need not wait for the disk: a crash of PostgreSQL itself at
+    # worst sends the last emails again (thanks.sql says why that is allowed).
+    with sql.commits_not_waiting_for_disk():
         return _dispatch_due(connection, batch, seconds)
-
-
-@contextmanager
-def _commits_not_waiting_for_disk():
-    """PostgreSQL: this session's commits return before the WAL reaches disk.
-
-    Claims and "sent" records need not survive a crash of PostgreSQL itself:
-    losing the last fraction of a second of them makes those emails go again,
-    which the delivery guarantee (at least once, same Message-ID) allows. A
-    crash of the worker loses nothing, and a commit per email no longer waits
-    for the disk (bench/RESULTS.md).
-    """
-    if db.vendor != "postgresql":
-        yield
-        return
-    with db.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
-    try:
-        yield
-    finally:
-        with db.cursor() as cursor:  # the worker keeps its connection
-            cursor.execute("RESET synchronous_commit")
 
 
 def _dispatch_due(connection, batch: int, seconds: float) -> tuple[Counter, bool]:
@@ -309,9 +288,10 @@ def _claim_due(now, limit: int, *, ids: list[int] | None = None) -> list[int]:
     one statement.
 
     Which rows are due is the ORM's `due_emails` (the rule written once); the
-    UPDATE around it is SQL because RETURNING says which rows are ours, and
-    the ORM's update() cannot. PostgreSQL skips rows another worker is
-    claiming (SKIP LOCKED); SQLite runs one writer at a time.
+    UPDATE around it is SQL (thanks.sql.thank_yous_claim) because RETURNING
+    says which rows are ours, and the ORM's update() cannot. PostgreSQL skips
+    rows another worker is claiming (SKIP LOCKED); SQLite runs one writer at
+    a time.
     """
     due = due_emails(now)
     if ids is not None:
@@ -319,24 +299,7 @@ def _claim_due(now, limit: int, *, ids: list[int] | None = None) -> list[int]:
     pick_sql, pick_params = (
         due.order_by("due_at").values("id")[:limit].query.sql_with_params()
     )
-    skip_locked = (
-        " FOR UPDATE SKIP LOCKED"
-        if db.features.has_select_for_update_skip_locked
-        else ""
-    )
-    table = db.ops.quote_name(ThankYou._meta.db_table)
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1"
-            f" WHERE status = %s AND id IN ({pick_sql}{skip_locked}) RETURNING id",
-            [
-                ThankYou.Status.SENDING,
-                db.ops.adapt_datetimefield_value(now),
-                ThankYou.Status.SCHEDULED,
-                *pick_params,
-            ],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return sql.thank_yous_claim(pick_sql, pick_params, now=now)
 
 
 def _claimed(*, ids: list[int], claimed_at=None) -> list[ThankYou]:

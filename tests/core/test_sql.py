@@ -1,0 +1,259 @@
+"""core.sql, the one place that knows SQLite from PostgreSQL, on the database
+the suite runs on: SQLite by default, PostgreSQL when DATABASE_URL names it.
+Tests marked `postgres_only` check what only PostgreSQL does; the others run
+on both, expecting each database's own behaviour."""
+
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.db import OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from core import sql
+from core.models import Heartbeat
+
+POSTGRES = connection.vendor == "postgresql"
+postgres_only = pytest.mark.skipif(
+    not POSTGRES, reason="this database is not PostgreSQL"
+)
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def in_another_connection(work):
+    """work() run on a connection of its own (a thread's); its result, or
+    the OperationalError it raised."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(work())
+        except OperationalError as error:
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the other connection is still waiting"
+    return outcome[0]
+
+
+def write_elsewhere(name: str) -> str:
+    """A heartbeat written by another connection that waits at most 0.3 s
+    for a lock: "written", or "held back" when it could not write."""
+    if POSTGRES:
+
+        def write():
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = 300")
+                Heartbeat.objects.create(name=name, at=NOON)
+            return "written"
+
+        result = in_another_connection(write)
+        return "held back" if isinstance(result, OperationalError) else result
+    other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0.3)
+    try:
+        with other:
+            other.execute(
+                'INSERT INTO core_heartbeat (name, "at") VALUES (?, ?)',
+                [name, "2026-03-02 12:00:00"],
+            )
+        return "written"
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return "held back"
+    finally:
+        other.close()
+
+
+def read_elsewhere() -> int:
+    """How many heartbeats another connection counts."""
+    if POSTGRES:
+        return in_another_connection(Heartbeat.objects.count)
+    other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0.3)
+    try:
+        return other.execute("SELECT COUNT(*) FROM core_heartbeat").fetchone()[0]
+    finally:
+        other.close()
+
+
+def show(setting: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {setting}")
+        return cursor.fetchone()[0]
+
+
+# -- Which database ---------------------------------------------------------
+
+
+def test_is_postgres_says_which_database_the_suite_runs_on():
+    engine = connection.settings_dict["ENGINE"]
+    assert sql.is_postgres() is (engine == "django.db.backends.postgresql")
+    assert sql.is_postgres(connection) is sql.is_postgres()
+    assert sql.is_postgres(SimpleNamespace(vendor="postgresql")) is True
+    assert sql.is_postgres(SimpleNamespace(vendor="sqlite")) is False
+
+
+def test_quote_table_quotes_a_models_table():
+    assert sql.quote_table(Heartbeat) == '"core_heartbeat"'
+
+
+# -- lock_tables --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_lock_tables_refuses_a_mode_or_timeout_it_would_write_into_sql_unchecked():
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        with pytest.raises(ValueError, match="lock mode"):
+            sql.lock_tables([Heartbeat], "EXCLUSIVE MODE; DROP TABLE core_heartbeat")
+        with pytest.raises(TypeError, match="milliseconds"):
+            sql.lock_tables([Heartbeat], "EXCLUSIVE", timeout_ms="1; RESET ALL")
+    assert [q["sql"] for q in queries if "LOCK" in q["sql"]] == []
+
+
+@pytest.mark.django_db
+def test_lock_tables_is_one_lock_table_on_postgres_and_nothing_on_sqlite():
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        sql.lock_tables([Heartbeat, "core_outboxmessage"], "SHARE ROW EXCLUSIVE")
+        sql.lock_tables([Heartbeat], "ROW EXCLUSIVE", timeout_ms=150)
+    expected = [
+        'LOCK TABLE "core_heartbeat", "core_outboxmessage" IN SHARE ROW EXCLUSIVE MODE',
+        "SET LOCAL lock_timeout = 150; "
+        'LOCK TABLE "core_heartbeat" IN ROW EXCLUSIVE MODE; '
+        "SET LOCAL lock_timeout = DEFAULT",
+    ]
+    assert [q["sql"] for q in queries] == (expected if POSTGRES else [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_a_table_is_locked_another_connection_reads_it_but_cannot_write():
+    """PostgreSQL: the LOCK TABLE holds writers back. SQLite: the lock is a
+    no-op because the transaction took the database's write lock as it
+    began (transaction_mode IMMEDIATE), which holds writers back as well."""
+    Heartbeat.objects.create(name="before", at=NOON)
+    with transaction.atomic():
+        sql.lock_tables([Heartbeat], "SHARE ROW EXCLUSIVE")
+        assert write_elsewhere("during") == "held back"
+        assert read_elsewhere() == 1
+    assert write_elsewhere("after") == "written"
+    assert sorted(Heartbeat.objects.values_list("name", flat=True)) == [
+        "after",
+        "before",
+    ]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_lock_tables_with_a_timeout_gives_up_waiting_with_operational_error():
+    def wait_briefly():
+        began = time.monotonic()
+        try:
+            with transaction.atomic():
+                sql.lock_tables([Heartbeat], "ROW EXCLUSIVE", timeout_ms=200)
+        except OperationalError:
+            return "gave up", time.monotonic() - began
+        return "locked", time.monotonic() - began
+
+    with transaction.atomic():
+        sql.lock_tables([Heartbeat], "EXCLUSIVE")
+        outcome, waited = in_another_connection(wait_briefly)
+    assert outcome == "gave up"
+    assert 0.15 <= waited < 5
+    assert in_another_connection(wait_briefly)[0] == "locked"  # once let go
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_the_timeout_is_for_the_lock_alone():
+    with transaction.atomic():
+        before = show("lock_timeout")
+        sql.lock_tables([Heartbeat], "ROW EXCLUSIVE", timeout_ms=150)
+        assert show("lock_timeout") == before == "0"
+
+
+# -- commits_not_waiting_for_disk ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_commits_not_waiting_for_disk_runs_the_block_and_on_sqlite_nothing_else():
+    with (
+        CaptureQueriesContext(connection) as queries,
+        sql.commits_not_waiting_for_disk(),
+    ):
+        Heartbeat.objects.create(name="inside", at=NOON)
+    statements = [q["sql"] for q in queries if "synchronous_commit" in q["sql"]]
+    expected = ["SET synchronous_commit TO off", "RESET synchronous_commit"]
+    assert statements == (expected if POSTGRES else [])
+    assert Heartbeat.objects.filter(name="inside").exists()
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_commits_not_waiting_for_disk_turns_synchronous_commit_off_then_back():
+    assert show("synchronous_commit") == "on"
+    with sql.commits_not_waiting_for_disk():
+        assert show("synchronous_commit") == "off"
+    assert show("synchronous_commit") == "on"
+    with pytest.raises(RuntimeError), sql.commits_not_waiting_for_disk():
+        raise RuntimeError("the block failed")
+    assert show("synchronous_commit") == "on"
+
+
+# -- skip_locked --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_skip_locked_ends_a_select_both_databases_run():
+    Heartbeat.objects.create(name="free", at=NOON)
+    assert sql.skip_locked() == (" FOR UPDATE SKIP LOCKED" if POSTGRES else "")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT name FROM core_heartbeat{sql.skip_locked()}")
+        assert cursor.fetchall() == [("free",)]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_skip_locked_passes_over_rows_another_transaction_holds():
+    held = Heartbeat.objects.create(name="held", at=NOON)
+    Heartbeat.objects.create(name="free", at=NOON)
+
+    def claim():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name FROM core_heartbeat ORDER BY name" + sql.skip_locked()
+            )
+            return [name for (name,) in cursor.fetchall()]
+
+    with transaction.atomic():
+        Heartbeat.objects.select_for_update().get(pk=held.pk)
+        assert in_another_connection(claim) == ["free"]
+    assert in_another_connection(claim) == ["free", "held"]
+
+
+# -- median_seconds -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_median_seconds_is_the_median_per_group_on_either_database():
+    """Group a: 10, 20 and 60 s (the mean would be 30); group b: 5 and 30 s
+    (the median of two is their mean); a9 is left out by the parameter."""
+    durations = {"a1": 10, "a2": 20, "a3": 60, "a9": 1000, "b1": 5, "b2": 30}
+    for name, seconds in durations.items():
+        Heartbeat.objects.create(name=name, at=NOON)
+        Heartbeat.objects.create(
+            name=f"{name}:end", at=NOON + timedelta(seconds=seconds)
+        )
+    rows = (
+        "FROM core_heartbeat s JOIN core_heartbeat f ON f.name = s.name || ':end' "
+        "WHERE s.name <> %s"
+    )
+    found = sql.median_seconds(
+        rows, ["a9"], key="SUBSTR(s.name, 1, 1)", start="s.at", end="f.at"
+    )
+    assert found == {"a": 20.0, "b": 17.5}
