@@ -107,11 +107,10 @@ class ThankYouMoment(models.Model):
     def owed(self, *, at, by_email: bool) -> dict:
         """The thank-you this moment owes for an event at `at`: an email after
         the email delay, or, for a source who takes no email, a call due by
-        the promise. The fields of a new ThankYou (the one rule for the
-        services, the demo data and the benchmark's data)."""
+        the promise. The fields of a new ThankYou for this moment (the one
+        rule for the services, the demo data and the benchmark's data)."""
         deadline = self.deadline_for(at)
         return {
-            "moment": self.moment,
             "channel": ThankYou.Channel.EMAIL if by_email else ThankYou.Channel.CALL,
             "due_at": at + timedelta(minutes=self.email_delay_minutes)
             if by_email

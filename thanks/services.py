@@ -88,18 +88,11 @@ def thank_you_schedule(
     if config is None:
         return None
     at = at or timezone.now()
-    deadline = promise_deadline(config, at)
-    by_email = referral.source.can_email
+    # A source who opted out of email is still thanked: by a task.
     fields = {
         "source": referral.source,
         "owner_id": referral.owner_id,
-        # A source who opted out of email is still thanked: by a task.
-        "channel": ThankYou.Channel.EMAIL if by_email else ThankYou.Channel.CALL,
-        "due_at": at + timedelta(minutes=config.email_delay_minutes)
-        if by_email
-        else deadline,
-        "deadline_at": deadline,
-        "created_at": at,
+        **config.owed(at=at, by_email=referral.source.can_email),
     }
     if new_referral:
         thank_you = ThankYou.objects.create(referral=referral, moment=moment, **fields)
@@ -115,15 +108,6 @@ def thank_you_schedule(
     ):
         dispatch_on_commit()
     return thank_you
-
-
-# "At once" still takes a worker a moment; a thanks within 15 minutes is on time.
-MIN_PROMISE = timedelta(minutes=15)
-
-
-def promise_deadline(config: ThankYouMoment, at):
-    """When the source must have been thanked by, for an event at `at`."""
-    return at + max(timedelta(minutes=config.within_minutes), MIN_PROMISE)
 
 
 def dispatch_on_commit() -> None:

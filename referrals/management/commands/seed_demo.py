@@ -274,6 +274,7 @@ class Command(BaseCommand):
             referral=referral,
             source=referral.source,
             owner=referral.owner,
+            moment=config.moment,
             **config.owed(at=at, by_email=referral.source.can_email),
         )
         if thank_you.channel == ThankYou.Channel.EMAIL:
