@@ -10,7 +10,7 @@ from django.core.management import call_command
 from accounts.models import ADMIN, MANAGER, REP, User
 from referrals.management.commands.seed_demo import PASSWORD
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 # Issue 24: the README says what it is and how to start; the manual is docs/.
 README_MAX_BYTES = 8000
