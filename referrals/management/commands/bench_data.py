@@ -505,5 +505,5 @@ class Command(BaseCommand):
             "referrals": referral_copy.total,
             "stage changes": change_copy.total,
             "activities": activity_copy.total,
-            "thank_yous": touch_copy.total,
+            "thank-yous": touch_copy.total,
         }
