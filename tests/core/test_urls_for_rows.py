@@ -15,5 +15,6 @@ def test_the_board_links_each_card_to_its_referral_and_move_form(
 ):
     client.force_login(alice)
     page = client.get("/referrals/board/").content.decode()
-    assert f'href="/referrals/{alice_referral.pk}/"' in page
-    assert f'action="/referrals/{alice_referral.pk}/move/"' in page
+    assert f'href="{reverse("referral_detail", args=[alice_referral.pk])}"' in page
+    move = reverse("referral_move", args=[alice_referral.pk])
+    assert f'href="{move}?from=board"' in page  # the template's prefix + pk
