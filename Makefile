@@ -104,6 +104,8 @@ $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed-dev
 
 bench-install: $(VENV)/.bench-installed
 
-## make bench: pages under load (locust, 8 users, 60 s each) on the bench data.
+## make bench: every page as a rep, a manager and an admin under load (locust,
+## 8 users), 3 rounds of 20 s per page, about 35 minutes; appends the table to
+## bench/RESULTS.md (see bench/README.md).
 bench: bench-install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/load.py

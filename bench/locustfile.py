@@ -1,27 +1,71 @@
-"""Locust users for `make bench`: one class per page, run one at a time.
+"""Locust users for `make bench`: one page at a time, as one user.
 
-Each simulated user logs in once (a real login form post, CSRF included) and
-then requests its page as fast as the server answers. FastHttpUser: locust
+bench/load.py runs locust once per page and role, saying which in the
+environment: BENCH_EMAIL (who signs in), BENCH_PATH (the page) and
+BENCH_NAME (the name its requests are reported under). `Page` requests the
+page; `LogReferral` posts the log-a-referral form (BENCH_SOURCE_ID,
+BENCH_TODAY).
+
+Each simulated user starts signed in, with a session of its own that
+load.py opened (BENCH_SESSIONS, session keys, one per user): logging in
+through the form costs a password hash, about a second of a core per user,
+which would fall in the measured seconds. Without BENCH_SESSIONS a user logs
+in through the form (CSRF included). Then it requests its page as fast as
+the server answers. FastHttpUser: locust
 shares the 2 cores with the server it measures, and its geventhttpclient
 client costs a fraction of the CPU of the requests-based HttpUser.
 """
 
+import itertools
 import os
 import random
 import re
+from http.cookiejar import Cookie
 
 from locust import FastHttpUser, constant, task
 
 PASSWORD = "bench"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+EMAIL = os.environ.get("BENCH_EMAIL", "rep0101@bench.example")
+PATH = os.environ.get("BENCH_PATH", "/")
+NAME = os.environ.get("BENCH_NAME", PATH)
+SESSIONS = [key for key in os.environ.get("BENCH_SESSIONS", "").split(",") if key]
+SESSION_COOKIE = os.environ.get("BENCH_SESSION_COOKIE", "sessionid")
+_next_session = itertools.count()
+
+
+def session_cookie(key: str, host: str) -> Cookie:
+    return Cookie(
+        version=0,
+        name=SESSION_COOKIE,
+        value=key,
+        port=None,
+        port_specified=False,
+        domain=host,
+        domain_specified=False,
+        domain_initial_dot=False,
+        path="/",
+        path_specified=True,
+        secure=False,
+        expires=None,
+        discard=True,
+        comment=None,
+        comment_url=None,
+        rest={},
+    )
 
 
 class LoggedIn(FastHttpUser):
     abstract = True
     wait_time = constant(0)
-    email = ""
+    email = EMAIL
 
     def on_start(self):
+        if SESSIONS:
+            key = SESSIONS[next(_next_session) % len(SESSIONS)]
+            host = self.host.split("://", 1)[-1].split("/")[0].split(":")[0]
+            self.client.cookiejar.set_cookie(session_cookie(key, host))
+            return
         page = self.client.get("/accounts/login/", name="login form")
         token = CSRF.search(page.text).group(1)
         response = self.client.post(
@@ -38,75 +82,20 @@ class LoggedIn(FastHttpUser):
             raise RuntimeError(f"login failed for {self.email}: {response.status_code}")
 
 
-class DashboardTeam(LoggedIn):
-    email = "manager01@bench.example"
+class Page(LoggedIn):
+    """GET BENCH_PATH; anything but a 200 is an error (a redirect too: to the
+    login page, it would time the wrong page)."""
 
     @task
-    def dashboard(self):
-        self.client.get(
-            "/dashboard/?period=last_90", name="/dashboard/ team, last 90 days"
-        )
-
-
-class DashboardAll(LoggedIn):
-    email = "admin@bench.example"
-
-    @task
-    def dashboard(self):
-        self.client.get(
-            "/dashboard/?period=this_year", name="/dashboard/ all, this year"
-        )
-
-
-class DashboardAllCounted(LoggedIn):
-    """Every team's figures counted on each visit (the server runs with
-    DASHBOARD_SNAPSHOT_SECONDS=0): what one count costs."""
-
-    email = "admin@bench.example"
-
-    @task
-    def dashboard(self):
-        self.client.get(
-            "/dashboard/?period=this_year", name="/dashboard/ all, this year, counted"
-        )
-
-
-class Board(LoggedIn):
-    email = "rep0101@bench.example"
-
-    @task
-    def board(self):
-        self.client.get("/referrals/board/", name="/referrals/board/")
-
-
-class ReferralList(LoggedIn):
-    email = "rep0101@bench.example"
-
-    @task
-    def referral_list(self):
-        self.client.get("/referrals/", name="/referrals/")
-
-
-class PartnerList(LoggedIn):
-    email = "rep0101@bench.example"
-
-    @task
-    def partner_list(self):
-        self.client.get("/partners/", name="/partners/")
-
-
-class TodayManager(LoggedIn):
-    """Not a page of the targets: the one a manager lands on."""
-
-    email = "manager01@bench.example"
-
-    @task
-    def today(self):
-        self.client.get("/", name="/ (Today), manager")
+    def page(self):
+        with self.client.get(
+            PATH, name=NAME, allow_redirects=False, catch_response=True
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"answered {response.status_code}")
 
 
 class LogReferral(LoggedIn):
-    email = "rep0101@bench.example"
     source = os.environ.get("BENCH_SOURCE_ID", "")
 
     def on_start(self):
@@ -117,6 +106,7 @@ class LogReferral(LoggedIn):
 
     @task
     def log_referral(self):
+        # The same fields as bench/load.py's referral_form (in process).
         n = random.randrange(10**12)
         with self.client.post(
             "/referrals/new/",
@@ -130,7 +120,7 @@ class LogReferral(LoggedIn):
                 "new_source_kind": "customer",
                 "estimated_value": "1000",
             },
-            name="/referrals/new/ POST",
+            name=NAME,
             allow_redirects=False,
             catch_response=True,
         ) as response:
