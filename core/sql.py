@@ -9,11 +9,9 @@ the test suite); PostgreSQL is production.
 The functions work on the default database connection (is_postgres on any).
 """
 
-import statistics
 from contextlib import contextmanager
 
 from django.db import connection as default_connection
-from django.utils.dateparse import parse_datetime
 
 # PostgreSQL's table lock modes, weakest first (LOCK TABLE ... IN <mode> MODE).
 LOCK_MODES = frozenset(
@@ -91,6 +89,32 @@ def commits_not_waiting_for_disk():
             cursor.execute("RESET synchronous_commit")
 
 
+def execute_together(statements: list[tuple[str, list]]) -> None:
+    """Run `statements` (each SQL and its parameters; statements that change
+    rows and return none) in as few round trips as the database allows.
+
+    PostgreSQL: one statement, the last as its main part and the others as
+    data-modifying WITH parts, in their order. It locks the tables in the
+    order written (the order separate statements would, and a LOCK TABLE of
+    the same tables does), then runs the main part first and the WITH parts
+    from the last written to the first: the rows of a list of tables are
+    always locked in the same order, so two such statements cannot wait on
+    each other's rows. None reads what another writes (all see the
+    database as the statement began). SQLite has no data-modifying WITH:
+    one statement at a time, in their order.
+    """
+    if len(statements) > 1 and is_postgres():
+        *others, (last, last_params) = statements
+        withs, params = [], []
+        for number, (sql, own) in enumerate(others, start=1):
+            withs.append(f"write{number} AS ({sql})")
+            params += own
+        statements = [(f"WITH {', '.join(withs)} {last}", [*params, *last_params])]
+    with default_connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
 def skip_locked() -> str:
     """What ends a SELECT whose rows this transaction claims, passing over
     rows another transaction holds: " FOR UPDATE SKIP LOCKED" on PostgreSQL;
@@ -100,37 +124,53 @@ def skip_locked() -> str:
     return ""
 
 
-def median_seconds(rows: str, params, *, key: str, start: str, end: str) -> dict:
-    """{key: median seconds from `start` to `end`} over `rows` (a FROM and
-    WHERE clause, with its `params`), grouped by `key` (`key`, `start` and
-    `end` are column expressions of those rows; `start` and `end` are times).
+def median_seconds_sql(rows: str, *, key: str, start: str, end: str) -> str:
+    """A SELECT of (median_of, seconds): per `key`, the median of the seconds
+    from `start` to `end` over `rows` (a FROM and WHERE clause, whose
+    parameters the caller passes, in their order), to run alone or as a
+    subquery of a larger statement (`key`, `start` and `end` are column
+    expressions of those rows; `start` and `end` are times).
 
-    PostgreSQL takes the exact median in the query (percentile_cont, over
-    the intervals: sorting intervals is a fifth quicker than sorting each
-    one's seconds as a numeric). SQLite has no such aggregate: the values
-    are read and their median taken here, fine for the few rows of
-    development.
+    PostgreSQL takes the exact median (percentile_cont, over the intervals:
+    sorting intervals is a fifth quicker than sorting each one's seconds as
+    a numeric). SQLite has no such aggregate: there each group's middle row,
+    or the mean of its two middle rows, is picked by a window over the
+    seconds (whole seconds from strftime, plus the fraction after them).
+    Run it with a list of parameters, even an empty one (its %% is escaped).
     """
     if is_postgres():
-        found = _fetch(
-            f"SELECT {key}, EXTRACT(EPOCH FROM percentile_cont(0.5) WITHIN "
-            f"GROUP (ORDER BY {end} - {start})) {rows} GROUP BY {key}",
-            params,
+        return (
+            f"SELECT {key} AS median_of, EXTRACT(EPOCH FROM percentile_cont(0.5) "
+            f"WITHIN GROUP (ORDER BY {end} - {start})) AS seconds {rows} GROUP BY {key}"
         )
-        return {group: float(median) for group, median in found}
-    values: dict = {}
-    for group, finish, begin in _fetch(f"SELECT {key}, {end}, {start} {rows}", params):
-        seconds = (_moment(finish) - _moment(begin)).total_seconds()
-        values.setdefault(group, []).append(seconds)
-    return {group: statistics.median(v) for group, v in values.items()}
+    seconds = f"({_sqlite_seconds(end)} - {_sqlite_seconds(start)})"
+    return (
+        "SELECT median_of, AVG(seconds) AS seconds FROM ("
+        f"SELECT {key} AS median_of, {seconds} AS seconds, "
+        f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {seconds}) AS place, "
+        f"COUNT(*) OVER (PARTITION BY {key}) AS counted {rows}) ranked "
+        "WHERE place IN ((counted + 1) / 2, (counted + 2) / 2) GROUP BY median_of"
+    )
+
+
+def _sqlite_seconds(column: str) -> str:
+    """A time as SQLite keeps it ("2026-11-20 12:00:00.250000", UTC) in
+    seconds since 1970: whole seconds exactly, then the fraction."""
+    return (
+        f"(CAST(strftime('%%s', {column}) AS INTEGER) "
+        f"+ COALESCE(CAST(SUBSTR({column}, 20) AS REAL), 0))"
+    )
+
+
+def median_seconds(rows: str, params, *, key: str, start: str, end: str) -> dict:
+    """{key: median seconds from `start` to `end`} over `rows` (a FROM and
+    WHERE clause, with its `params`), grouped by `key`: median_seconds_sql's
+    statement, run alone."""
+    found = _fetch(median_seconds_sql(rows, key=key, start=start, end=end), params)
+    return {group: float(median) for group, median in found}
 
 
 def _fetch(sql: str, params) -> list[tuple]:
     with default_connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _moment(value):
-    """A time a written-out query read (SQLite may give it as text)."""
-    return parse_datetime(value) if isinstance(value, str) else value

@@ -257,3 +257,50 @@ def test_median_seconds_is_the_median_per_group_on_either_database():
         rows, ["a9"], key="SUBSTR(s.name, 1, 1)", start="s.at", end="f.at"
     )
     assert found == {"a": 20.0, "b": 17.5}
+
+
+@pytest.mark.django_db
+def test_a_median_statement_runs_inside_a_larger_one_with_fractions_of_seconds():
+    """median_seconds_sql as a named subquery of another statement, its
+    parameters in their place; fractions of a second count (2.25 s and
+    2.75 s: their mean), and a group of one is its value."""
+    durations = {"a1": 2.25, "a2": 2.75, "b1": 0.5, "c1": 9}
+    for name, seconds in durations.items():
+        Heartbeat.objects.create(name=name, at=NOON)
+        Heartbeat.objects.create(
+            name=f"{name}:end", at=NOON + timedelta(seconds=seconds)
+        )
+    median = sql.median_seconds_sql(
+        "FROM core_heartbeat s JOIN core_heartbeat f ON f.name = s.name || ':end' "
+        "WHERE s.name <> %s",
+        key="SUBSTR(s.name, 1, 1)",
+        start="s.at",
+        end="f.at",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH medians AS ({median}) SELECT median_of, seconds FROM medians "
+            "WHERE seconds < %s ORDER BY median_of",
+            ["c1", 5],
+        )
+        found = [(group, float(seconds)) for group, seconds in cursor.fetchall()]
+    assert found == [("a", pytest.approx(2.5)), ("b", pytest.approx(0.5))]
+
+
+@pytest.mark.django_db
+def test_writes_together_are_one_statement_on_postgresql_and_all_done():
+    """(The order their tables are locked in is held by the summaries'
+    rebuild test, tests/referrals/test_rollups.py, which deadlocked when
+    PostgreSQL locked them the other way round.)"""
+    statements = [
+        ("INSERT INTO core_heartbeat (name, at) VALUES (%s, %s)", [name, NOON])
+        for name in ("first", "second", "third")
+    ]
+    statements.append(
+        ("UPDATE core_heartbeat SET at = %s WHERE name = %s", [NOON, "x"])
+    )
+    with CaptureQueriesContext(connection) as queries:
+        sql.execute_together(statements)
+    assert len(queries) == (1 if POSTGRES else 4)
+    names = Heartbeat.objects.order_by("name").values_list("name", flat=True)
+    assert list(names) == ["first", "second", "third"]
