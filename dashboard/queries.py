@@ -5,10 +5,17 @@ section queries are written out in SQL that PostgreSQL and SQLite both run (with
 Django's helpers for dates and time zones): for a team's view the ORM spent
 longer building its twenty queries than the database took to answer them.
 Every query filters on whose records the view shows through _scope_sql, from
-DashboardFilters.owners (the one scoping rule). Medians use PostgreSQL's
-percentile_cont; SQLite (development only) has no such aggregate, so there
-the median is taken over the few values one query returns
-(core.sql.median_seconds, where the two databases' differences live).
+DashboardFilters.owners (the one scoping rule).
+
+A page is a few round trips, not one per figure: the grouped reads every
+section adds up (the pipeline, the period's referrals, value won, thanks due,
+speed to contact, the trend) are Parts, sent together as one statement
+(_batched: UNION ALL) and kept on the filters for the sections to share; the
+sources' two lists and their medians are one statement, the overdue
+thank-yous' first rows carry their count. A table's CSV reads only the parts
+its table needs. Medians use PostgreSQL's percentile_cont and a window over
+the values on SQLite (core.sql.median_seconds_sql, where the two databases'
+differences live).
 """
 
 from collections import Counter
@@ -27,7 +34,7 @@ from django.utils.text import slugify
 
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user
-from core.sql import median_seconds
+from core.sql import median_seconds_sql
 from partners.models import Partner
 from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral, Stage
 from referrals.rollups import month_of
@@ -79,10 +86,32 @@ class DashboardFilters:
     def owner_ids(self) -> list[int] | None:
         return None if self.owners is None else [user.pk for user in self.owners]
 
+    # The grouped reads made so far, by name (see read()).
+    parts_read: dict = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def read(self, *names: str) -> None:
+        """Make the grouped reads `names` (PARTS) not made yet, together in
+        one statement: a section asks for all it needs at once, the page for
+        every section's."""
+        wanted = [name for name in dict.fromkeys(names) if name not in self.parts_read]
+        if wanted:
+            built = [PARTS[name](self) for name in wanted]
+            self.parts_read.update(zip(wanted, _batched(built), strict=True))
+
+    def part(self, name: str) -> list[tuple]:
+        """The rows of one grouped read (made now if it was not yet)."""
+        self.read(name)
+        return self.parts_read[name]
+
     @cached_property
     def pipeline(self) -> list[dict]:
         """Referrals there now per owner and stage (pipeline now, the reps)."""
-        return pipeline_totals(self)
+        return [
+            {"owner": owner, "stage": stage, "n": int(n), "total": _money(total)}
+            for owner, stage, n, total in self.part("pipeline")
+        ]
 
     @cached_property
     def stages(self) -> list[Stage]:
@@ -92,18 +121,17 @@ class DashboardFilters:
     @cached_property
     def received(self) -> list[dict]:
         """The period's referrals per owner, stage, furthest stage reached and
-        lost reason: the funnel and the reps' counts, from one query."""
-        return month_totals(
-            self,
-            ReceivedTotal,
-            ["owner", "stage", "furthest_position", "lost_reason"],
-        )
+        lost reason: the funnel and the reps' counts, from one read."""
+        return _month_rows(self.part("received"), RECEIVED_GROUP)
 
     @cached_property
     def thanks_due(self) -> list[dict]:
         """Thank-yous due in the period per owner and moment: how many, on
-        time and skipped (compliance per moment and per rep, one query)."""
-        return thanks_due_totals(self)
+        time and skipped (compliance per moment and per rep, one read)."""
+        return [
+            dict(zip(("owner", "moment", *THANKS_FIELDS), row, strict=True))
+            for row in self.part("thanks_due")
+        ]
 
     def stage_ids(self, kind: str) -> list[int]:
         """Stages of one kind, so the referrals' stage ids are compared
@@ -284,6 +312,68 @@ def _rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+@dataclass(frozen=True)
+class Part:
+    """One grouped read of a batch (_batched): a SELECT, its parameters, and
+    the kind of each of its columns in order, one letter each (KINDS)."""
+
+    sql: str
+    params: list
+    kinds: str
+
+
+# The kinds of column a part may have: a whole number (an id, a count), text,
+# a date, a decimal (money, seconds), and the type of each in the batch.
+KINDS = {"i": "BIGINT", "t": "TEXT", "d": "DATE", "x": "NUMERIC"}
+
+
+def _batched(parts: list[Part | None]) -> list[list[tuple]]:
+    """The rows of each part (None: a part with nothing to read), from one
+    statement: each part a named subquery (WITH), glued with UNION ALL.
+
+    A UNION's columns line up by position and type (PostgreSQL checks), so
+    the statement's columns are the part's number then, for each kind, as
+    many as the part with the most of that kind has; a part fills its own
+    and the rest are NULLs of their type. Each row goes back to its part as
+    the part's own columns, in their order. A single part runs as written.
+    """
+    live = [(number, part) for number, part in enumerate(parts) if part]
+    found: list[list[tuple]] = [[] for _ in parts]
+    if len(live) == 1:
+        number, part = live[0]
+        found[number] = _rows(part.sql, part.params)
+    if len(live) < 2:
+        return found
+    widths = {kind: max(p.kinds.count(kind) for _, p in live) for kind in KINDS}
+    columns = [f"{kind}{n}" for kind, width in widths.items() for n in range(width)]
+    named, selects, params = [], [], []
+    for number, part in live:
+        own = _column_names(part.kinds)
+        named.append(f"part{number}({', '.join(own)}) AS ({part.sql})")
+        picked = [
+            name if name in own else f"CAST(NULL AS {KINDS[name[0]]})"
+            for name in columns
+        ]
+        selects.append(f"SELECT {number}, {', '.join(picked)} FROM part{number}")
+        params += part.params
+    statement = f"WITH {', '.join(named)} {' UNION ALL '.join(selects)}"
+    for number, *values in _rows(statement, params):
+        row = dict(zip(columns, values, strict=True))
+        own = _column_names(parts[number].kinds)
+        found[number].append(tuple(row[name] for name in own))
+    return found
+
+
+def _column_names(kinds: str) -> list[str]:
+    """A part's columns as the batch names them: i0, i1, t0, x0 ..."""
+    seen = Counter()
+    names = []
+    for kind in kinds:
+        names.append(f"{kind}{seen[kind]}")
+        seen[kind] += 1
+    return names
+
+
 def _moment(value: datetime):
     """A time as a query parameter (SQLite compares times as UTC text)."""
     return connection.ops.adapt_datetimefield_value(value)
@@ -374,15 +464,16 @@ def month_pieces(
 MONTH_OF = {ReceivedTotal: "received_on", ClosedTotal: "closed_at"}
 
 
-def month_totals(
+def month_part(
     filters: DashboardFilters,
     summary: type[ReceivedTotal] | type[ClosedTotal],
     group: list[str],
     stage_ids: list[int] | None = None,
-) -> list[dict]:
-    """The period's referrals (received, or closed) as rows of {*group, "n",
-    "total"} (how many, their value), of the stages `stage_ids` if given;
-    `group` may name "month".
+) -> Part | None:
+    """The period's referrals (received, or closed) grouped by `group` (which
+    may name "month"), of the stages `stage_ids` if given: a part whose rows
+    are the group's columns, then how many and their value (_month_rows
+    reads them); None when there is nothing to read.
 
     Whole months are read from the summary and only the pieces of months
     at the period's edges from the referrals, in one UNION ALL query,
@@ -439,19 +530,23 @@ def month_totals(
         params += [*([month] if by_month else []), *scope, first, final]
         params += stage_ids or []
     if not branches:
-        return []
+        return None
     outer = keys + (["m"] if by_month else [])
-    found = _rows(
-        _branch(
-            outer,
-            "CAST(SUM(n) AS BIGINT), SUM(total)",
-            f"({' UNION ALL '.join(branches)}) parts",
-            "1 = 1",
-            outer,
-        )
-        + " HAVING SUM(n) <> 0",
-        params,
+    sql = _branch(
+        outer,
+        "CAST(SUM(n) AS BIGINT), SUM(total)",
+        f"({' UNION ALL '.join(branches)}) parts",
+        "1 = 1",
+        outer,
     )
+    kinds = "".join(GROUPED_KINDS[name] for name in group if name != "month")
+    kinds += ("d" if by_month else "") + "ix"
+    return Part(sql + " HAVING SUM(n) <> 0", params, kinds)
+
+
+def _month_rows(found: list[tuple], group: list[str]) -> list[dict]:
+    """A month_part's rows as {*group, "n", "total"} (how many, their value)."""
+    by_month = "month" in group
     names = [name for name in group if name != "month"] + (
         ["month"] if by_month else []
     )
@@ -460,17 +555,26 @@ def month_totals(
         row = dict(zip(names, key, strict=True))
         if by_month and isinstance(row["month"], str):  # SQLite gives text
             row["month"] = date.fromisoformat(row["month"])
-        rows.append({**row, "n": count, "total": _money(total)})
+        rows.append({**row, "n": int(count), "total": _money(total)})
     return rows
 
 
-# The summaries' and the referrals' columns a month_totals() group names.
+# The summaries' and the referrals' columns a month_part() group names, and
+# their kinds (Part).
 GROUPED = {
     "owner": "owner_id",
     "stage": "stage_id",
     "furthest_position": "furthest_position",
     "lost_reason": "lost_reason",
 }
+GROUPED_KINDS = {
+    "owner": "i",
+    "stage": "i",
+    "furthest_position": "i",
+    "lost_reason": "t",
+}
+# The period's referrals as the funnel and the reps count them.
+RECEIVED_GROUP = ["owner", "stage", "furthest_position", "lost_reason"]
 
 
 def _joined(pieces: list[tuple[date, date, date]]) -> list[tuple[date, date, date]]:
@@ -499,33 +603,32 @@ def _summed(rows, by: str, fields=("n", "total")) -> dict:
 
 def medians(
     filters: DashboardFilters, group: str, end: str, where: str = "", params=()
-) -> dict:
-    """{group value: median seconds from logging to `end`} over the
-    period's referrals that have `end` and match `where` (a condition on
-    the referrals `r`, with its `params`). `group` and `end` are columns.
-
-    PostgreSQL takes the exact median (percentile_cont); SQLite, for
-    development, has no such aggregate: there the few values are read
-    (core.sql.median_seconds).
+) -> tuple[str, list]:
+    """A statement of (group value, median seconds from logging to `end`)
+    over the period's referrals that have `end` and match `where` (a
+    condition on the referrals `r`, with its `params`), and its parameters.
+    `group` and `end` are columns. To run alone or inside a larger statement
+    (core.sql.median_seconds_sql: percentile_cont on PostgreSQL, a window on
+    SQLite, which has no median aggregate).
     """
     scope_where, scope = _scope_sql(filters)
     rows = (
         f"FROM {_table(Referral)} r WHERE {scope_where} "
         f"AND r.received_on BETWEEN %s AND %s AND r.{end} IS NOT NULL{where}"
     )
-    params = [*scope, filters.start, filters.end, *params]
-    return median_seconds(
-        rows, params, key=f"r.{group}", start="r.created_at", end=f"r.{end}"
+    sql = median_seconds_sql(
+        rows, key=f"r.{group}", start="r.created_at", end=f"r.{end}"
     )
+    return sql, [*scope, filters.start, filters.end, *params]
 
 
-# -- Sections -------------------------------------------------------------------
+# -- The grouped reads (Part) the sections share ----------------------------------
 
 
-def pipeline_totals(filters: DashboardFilters) -> list[dict]:
-    """Referrals there now per owner and stage, as rows of {"owner", "stage",
-    "n", "total"} (the count and the value): pipeline now sums them per
-    stage, the reps' open pipeline per owner.
+def pipeline_part(filters: DashboardFilters) -> Part:
+    """Referrals there now per owner and stage: (owner, stage, how many,
+    their value). Pipeline now sums them per stage, the reps' open pipeline
+    per owner.
 
     From the PipelineTotal summary (a few rows per rep) instead of counting
     every referral; it has no source kind, so that filter counts referrals.
@@ -543,10 +646,113 @@ def pipeline_totals(filters: DashboardFilters) -> list[dict]:
             f"FROM {_table(PipelineTotal)} s WHERE {where} "
             "GROUP BY s.owner_id, s.stage_id"
         )
-    return [
-        {"owner": owner, "stage": stage, "n": int(n), "total": _money(total)}
-        for owner, stage, n, total in _rows(sql, params)
+    return Part(sql, params, "iiix")
+
+
+def thanks_due_part(filters: DashboardFilters) -> Part:
+    """Thank-yous whose deadline fell in the period and has passed (or are
+    done), not cancelled, per owner and moment: (owner, moment, how many, on
+    time, skipped). On time: sent or done by the deadline, as
+    ThankYou.was_on_time.
+
+    Written out, on the copied owner: an (owner, deadline) index, no join.
+    """
+    where, scope = _scope_sql(filters, alias="t")
+    finished = list(ThankYou.FINISHED)
+    sql = (
+        "SELECT t.owner_id, t.moment, COUNT(*), "
+        f"COUNT(*) FILTER (WHERE {_in_sql('t.status', finished)} AND "
+        "COALESCE(t.sent_at, t.completed_at) <= t.deadline_at), "
+        "COUNT(*) FILTER (WHERE t.status = %s) "
+        f"FROM {_table(ThankYou)} t WHERE t.referral_id IS NOT NULL "
+        f"AND {where} AND t.deadline_at BETWEEN %s AND %s AND t.status <> %s "
+        "GROUP BY t.owner_id, t.moment"
+    )
+    params = [
+        *finished,
+        ThankYou.Status.SKIPPED,
+        *scope,
+        _moment(filters.start_at),
+        _moment(min(filters.end_at, filters.now)),
+        ThankYou.Status.CANCELLED,
     ]
+    return Part(sql, params, "itiii")
+
+
+def speed_part(filters: DashboardFilters) -> Part:
+    """Per owner, the median seconds from logging a referral of the period
+    to its first contact: (owner, seconds)."""
+    return Part(*medians(filters, "owner_id", "first_contacted_at"), "ix")
+
+
+def won_by_owner_part(filters: DashboardFilters) -> Part | None:
+    """Value won in the period per owner (month_part: owner, how many, value)."""
+    return month_part(
+        filters, ClosedTotal, ["owner"], filters.stage_ids(Stage.Kind.WON)
+    )
+
+
+def trend_days_part(filters: DashboardFilters) -> Part:
+    """Per day of the period: (day, referrals received, None, None) and
+    (None, None, day, value won that closed that day, in the viewer's time
+    zone)."""
+    where, scope = _scope_sql(filters)
+    won_ids = filters.stage_ids(Stage.Kind.WON)
+    closed_on, tz = connection.ops.datetime_cast_date_sql(
+        "r.closed_at", (), timezone.get_current_timezone_name()
+    )
+    sql = (
+        "SELECT r.received_on, COUNT(*), NULL, NULL "
+        f"FROM {_table(Referral)} r WHERE {where} "
+        "AND r.received_on BETWEEN %s AND %s GROUP BY r.received_on "
+        f"UNION ALL SELECT NULL, NULL, {closed_on}, SUM(r.estimated_value) "
+        f"FROM {_table(Referral)} r WHERE {where} AND "
+        f"{_in_sql('r.stage_id', won_ids)} AND r.closed_at BETWEEN %s AND %s "
+        "GROUP BY 3"
+    )
+    params = [
+        *scope,
+        filters.start,
+        filters.end,
+        *tz,
+        *scope,
+        *won_ids,
+        _moment(filters.start_at),
+        _moment(filters.end_at),
+    ]
+    return Part(sql, params, "didx")
+
+
+def trend_months_received_part(filters: DashboardFilters) -> Part | None:
+    return month_part(filters, ReceivedTotal, ["month"])
+
+
+def trend_months_won_part(filters: DashboardFilters) -> Part | None:
+    return month_part(
+        filters, ClosedTotal, ["month"], filters.stage_ids(Stage.Kind.WON)
+    )
+
+
+# Each grouped read by name (DashboardFilters.read), and those of a whole page.
+PARTS = {
+    "pipeline": pipeline_part,
+    "received": lambda filters: month_part(filters, ReceivedTotal, RECEIVED_GROUP),
+    "thanks_due": thanks_due_part,
+    "speed": speed_part,
+    "won_by_owner": won_by_owner_part,
+    "trend_days": trend_days_part,
+    "trend_months_received": trend_months_received_part,
+    "trend_months_won": trend_months_won_part,
+}
+TREND_PARTS = {
+    "week": ["trend_days"],
+    "month": ["trend_months_received", "trend_months_won"],
+    "year": ["trend_months_received", "trend_months_won"],
+}
+PAGE_PARTS = ["pipeline", "received", "thanks_due", "speed", "won_by_owner"]
+
+
+# -- Sections -------------------------------------------------------------------
 
 
 def pipeline_now(filters: DashboardFilters) -> dict:
@@ -620,99 +826,67 @@ def _share(part, whole):
 def sources(filters: DashboardFilters, limit: int = 10) -> dict:
     """Best sources of the period, and those who sent referrals but were never thanked.
 
-    Each list is one query, written out: the period's referrals grouped by
-    source, the first few, and only those joined to their partner (no scan
-    of every partner, no second query for them). Then the best sources'
-    median days to close.
+    One statement, written out: the period's referrals grouped by source,
+    the first few of each list (best, by referrals sent then value won;
+    never thanked, by referrals sent), the best ones' median days to close,
+    and only the sources listed joined to their partner (no scan of every
+    partner, no query per list).
     """
     won_ids = filters.stage_ids(Stage.Kind.WON)
     is_won = _in_sql("r.stage_id", won_ids)
-    where, params = _scope_sql(filters)
+    where, scope = _scope_sql(filters)
     period = (
         f"FROM {_table(Referral)} r WHERE {where} AND r.received_on BETWEEN %s AND %s"
     )
-    params += [filters.start, filters.end]
-    best = _partners(
-        "SELECT r.source_id, COUNT(*) AS sent, "
-        f"COUNT(*) FILTER (WHERE {is_won}) AS won_count, "
-        f"COALESCE(SUM(r.estimated_value) FILTER (WHERE {is_won}), 0) AS won_value "
-        f"{period} GROUP BY r.source_id "
-        "ORDER BY sent DESC, won_value DESC, r.source_id LIMIT %s",
-        [*won_ids, *won_ids, *params, limit],
-        ["sent", "won_count", "won_value"],
-        order="sent DESC, won_value DESC",
-    )
-    neglected = _partners(
-        f"SELECT r.source_id, COUNT(*) AS sent {period} AND r.source_id IN "
-        f"(SELECT id FROM {_table(Partner)} WHERE last_thanked_at IS NULL) "
-        "GROUP BY r.source_id ORDER BY sent DESC, r.source_id LIMIT %s",
-        [*params, limit],
-        ["sent"],
-        order="sent DESC",
-    )
-    shown = [partner.pk for partner in best]
-    close_seconds = medians(
+    in_period = [*scope, filters.start, filters.end]
+    closing, closing_params = medians(
         filters,
         "source_id",
         "closed_at",
-        f" AND {_in_sql('r.stage_id', won_ids)} AND {_in_sql('r.source_id', shown)}",
-        [*won_ids, *shown],
+        f" AND {is_won} AND r.source_id IN (SELECT source_id FROM best)",
+        won_ids,
     )
+    listed = list(
+        Partner.objects.raw(
+            "WITH best AS (SELECT r.source_id, COUNT(*) AS sent, "
+            f"COUNT(*) FILTER (WHERE {is_won}) AS won_count, "
+            f"COALESCE(SUM(r.estimated_value) FILTER (WHERE {is_won}), 0) AS won_value "
+            f"{period} GROUP BY r.source_id "
+            "ORDER BY sent DESC, won_value DESC, r.source_id LIMIT %s), "
+            f"neglected AS (SELECT r.source_id, COUNT(*) AS sent {period} "
+            f"AND r.source_id IN (SELECT id FROM {_table(Partner)} "
+            "WHERE last_thanked_at IS NULL) "
+            "GROUP BY r.source_id ORDER BY sent DESC, r.source_id LIMIT %s), "
+            f"closing AS ({closing}) "
+            "SELECT p.id, p.name, p.company, p.kind, p.last_thanked_at, "
+            "listed.which, listed.sent, listed.won_count, listed.won_value, "
+            "closing.seconds AS close_seconds "
+            "FROM (SELECT 1 AS which, source_id, sent, won_count, won_value "
+            "FROM best UNION ALL "
+            "SELECT 2, source_id, sent, 0, 0 FROM neglected) listed "
+            f"JOIN {_table(Partner)} p ON p.id = listed.source_id "
+            "LEFT JOIN closing ON listed.which = 1 "
+            "AND closing.median_of = listed.source_id "
+            "ORDER BY listed.which, listed.sent DESC, listed.won_value DESC, p.id",
+            [
+                *won_ids,
+                *won_ids,
+                *in_period,
+                limit,
+                *in_period,
+                limit,
+                *closing_params,
+            ],
+        )
+    )
+    best = [partner for partner in listed if partner.which == 1]
+    neglected = [partner for partner in listed if partner.which == 2]
     for partner in best:
         partner.won_value = _money(partner.won_value)
         partner.conversion = _share(partner.won_count, partner.sent)
-        median = close_seconds.get(partner.pk)
-        partner.median_days_to_close = None if median is None else median / 86400
+        median = partner.close_seconds
+        partner.median_days_to_close = None if median is None else float(median) / 86400
     return {"best": best, "neglected": neglected}
-
-
-def _partners(
-    grouped: str, params: list, columns: list[str], *, order: str
-) -> list[Partner]:
-    """The partners of `grouped` (a query of source_id and `columns`), with
-    what the dashboard shows of them and those columns, in `grouped`'s
-    `order` (then by partner)."""
-    extra = "".join(f", grouped.{name}" for name in columns)
-    return list(
-        Partner.objects.raw(
-            f"SELECT p.id, p.name, p.company, p.kind, p.last_thanked_at{extra} "
-            f"FROM ({grouped}) grouped JOIN {_table(Partner)} p "
-            f"ON p.id = grouped.source_id ORDER BY {order}, p.id",
-            params,
-        )
-    )
-
-
-def thanks_due_totals(filters: DashboardFilters) -> list[dict]:
-    """Thank-yous whose deadline fell in the period and has passed (or are
-    done), not cancelled, per owner and moment: rows of {"owner", "moment",
-    "total", "on_time", "skipped"}. On time: sent or done by the deadline,
-    as ThankYou.was_on_time.
-
-    Written out, on the copied owner: an (owner, deadline) index, no join.
-    """
-    where, scope = _scope_sql(filters, alias="t")
-    finished = list(ThankYou.FINISHED)
-    due = _rows(
-        "SELECT t.owner_id, t.moment, COUNT(*), "
-        f"COUNT(*) FILTER (WHERE {_in_sql('t.status', finished)} AND "
-        "COALESCE(t.sent_at, t.completed_at) <= t.deadline_at), "
-        "COUNT(*) FILTER (WHERE t.status = %s) "
-        f"FROM {_table(ThankYou)} t WHERE t.referral_id IS NOT NULL "
-        f"AND {where} AND t.deadline_at BETWEEN %s AND %s AND t.status <> %s "
-        "GROUP BY t.owner_id, t.moment",
-        [
-            *finished,
-            ThankYou.Status.SKIPPED,
-            *scope,
-            _moment(filters.start_at),
-            _moment(min(filters.end_at, filters.now)),
-            ThankYou.Status.CANCELLED,
-        ],
-    )
-    return [
-        dict(zip(("owner", "moment", *THANKS_FIELDS), row, strict=True)) for row in due
-    ]
 
 
 THANKS_FIELDS = ("total", "on_time", "skipped")
@@ -739,55 +913,55 @@ def thank_you_compliance(filters: DashboardFilters) -> dict:
         "total": sum(row["total"] for row in per_moment.values()),
         "on_time": sum(row["on_time"] for row in per_moment.values()),
     }
-    # The page's first few and, only when there are more, how many, from the
-    # pending index alone. (A window count would join every overdue row
-    # before the LIMIT.)
-    first = list(overdue_thanks(filters, limit=OVERDUE_SHOWN))
+    # The page's first few, each carrying how many there are in all: counted
+    # once (a subquery apart from the rows), from the pending index alone. (A
+    # window count would join every overdue row before the LIMIT.)
+    first = list(overdue_thanks(filters, limit=OVERDUE_SHOWN, counted=True))
     return {
         "moments": moments,
         "total": overall["total"],
         "on_time": overall["on_time"],
         "share": _share(overall["on_time"], overall["total"]),
         "overdue_first": first,
-        "overdue_count": (
-            _overdue_count(filters) if len(first) == OVERDUE_SHOWN else len(first)
-        ),
+        "overdue_count": first[0].overdue_count if first else 0,
         "overdue_shown": OVERDUE_SHOWN,
     }
 
 
-def overdue_thanks(filters: DashboardFilters, limit: int | None = None):
+def overdue_thanks(
+    filters: DashboardFilters, limit: int | None = None, counted: bool = False
+):
     """Thank-yous past their deadline and not done, most overdue first (the
     first `limit`), with what the page and the Overdue CSV show of each:
-    source_name, prospect_name and owner_name besides their own fields."""
-    where, params = _overdue_sql(filters)
+    source_name, prospect_name and owner_name besides their own fields, and
+    when `counted`, overdue_count: how many there are in all."""
+    where, params = _overdue_sql(filters, alias="t")
+    count, count_params = "", []
+    if counted:
+        count_where, count_params = _overdue_sql(filters, alias="c")
+        count = (
+            f", (SELECT COUNT(*) FROM {_table(ThankYou)} c WHERE {count_where}) "
+            "AS overdue_count"
+        )
     return ThankYou.objects.raw(
         "SELECT t.id, t.moment, t.channel, t.status, t.deadline_at, t.referral_id, "
-        f"p.name AS source_name, r.prospect_name, {OWNER_NAME} "
+        f"p.name AS source_name, r.prospect_name, {OWNER_NAME}{count} "
         f"FROM {_table(ThankYou)} t "
         f"JOIN {_table(Referral)} r ON r.id = t.referral_id "
         f"JOIN {_table(User)} u ON u.id = r.owner_id "
         f"JOIN {_table(Partner)} p ON p.id = t.source_id "
         f"WHERE {where} ORDER BY t.deadline_at, t.id" + (" LIMIT %s" if limit else ""),
-        [*params, *([limit] if limit else [])],
+        [*count_params, *params, *([limit] if limit else [])],
     )
 
 
-def _overdue_count(filters: DashboardFilters) -> int:
-    where, params = _overdue_sql(filters)
-    [(count,)] = _rows(
-        f"SELECT COUNT(*) FROM {_table(ThankYou)} t WHERE {where}", params
-    )
-    return count
-
-
-def _overdue_sql(filters: DashboardFilters) -> tuple[str, list]:
+def _overdue_sql(filters: DashboardFilters, alias: str) -> tuple[str, list]:
     """Overdue: pending, deadline passed; on the copied owner (an index)."""
-    where, scope = _scope_sql(filters, alias="t")
+    where, scope = _scope_sql(filters, alias=alias)
     pending = list(ThankYou.PENDING)
     return (
-        f"t.referral_id IS NOT NULL AND {where} AND {_in_sql('t.status', pending)} "
-        "AND t.deadline_at < %s",
+        f"{alias}.referral_id IS NOT NULL AND {where} AND "
+        f"{_in_sql(f'{alias}.status', pending)} AND {alias}.deadline_at < %s",
         [*scope, *pending, _moment(filters.now)],
     )
 
@@ -800,6 +974,7 @@ def reps(filters: DashboardFilters) -> list[dict]:
         visible_reps = User.objects.order_by("display_name", "email")
     else:
         visible_reps = filters.owners
+    filters.read("received", "won_by_owner", "pipeline", "thanks_due", "speed")
     won_ids = filters.stage_ids(Stage.Kind.WON)
     per_rep: dict[int, dict] = {}
     for row in filters.received:
@@ -809,14 +984,14 @@ def reps(filters: DashboardFilters) -> list[dict]:
             counts["won"] += row["n"]
     won_value = {
         row["owner"]: row["total"]
-        for row in month_totals(filters, ClosedTotal, ["owner"], won_ids)
+        for row in _month_rows(filters.part("won_by_owner"), ["owner"])
     }
     open_ids = filters.stage_ids(Stage.Kind.OPEN)
     open_pipeline = _summed(
         (row for row in filters.pipeline if row["stage"] in open_ids), "owner"
     )
     thanks = _summed(filters.thanks_due, "owner", THANKS_FIELDS)
-    speed = medians(filters, "owner_id", "first_contacted_at")
+    speed = {owner: float(seconds) for owner, seconds in filters.part("speed")}
     rows = []
     for rep in visible_reps:
         counts = per_rep.get(rep.pk, {"received": 0, "won": 0})
@@ -895,28 +1070,21 @@ TREND_YEARS_AFTER_DAYS = 3 * 366  # then years: 40 bars at most of each
 def trend(filters: DashboardFilters) -> dict:
     """Referrals received and value won per week, per month beyond 4
     months, per year beyond 3 years."""
-    days = (filters.end - filters.start).days
-    unit = (
-        "year"
-        if days > TREND_YEARS_AFTER_DAYS
-        else "month"
-        if days > TREND_MONTHS_AFTER_DAYS
-        else "week"
-    )
-    won_ids = filters.stage_ids(Stage.Kind.WON)
+    unit = trend_unit(filters)
+    filters.read(*TREND_PARTS[unit])
     received, won = Counter(), Counter()
     if unit == "week":
         # Counted per day and added up per week here: grouping the dates as
         # they are is half the database's work of truncating each to its week.
-        for received_on, count, closed_on, value in _per_day(filters, won_ids):
+        for received_on, count, closed_on, value in filters.part("trend_days"):
             if received_on:
                 received[_week_of(received_on)] += count
             else:
                 won[_week_of(closed_on)] += _money(value)
     else:  # each month's row into its bucket (itself, or its year)
-        for row in month_totals(filters, ReceivedTotal, ["month"]):
+        for row in _month_rows(filters.part("trend_months_received"), ["month"]):
             received[_bucket_start(row["month"], unit)] += row["n"]
-        for row in month_totals(filters, ClosedTotal, ["month"], won_ids):
+        for row in _month_rows(filters.part("trend_months_won"), ["month"]):
             won[_bucket_start(row["month"], unit)] += row["total"] or 0
     buckets = []
     cursor = _bucket_start(filters.start, unit)
@@ -936,6 +1104,14 @@ def trend(filters: DashboardFilters) -> dict:
     return {"unit": unit, "buckets": buckets}
 
 
+def trend_unit(filters: DashboardFilters) -> str:
+    """The trend's bars: weeks, months beyond 4 months, years beyond 3 years."""
+    days = (filters.end - filters.start).days
+    if days > TREND_YEARS_AFTER_DAYS:
+        return "year"
+    return "month" if days > TREND_MONTHS_AFTER_DAYS else "week"
+
+
 def _bucket_start(day: date, unit: str) -> date:
     """The first day of the trend's week (a Monday), month or year of `day`."""
     if unit == "year":
@@ -953,35 +1129,6 @@ def _next_bucket(start: date, unit: str) -> date:
     return start + timedelta(days=7)
 
 
-def _per_day(filters: DashboardFilters, won_ids: list[int]) -> list[tuple]:
-    """Per day of the period, in one query: (day, referrals received, None,
-    None) and (None, None, day, value won that closed that day, in the
-    viewer's time zone)."""
-    where, scope = _scope_sql(filters)
-    closed_on, tz = connection.ops.datetime_cast_date_sql(
-        "r.closed_at", (), timezone.get_current_timezone_name()
-    )
-    return _rows(
-        "SELECT r.received_on, COUNT(*), NULL, NULL "
-        f"FROM {_table(Referral)} r WHERE {where} "
-        "AND r.received_on BETWEEN %s AND %s GROUP BY r.received_on "
-        f"UNION ALL SELECT NULL, NULL, {closed_on}, SUM(r.estimated_value) "
-        f"FROM {_table(Referral)} r WHERE {where} AND "
-        f"{_in_sql('r.stage_id', won_ids)} AND r.closed_at BETWEEN %s AND %s "
-        "GROUP BY 3",
-        [
-            *scope,
-            filters.start,
-            filters.end,
-            *tz,
-            *scope,
-            *won_ids,
-            _moment(filters.start_at),
-            _moment(filters.end_at),
-        ],
-    )
-
-
 def _week_of(day) -> date:
     """The Monday of a day's week (SQLite gives a day as text)."""
     day = date.fromisoformat(day) if isinstance(day, str) else day
@@ -989,6 +1136,10 @@ def _week_of(day) -> date:
 
 
 def dashboard(filters: DashboardFilters) -> dict:
+    """Every section of the page. Their grouped reads go first, together (one
+    statement); then the sources, the overdue thank-yous and the stale
+    referrals, one statement each."""
+    filters.read(*PAGE_PARTS, *TREND_PARTS[trend_unit(filters)])
     return {
         "pipeline": pipeline_now(filters),
         "funnel": funnel(filters),

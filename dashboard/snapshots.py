@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -77,6 +77,8 @@ class Figures:
     html: SafeString
     computed_at: datetime | None = None
     took_ms: int | None = None
+    # When a visit last recorded that it looked, as the snapshot read says.
+    viewed_at: datetime | None = None
 
     @property
     def took_seconds(self) -> float | None:
@@ -116,8 +118,11 @@ def snapshot_figures(
     key, now = snapshot_key(filters, view), filters.now
     fresh_for = REFRESH_AFTER if refresh else DashboardSnapshot.max_age()
     figures = _snapshot(key, view, now, render, fresh_for)
-    unseen = Q(viewed_at__isnull=True) | Q(viewed_at__lt=now - VIEWED_EVERY)
-    DashboardSnapshot.objects.filter(unseen, key=key).update(viewed_at=now)
+    # Recorded at most every VIEWED_EVERY: no write when the snapshot read
+    # says a visit looked lately.
+    if figures.viewed_at is None or figures.viewed_at < now - VIEWED_EVERY:
+        unseen = Q(viewed_at__isnull=True) | Q(viewed_at__lt=now - VIEWED_EVERY)
+        DashboardSnapshot.objects.filter(unseen, key=key).update(viewed_at=now)
     return figures
 
 
@@ -188,7 +193,12 @@ def _snapshot(
 
 def _figures(snapshot: DashboardSnapshot) -> Figures:
     # The html is this application's own rendering of the figures.
-    return Figures(mark_safe(snapshot.html), snapshot.computed_at, snapshot.took_ms)
+    return Figures(
+        mark_safe(snapshot.html),
+        snapshot.computed_at,
+        snapshot.took_ms,
+        snapshot.viewed_at,
+    )
 
 
 def _first_claimed(key: str, view: str, now: datetime) -> bool:
@@ -210,12 +220,13 @@ def _first_count(
 
     1. Insert the view's empty snapshot, committed (the unique key lets one
        insert in; the others find it there).
-    2. Lock it in a transaction held through the count: the UPDATE takes the
-       row lock on PostgreSQL; on SQLite (development) the transaction takes
-       the database's write lock when it begins (transaction_mode IMMEDIATE).
-       The other visits queue on that lock.
-    3. Read it again under the lock: figures counted while this visit waited
-       are shown; otherwise count them and save them before letting go.
+    2. Lock it in a transaction held through the count, reading it again:
+       SELECT ... FOR UPDATE takes the row lock on PostgreSQL; on SQLite
+       (development) the transaction takes the database's write lock when
+       it begins (transaction_mode IMMEDIATE). The other visits queue on
+       that lock.
+    3. Figures counted while this visit waited are shown; otherwise count
+       them and save them before letting go.
     4. A count that fails rolls back and its empty snapshot is deleted, so the
        next visit counts it; a visit that was waiting then counts it itself.
 
@@ -245,11 +256,7 @@ def _unlocked(key: str) -> bool:
 def _first_locked(key: str) -> DashboardSnapshot | None:
     """The view's snapshot, locked until the transaction ends; None if a
     failed first count deleted it meanwhile."""
-    # An update that changes nothing: it takes the lock and leaves the row
-    # as it was (refreshing_since is the stale recount's claim, not this).
-    rows = DashboardSnapshot.objects.filter(key=key)
-    locked = rows.update(key=F("key"))
-    return rows.first() if locked else None
+    return DashboardSnapshot.objects.select_for_update().filter(key=key).first()
 
 
 def _claimed(snapshot: DashboardSnapshot, now: datetime) -> bool:
