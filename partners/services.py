@@ -5,7 +5,7 @@ from core.text import clean_email, clean_name
 from partners.models import Partner
 
 
-def partner_create(
+def _partner(
     *,
     owner,
     name: str,
@@ -16,8 +16,7 @@ def partner_create(
     kind: str = Partner.Kind.CUSTOMER,
     **fields,
 ) -> Partner:
-    """A new referral source, owned by the rep who will look after them."""
-    partner = Partner(
+    return Partner(
         owner=owner,
         name=clean_name(name),
         email=clean_email(email),
@@ -28,8 +27,23 @@ def partner_create(
         email_consent_at=timezone.now(),
         **fields,
     )
+
+
+def partner_create(**fields) -> Partner:
+    """A new referral source, owned by the rep who will look after them."""
+    partner = _partner(**fields)
     partner.full_clean()
     partner.save()
+    return partner
+
+
+def partner_new(**fields) -> Partner:
+    """A new referral source as partner_create makes it, checked (lengths,
+    formats, choices: a ValidationError keyed by its fields) but not saved,
+    with no query: the caller has checked the owner, and saves it in its own
+    transaction (referral_log: a source logged with its first referral)."""
+    partner = _partner(**fields)
+    partner.full_clean(exclude=["owner"])
     return partner
 
 

@@ -98,17 +98,22 @@ def snapshot(referral: Referral) -> Snapshot:
     )
 
 
-def referral_counted(*, before: Snapshot | None, after: Snapshot | None) -> None:
-    """Move a referral's contribution from `before` to `after` (None: absent)."""
-    if before == after:
-        return
+def referral_counted(
+    *, before: Snapshot | None, after: Snapshot | None, recorded: tuple = ()
+) -> None:
+    """Move a referral's contribution from `before` to `after` (None: absent).
+
+    `recorded`: new rows of the change itself (its StageChange), inserted
+    first in the same round trip as the summaries' (sql.writes_together).
+    """
     deltas: Deltas = {}
-    for state, sign in ((before, -1), (after, 1)):
-        if state is None:
-            continue
-        for summary, key in state.rows():
-            _count(deltas, summary, key, sign, sign * state.value)
-    _apply(deltas)
+    if before != after:
+        for state, sign in ((before, -1), (after, 1)):
+            if state is None:
+                continue
+            for summary, key in state.rows():
+                _count(deltas, summary, key, sign, sign * state.value)
+    _apply(deltas, first=[sql.inserted([row]) for row in recorded])
 
 
 # {(summary, row key): [count, value]} to add to the summaries.
@@ -121,30 +126,33 @@ def _count(deltas: Deltas, summary, key: tuple, count: int, value: Decimal) -> N
     delta[1] += value
 
 
-def _apply(deltas: Deltas) -> None:
-    """Add the deltas to their summaries' rows (those that change anything)."""
-    for summary in KEYS:  # always in the same order: see _add
+def _apply(deltas: Deltas, first: list[tuple[str, list]] = ()) -> None:
+    """Add the deltas to their summaries' rows (those that change anything),
+    with the writes `first`, in one round trip where the database allows.
+
+    Each summary's rows in one upsert: an added count and value, so changes
+    at once add up (each row is updated under its lock) instead of
+    overwriting each other. The tables are always given in one order (KEYS,
+    the order rollups_rebuild locks them in) and rows sorted, so two
+    transactions touching the same rows lock them in the same order and
+    cannot deadlock (core.sql.execute_together keeps an order too).
+    """
+    statements = list(first)
+    for summary in KEYS:
         rows = sorted(
             (*key, count, value)
             for (table, key), (count, value) in deltas.items()
             if table is summary and (count or value)
         )
         if rows:
-            _add(summary, rows)
+            statements.append(sql.summary_add(summary, KEYS[summary], rows))
+    if statements:
+        sql.writes_together(statements)
 
 
 def _month(value) -> date:
     """A TruncMonth result as a date (it is a datetime on some databases)."""
     return value.date() if isinstance(value, datetime) else value
-
-
-def _add(summary, rows: list[tuple]) -> None:
-    """Add counts and values to a summary's rows, creating missing ones.
-
-    Tables are written in one order and rows sorted, so two transactions
-    touching the same rows lock them in the same order and cannot deadlock.
-    """
-    sql.summary_add(summary, KEYS[summary], rows)
 
 
 def _rebuilt(summary, row: dict):

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from core.text import clean_email, clean_name
 from partners.models import Partner
-from partners.services import partner_create
+from partners.services import partner_new
 from referrals import rollups
 from referrals.models import Activity, Referral, Stage, StageChange
 from thanks.models import Moment, ThankYou
-from thanks.services import thank_you_schedule
+from thanks.services import thank_yous_schedule
 
 NO_OPEN_STAGE = "The pipeline has no open stage to put a new referral in."
 FINAL_VALUE_REQUIRED = "Enter the final value of the sale to move it to Won."
@@ -27,11 +27,29 @@ STAGE_ARCHIVED = "That stage is archived; choose another."
 ACTIVITY_TEXT_REQUIRED = "Write what happened."
 
 
-def first_stage() -> Stage:
-    stage = Stage.objects.filter(kind=Stage.Kind.OPEN, is_archived=False).first()
+def first_stage(stages: list[Stage]) -> Stage:
+    """The pipeline's first open stage in use, where a new referral starts
+    (`stages`: every stage, in pipeline order)."""
+    stage = next(
+        (s for s in stages if s.kind == Stage.Kind.OPEN and not s.is_archived), None
+    )
     if stage is None:
         raise ValidationError(NO_OPEN_STAGE)
     return stage
+
+
+def stages_as_they_stand(*stages: Stage) -> list[Stage]:
+    """Every stage in pipeline order, read once (after wait_for_reorder:
+    their positions as they stand), with the positions of `stages` (the
+    caller's instances, read before) brought up to date: what logging or
+    moving a referral needs of the stages, in one query."""
+    every = list(Stage.objects.order_by("position", "pk"))
+    positions = {stage.pk: stage.position for stage in every}
+    for stage in stages:
+        if stage.pk not in positions:
+            raise Stage.DoesNotExist("The stage was deleted meanwhile.")
+        stage.position = positions[stage.pk]
+    return every
 
 
 def referral_log(
@@ -92,29 +110,38 @@ def referral_log(
         validate_unique=False,
         validate_constraints=False,
     )
-    # Inside a caller's transaction (the admin's, an import's), no savepoint
-    # for a known source: two round trips on every referral logged, and a
-    # failure rolls back the caller's transaction too. A new source's
-    # errors come from the database work inside, so that case takes one: the
-    # form can then be shown again with the errors next to its fields.
-    with transaction.atomic(savepoint=new_source is not None):
+    # The new source checked before any write too (its errors keyed by its
+    # own fields), so no savepoint is needed: inside a caller's transaction
+    # (the admin's, an import's) a failure rolls back the caller's
+    # transaction too, and each referral logged saves two round trips.
+    if new_source is not None:
+        source = partner_new(owner=referral.owner, **new_source)
+    with transaction.atomic(savepoint=False):
         if new_source is not None:
-            referral.source = partner_create(owner=referral.owner, **new_source)
-        rollups.wait_for_reorder()  # the stage's position, as it stands
+            source.save()
+            referral.source = source
+        rollups.wait_for_reorder()  # the stages' positions, as they stand
         if stage is None:
-            stage = first_stage()
+            stages = stages_as_they_stand()
+            stage = first_stage(stages)
         else:
-            stage.refresh_from_db(fields=["position"])
-        moments = [Moment.RECEIVED, *referral_enter(referral, stage, at=entered)]
+            stages = stages_as_they_stand(stage)
+        owed = referral_enter(
+            referral, stage, at=entered, milestones=milestones_of(stages)
+        )
         referral.save(force_insert=True)
-        StageChange.objects.create(
+        first_change = StageChange(
             referral=referral, to_stage=stage, at=entered, by=user
         )
-        rollups.referral_counted(before=None, after=rollups.snapshot(referral))
-        for moment in moments:
-            thank_you_schedule(
-                referral=referral, moment=moment, at=entered, new_referral=True
-            )
+        rollups.referral_counted(
+            before=None, after=rollups.snapshot(referral), recorded=(first_change,)
+        )
+        thank_yous_schedule(
+            referral=referral,
+            moments=[Moment.RECEIVED, *owed],
+            at=entered,
+            new_referral=True,
+        )
         if note.strip():
             Activity.objects.create(
                 referral=referral,
@@ -124,6 +151,15 @@ def referral_log(
                 text=note,
             )
     return referral
+
+
+def milestones_of(stages: list[Stage]) -> dict[str, int]:
+    """Each milestone's stage position, of stages already read."""
+    return {
+        stage.milestone: stage.position
+        for stage in stages
+        if stage.milestone != Stage.Milestone.NONE
+    }
 
 
 def milestone_positions() -> dict[str, int]:
@@ -212,16 +248,23 @@ def referral_move(
     stage_entry_check(to_stage, final_value=final_value, lost_reason=lost_reason)
 
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint, as referral_log: inside a caller's transaction a failure
+    # rolls it back too.
+    with transaction.atomic(savepoint=False):
         rollups.wait_for_reorder()
-        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        # The row locked (its source read with it, not locked: for the thanks).
+        locked = (
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("source")
+            .get(pk=referral.pk)
+        )
         if locked.stage_id == to_stage.pk:
             return False
         # Its position as it stands now (a reorder may have moved it since
         # the caller read it): the furthest position reached is taken from it.
-        to_stage.refresh_from_db(fields=["position"])
+        stages = stages_as_they_stand(to_stage)
         before = rollups.snapshot(locked)
-        StageChange.objects.create(
+        change = StageChange(
             referral=locked,
             from_stage_id=locked.stage_id,
             to_stage=to_stage,
@@ -229,19 +272,30 @@ def referral_move(
             by=user,
         )
         locked.last_activity_at = now
-        moments = referral_enter(locked, to_stage, at=now)
+        moments = referral_enter(
+            locked, to_stage, at=now, milestones=milestones_of(stages)
+        )
         if to_stage.kind == Stage.Kind.WON:
             locked.estimated_value = final_value
         if to_stage.kind == Stage.Kind.LOST:
             locked.lost_reason = lost_reason.strip()
         locked.save()
-        rollups.referral_counted(before=before, after=rollups.snapshot(locked))
+        rollups.referral_counted(
+            before=before, after=rollups.snapshot(locked), recorded=(change,)
+        )
         # The thanks this move owes, in the same transaction: a referral that
         # moves back and forth is thanked once per moment (unique row).
-        for moment in moments:
-            thank_you_schedule(referral=locked, moment=moment, at=now)
-    referral.refresh_from_db()
+        thank_yous_schedule(referral=locked, moments=moments, at=now)
+    _saved_as(referral, locked)
     return True
+
+
+def _saved_as(referral: Referral, saved: Referral) -> None:
+    """The caller's `referral` as `saved` left the database (every field, its
+    stage and source), with no query to read it back."""
+    for field in Referral._meta.concrete_fields:
+        setattr(referral, field.attname, getattr(saved, field.attname))
+    referral.stage, referral.source = saved.stage, saved.source
 
 
 def activity_add(

@@ -9,17 +9,19 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 
-from core.sql import lock_tables, quote_table
+from core.sql import execute_together, lock_tables, quote_table
 from referrals.models import Referral
 
 # -- The summary tables (rollups.py) -------------------------------------------
 
 
-def summary_add(summary, key: tuple[str, ...], rows: list[tuple]) -> None:
-    """Add counts and values to rows of the `summary` table, creating the
-    missing ones, in one statement: each of `rows` is the row's `key`
-    columns' values, then the count and the value to add."""
+def summary_add(summary, key: tuple[str, ...], rows: list[tuple]) -> tuple[str, list]:
+    """The statement that adds counts and values to rows of the `summary`
+    table, creating the missing ones (each of `rows` is the row's `key`
+    columns' values, then the count and the value to add), and its
+    parameters: for writes_together()."""
     quote = connection.ops.quote_name
     table = quote_table(summary)
     key_columns = [quote(column) for column in key]
@@ -27,14 +29,33 @@ def summary_add(summary, key: tuple[str, ...], rows: list[tuple]) -> None:
     row = "(" + ", ".join(["%s"] * (len(key_columns) + 2)) + ")"
     values = ", ".join([row] * len(rows))
     params = [part for each in rows for part in each]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {values} "
-            f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET "
-            f"{quote('count')} = {table}.{quote('count')} + EXCLUDED.{quote('count')}, "
-            f"{quote('value')} = {table}.{quote('value')} + EXCLUDED.{quote('value')}",
-            params,
-        )
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES {values} "
+        f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET "
+        f"{quote('count')} = {table}.{quote('count')} + EXCLUDED.{quote('count')}, "
+        f"{quote('value')} = {table}.{quote('value')} + EXCLUDED.{quote('value')}",
+        params,
+    )
+
+
+def inserted(objects: list) -> tuple[str, list]:
+    """The INSERT of new rows of one model (their ids are not read back), as
+    the ORM writes it, and its parameters: for writes_together()."""
+    model = type(objects[0])
+    query = InsertQuery(model)
+    query.insert_values(
+        [field for field in model._meta.concrete_fields if not field.primary_key],
+        objects,
+    )
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, list(params)
+
+
+def writes_together(statements: list[tuple[str, list]]) -> None:
+    """Run writes in one round trip where the database can
+    (core.sql.execute_together: one statement on PostgreSQL, which locks
+    their tables in the order given)."""
+    execute_together(statements)
 
 
 def summaries_lock(summaries) -> None:

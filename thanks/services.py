@@ -77,37 +77,56 @@ def stuck_after() -> timedelta:
 def thank_you_schedule(
     *, referral: Referral, moment: str, at=None, new_referral: bool = False
 ) -> ThankYou | None:
-    """Owe the source thanks for `moment` of `referral`, inside the caller's transaction.
+    """Owe the source thanks for `moment` of `referral` (thank_yous_schedule
+    for one moment): the new thank-you, or None."""
+    scheduled = thank_yous_schedule(
+        referral=referral, moments=[moment], at=at, new_referral=new_referral
+    )
+    return scheduled[0] if scheduled else None
 
-    Returns the new thank-you, or None when the moment is switched off or the
-    source was already thanked (or is being thanked) for it. A referral
-    created in this transaction (`new_referral`) owes nothing yet: its row is
-    inserted without looking for one first.
+
+def thank_yous_schedule(
+    *, referral: Referral, moments: list[str], at=None, new_referral: bool = False
+) -> list[ThankYou]:
+    """Owe the source thanks for each of `moments` of `referral`, inside the
+    caller's transaction. Returns the new thank-yous: none for a moment
+    switched off, or one the source was already thanked (or is being
+    thanked) for.
+
+    One query reads the moments owed (switched on and, unless the referral
+    was created in this transaction (`new_referral`), without a thank-you of
+    this referral yet), one insert writes them all. The check and the insert
+    are one step for the referral: its caller holds its row (referral_move
+    locks it; a new referral is seen by nobody else yet).
     """
-    config = ThankYouMoment.objects.filter(moment=moment, enabled=True).first()
-    if config is None:
-        return None
+    if not moments:
+        return []
+    configs = ThankYouMoment.objects.filter(moment__in=moments, enabled=True)
+    if not new_referral:
+        thanked = ThankYou.objects.filter(referral=referral).values("moment")
+        configs = configs.exclude(moment__in=thanked)
+    owed = {config.moment: config for config in configs}
     at = at or timezone.now()
     # A source who opted out of email is still thanked: by a task.
-    fields = {
-        "source": referral.source,
-        "owner_id": referral.owner_id,
-        **config.owed(at=at, by_email=referral.source.can_email),
-    }
-    if new_referral:
-        thank_you = ThankYou.objects.create(referral=referral, moment=moment, **fields)
-    else:
-        thank_you, created = ThankYou.objects.get_or_create(
-            referral=referral, moment=moment, defaults=fields
+    by_email = referral.source.can_email
+    scheduled = ThankYou.objects.bulk_create(
+        ThankYou(
+            referral=referral,
+            moment=moment,
+            source=referral.source,
+            owner_id=referral.owner_id,
+            **owed[moment].owed(at=at, by_email=by_email),
         )
-        if not created:
-            return None
-    if (
-        thank_you.channel == ThankYou.Channel.EMAIL
-        and thank_you.due_at <= timezone.now()
+        for moment in dict.fromkeys(moments)
+        if moment in owed
+    )
+    now = timezone.now()
+    if any(
+        thank_you.channel == ThankYou.Channel.EMAIL and thank_you.due_at <= now
+        for thank_you in scheduled
     ):
         dispatch_on_commit()
-    return thank_you
+    return scheduled
 
 
 def dispatch_on_commit() -> None:

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from referrals.forms import ReferralForm
@@ -173,3 +174,28 @@ def test_entering_a_stage_with_the_milestones_read_once_is_the_same(db):
         for field in ("first_contacted_at", "meeting_held_at", "closed_at"):
             assert getattr(read_once, field) == getattr(read_each_time, field)
         assert read_once.furthest_position == read_each_time.furthest_position
+
+
+def test_a_move_post_runs_a_fixed_number_of_queries(
+    client, alice, alice_referral, django_assert_num_queries
+):
+    """A move that owes thanks (the first meeting), pinned (issue 25: no page
+    above 12). On SQLite: session; user with role; the referral (scoped);
+    the stage picked (the form); the referral locked, its source read with
+    it; every stage (the target's position, the milestones); the referral
+    saved; its stage change; the pipeline and received summaries' upserts;
+    the thank-you moments owed and not yet thanked (one query); the
+    thank-you. No read-back: the view's referral is the one saved, its stage
+    with it. PostgreSQL adds the lock that waits for a stage reorder and
+    sends the stage change with the upserts as one statement."""
+    client.force_login(alice)
+    meeting = stage("Meeting held")
+    queries = 11 if connection.vendor == "postgresql" else 12
+    with django_assert_num_queries(queries):
+        response = client.post(
+            f"/referrals/{alice_referral.pk}/move/", {"stage": meeting.pk}
+        )
+    assert response.status_code == 302
+    alice_referral.refresh_from_db()
+    assert alice_referral.stage == meeting
+    assert alice_referral.thank_yous.get().moment == "meeting"
