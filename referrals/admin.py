@@ -1,7 +1,12 @@
-from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.db import transaction
+import json
 
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.utils.functional import cached_property
+
+from core.sql import is_postgres
 from referrals import rollups
 from referrals.models import (
     Activity,
@@ -12,6 +17,7 @@ from referrals.models import (
     Stage,
     StageChange,
 )
+from referrals.search import referral_search, search_term_error
 from referrals.services import (
     next_stage_position,
     referral_log,
@@ -64,6 +70,33 @@ def _check_new_referral(form):
     return data
 
 
+# The admin's lists of referrals are counted exactly up to this many rows;
+# beyond, PostgreSQL's estimate is shown.
+EXACT_COUNT_UP_TO = 1_000
+
+
+class EstimatedCountPaginator(Paginator):
+    """The admin's pages of referrals, counted once and cheaply.
+
+    Up to EXACT_COUNT_UP_TO rows the count is exact. Beyond, on PostgreSQL,
+    it is the planner's estimate of the rows (for the whole table, its
+    statistics: what pg_class.reltuples says), at least the rows found: a
+    million referrals counted exactly took most of the page's time, and a
+    search's tens of thousands of matches as long (docs/operations.md). The
+    last page may then hold fewer rows than the count says. SQLite counts.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        if not is_postgres():
+            return super().count
+        found = self.object_list.order_by()[: EXACT_COUNT_UP_TO + 1].count()
+        if found <= EXACT_COUNT_UP_TO:
+            return found
+        plan = json.loads(self.object_list.order_by().explain(format="json"))
+        return max(found, int(plan[0]["Plan"]["Plan Rows"]))
+
+
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):
     list_display = [
@@ -75,16 +108,28 @@ class ReferralAdmin(admin.ModelAdmin):
         "estimated_value",
         "received_on",
     ]
+    # The received date by fixed ranges (today, past 7 days, this month, this
+    # year), which read no rows to be offered: no date_hierarchy, whose
+    # years and months are looked up in every referral.
     list_filter = ["stage", "owner__team", "owner", "received_on"]
+    # What the search looks in (the box shows because these are set); the
+    # search itself is referral_search(), the list's: get_search_results().
     search_fields = [
         "prospect_name",
         "prospect_company",
         "prospect_email",
         "source__name",
     ]
+    search_help_text = (
+        "Prospect name, company, email or source name. Two letters find the "
+        "words that start with them."
+    )
     list_select_related = ["source", "owner", "stage"]
     raw_id_fields = ["source", "owner"]
-    date_hierarchy = "received_on"
+    # One count a page: no second count of the whole table for "N total",
+    # and past 1,000 rows an estimate (EstimatedCountPaginator).
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     # Where a referral is in the pipeline changes only by a move (the board,
     # its page): a move records the history, the dates and furthest stage
@@ -101,6 +146,16 @@ class ReferralAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.PIPELINE_FIELDS if obj else ["furthest_position"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The referral list's search (referrals.search), with its index and
+        accents ignored, instead of an icontains on each of search_fields;
+        it joins nothing, so no duplicates."""
+        if not search_term.strip():
+            return queryset, False
+        if error := search_term_error(search_term):
+            self.message_user(request, error, messages.WARNING)
+        return referral_search(queryset, search_term), False
 
     # An edit goes through the same service as the edit page (summaries,
     # thanks following a new owner or source); a new referral through the

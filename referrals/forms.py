@@ -14,6 +14,7 @@ from core.validators import ACTIVITY_MAX
 from partners.models import Partner
 from partners.selectors import partners_for_user, partners_matching
 from referrals.models import Activity, Referral, Stage
+from referrals.search import referral_search, search_term, search_term_error
 from referrals.selectors import open_duplicates, reached_filter
 
 SOURCE_REQUIRED = "Choose who referred this prospect, or add them as a new source."
@@ -284,7 +285,14 @@ SORTS = {
 
 
 class ReferralFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=200)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"placeholder": "Name, company, email or source", "type": "search"}
+        ),
+    )
     stage = forms.ModelChoiceField(
         queryset=Stage.objects.all(), required=False, empty_label="All stages"
     )
@@ -346,6 +354,17 @@ class ReferralFilterForm(forms.Form):
         else:
             del self.fields["owner"]
 
+    @property
+    def searched(self) -> bool:
+        """Whether a valid search term narrows the list."""
+        return bool(valid_data(self).get("q"))
+
+    def clean_q(self):
+        term = search_term(self.cleaned_data["q"])
+        if term and (error := search_term_error(term)):
+            raise ValidationError(error)  # said next to the box, not ignored
+        return term
+
     def clean(self):
         data = super().clean()
         start, end = data.get("received_from"), data.get("received_to")
@@ -359,13 +378,8 @@ class ReferralFilterForm(forms.Form):
     def filter(self, queryset, *, stale_q: Callable[[], Q]):
         """Apply the valid filters; an invalid one is ignored and shown as an error."""
         data = valid_data(self)  # unbound: no filters
-        if q := data.get("q", "").strip():
-            queryset = queryset.filter(
-                Q(prospect_name__icontains=q)
-                | Q(prospect_company__icontains=q)
-                | Q(prospect_email__icontains=q)
-                | Q(source__name__icontains=q)
-            )
+        if data.get("q"):
+            queryset = referral_search(queryset, data["q"])
         for field in ("stage", "source", "owner"):
             if data.get(field):
                 queryset = queryset.filter(**{field: data[field]})

@@ -1,11 +1,14 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin as django_admin
+from django.db import connection
 from django.utils import timezone
 
+from referrals import admin as referrals_admin
 from referrals.models import Referral, Stage
+from referrals.search import TOO_SHORT
 from referrals.services import FINAL_VALUE_REQUIRED, referral_log
-from tests.factories import PartnerFactory
+from tests.factories import PartnerFactory, ReferralFactory
 
 PROJECT_APPS = {"accounts", "partners", "referrals", "core", "thanks", "dashboard"}
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
@@ -154,3 +157,79 @@ def test_a_thank_you_edited_in_the_admin_is_owned_by_its_referrals_owner(
     assert response.status_code == 302, response.context["adminform"].form.errors
     thank_you.refresh_from_db()
     assert (thank_you.referral, thank_you.owner) == (bobs, bob)
+
+
+# -- The referral list (issue 25) -----------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+@pytest.mark.parametrize("params", [{}, {"q": "prospect"}], ids=["all", "searched"])
+def test_the_admins_referral_list_runs_a_constant_number_of_queries(
+    client, admin, alice_partner, django_assert_num_queries, rows, params
+):
+    ReferralFactory.create_batch(rows, source=alice_partner)
+    client.force_login(admin)
+    # session, user; the filters' stages, teams and owners; one count (no
+    # second one of the whole table, no date hierarchy's years); the rows,
+    # their source, owner and stage joined in.
+    with django_assert_num_queries(7):
+        response = client.get("/admin/referrals/referral/", params)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == rows
+    assert len(response.context["cl"].result_list) == rows
+
+
+def test_the_admins_referral_list_reads_no_dates_to_offer_them():
+    model_admin = django_admin.site._registry[Referral]
+    assert model_admin.date_hierarchy is None
+    assert model_admin.show_full_result_count is False
+    assert "received_on" in model_admin.list_filter  # today, past 7 days, ...
+    assert set(model_admin.list_select_related) >= {"source", "owner", "stage"}
+
+
+def test_the_admin_searches_referrals_by_the_lists_rule(client, admin, alice):
+    ReferralFactory(
+        source=PartnerFactory(owner=alice, name="Otto Source"),
+        prospect_name="Ana Garcia",
+        prospect_company="Sol",
+    )
+    ReferralFactory(
+        source=PartnerFactory(owner=alice, name="Pia Source"),
+        prospect_name="Ben Brown",
+        prospect_company="Luna",
+    )
+    client.force_login(admin)
+
+    def found(term):
+        response = client.get("/admin/referrals/referral/", {"q": term})
+        assert response.status_code == 200
+        return [r.prospect_name for r in response.context["cl"].result_list]
+
+    assert found("garc") == ["Ana Garcia"]
+    assert found("otto") == ["Ana Garcia"]  # the source's name
+    assert found("ot") == ["Ana Garcia"]  # two letters: a word's start
+    assert sorted(found("  ")) == ["Ana Garcia", "Ben Brown"]  # no search
+
+
+def test_a_term_too_short_in_the_admin_says_so(client, admin, alice_referral):
+    client.force_login(admin)
+    response = client.get("/admin/referrals/referral/", {"q": "a"}, follow=True)
+    assert response.status_code == 200
+    assert TOO_SHORT in response.content.decode()
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_the_admin_counts_exactly_up_to_a_point(admin, alice_partner, monkeypatch):
+    """Past EXACT_COUNT_UP_TO referrals, PostgreSQL's estimate (at least
+    the rows found); SQLite counts."""
+    monkeypatch.setattr(referrals_admin, "EXACT_COUNT_UP_TO", 3)
+    ReferralFactory.create_batch(5, source=alice_partner)
+    paginator = referrals_admin.EstimatedCountPaginator(Referral.objects.all(), 2)
+    if connection.vendor == "postgresql":
+        assert paginator.count >= 4  # the rows found, or the planner's guess
+    else:
+        assert paginator.count == 5
+    few = referrals_admin.EstimatedCountPaginator(
+        Referral.objects.filter(prospect_name="nobody"), 2
+    )
+    assert few.count == 0

@@ -1,0 +1,177 @@
+"""The referral search (referrals/search.py): what a term finds, on SQLite
+and PostgreSQL alike, and on PostgreSQL accents ignored and the trigram
+indexes used. The list, its export and the admin call the same rule."""
+
+import pytest
+from django.db import connection, transaction
+
+from referrals.models import Referral
+from referrals.search import TOO_SHORT, referral_search, search_term_error
+from tests.factories import PartnerFactory, ReferralFactory
+from tests.helpers import csv_rows
+
+POSTGRES = connection.vendor == "postgresql"
+postgres_only = pytest.mark.skipif(
+    not POSTGRES, reason="accents are folded on PostgreSQL only"
+)
+
+
+def found(term, queryset=None) -> list[str]:
+    queryset = Referral.objects.all() if queryset is None else queryset
+    return sorted(
+        referral_search(queryset, term).values_list("prospect_name", flat=True)
+    )
+
+
+@pytest.fixture
+def book(alice, alice_partner):
+    """A few referrals of Alice's, each findable by one column."""
+    other = PartnerFactory(owner=alice, name="Otto Björk", company="Nordic")
+    rows = [
+        ("Ana García", "Sol SL", "ana@sol.example", alice_partner),
+        ("Jane Smith", "Initech", "jane.smith@initech.example", alice_partner),
+        ("Julie Brown", "Lincoln Ltd", "jb@lincoln.example", alice_partner),
+        ("Zoe Müller", "Umbrella", "z.mueller@umbrella.example", other),
+        ("Sam Ng", "50% Off_Shop", "sam@wells4986.example", alice_partner),
+    ]
+    for name, company, email, source in rows:
+        ReferralFactory(
+            source=source,
+            prospect_name=name,
+            prospect_company=company,
+            prospect_email=email,
+        )
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("garc", ["Ana García"]),  # part of a name
+        ("SMITH", ["Jane Smith"]),  # case ignored
+        ("jane smith", ["Jane Smith"]),
+        ("  jane   smith ", ["Jane Smith"]),  # runs of spaces count as one
+        ("initech", ["Jane Smith"]),  # the company
+        ("wells49", ["Sam Ng"]),  # a piece of the email
+        ("otto", ["Zoe Müller"]),  # the source's name
+        ("Otto Bj", ["Zoe Müller"]),
+        ("ncoln", ["Julie Brown"]),  # three letters or more: anywhere in a word
+        ("nobody", []),
+    ],
+)
+def test_what_a_term_finds(book, term, expected):
+    assert found(term) == expected
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("sm", ["Jane Smith"]),  # a word that starts with it
+        ("Li", ["Julie Brown"]),  # Lincoln Ltd, not the "li" inside Julie
+        ("jb", ["Julie Brown"]),  # the start of her email, jb@lincoln
+        ("it", []),  # inside Smith and Initech: not the start of a word
+        ("ot", ["Zoe Müller"]),  # the source, Otto
+    ],
+)
+def test_two_letters_find_the_start_of_a_word(book, term, expected):
+    assert found(term) == expected
+
+
+def test_wildcards_in_a_term_are_plain_characters(book):
+    assert found("50%") == ["Sam Ng"]
+    assert found("off_shop") == ["Sam Ng"]
+    assert found("ff%s") == []  # not "f, anything, s"
+    assert found("Off_S") == ["Sam Ng"]
+    ReferralFactory(prospect_name="Offxshop Ltd")
+    assert found("off_shop") == ["Sam Ng"]  # _ is not "any character"
+
+
+@pytest.mark.parametrize("term", ["", "a", " b ", "--", "é.", "%_"])
+def test_a_term_needs_two_letters_or_digits(term):
+    assert search_term_error(term) == TOO_SHORT
+
+
+@pytest.mark.parametrize("term", ["ab", "é1", "o'b", " 42 "])
+def test_two_letters_or_digits_are_enough(term):
+    assert search_term_error(term) is None
+
+
+def test_a_refused_term_finds_nothing(book):
+    assert found("a") == []
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("garcia", ["Ana García"]),
+        ("GARCÍA", ["Ana García"]),
+        ("muller", ["Zoe Müller"]),
+        ("bjork", ["Zoe Müller"]),  # the source, Otto Björk
+        ("zoé", ["Zoe Müller"]),  # an accent typed where there is none
+        ("ga", ["Ana García"]),
+    ],
+)
+def test_postgresql_ignores_accents(book, term, expected):
+    assert found(term) == expected
+
+
+@postgres_only
+def test_postgresql_searches_with_the_trigram_indexes(book):
+    """The text the search compares is the one migration 0020 indexes, to
+    the letter: written otherwise, no index would serve it. (Sequential
+    scans are switched off: on a table this small they would win.)"""
+    query = referral_search(Referral.objects.all(), "garcia")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "referral_search" in plan, plan
+    assert "partner_name_search" in plan, plan
+
+
+def test_search_keeps_to_what_the_user_may_see(client, alice, bob, carol, dave, erin):
+    """A rep finds their own referrals only, by any column; a manager their
+    team's; an admin everyone's."""
+    ReferralFactory(
+        source=PartnerFactory(owner=alice, name="Shared Name"),
+        prospect_name="Alices Garcia",
+    )
+    ReferralFactory(
+        source=PartnerFactory(owner=bob, name="Shared Name"),
+        prospect_name="Bobs Garcia",
+        prospect_company="Garcia Bob Co",
+        prospect_email="garcia@bob.example",
+    )
+    ReferralFactory(
+        source=PartnerFactory(owner=dave, name="Shared Name"),
+        prospect_name="Daves Garcia",
+    )
+
+    def listed(user, term):
+        client.force_login(user)
+        response = client.get("/referrals/", {"q": term})
+        assert response.status_code == 200
+        return sorted(r["prospect_name"] for r in response.context["page"])
+
+    for term in ("garcia", "bob", "shared name"):
+        assert "Bobs Garcia" not in listed(alice, term), term
+    assert listed(alice, "garcia") == ["Alices Garcia"]
+    assert listed(alice, "shared name") == ["Alices Garcia"]
+    assert listed(carol, "garcia") == ["Alices Garcia", "Bobs Garcia"]
+    assert listed(erin, "shared") == ["Daves Garcia"]
+    client.force_login(alice)
+    exported = csv_rows(client.get("/referrals/export.csv", {"q": "garcia"}))
+    assert [row[0] for row in exported[1:]] == ["Alices Garcia"]
+
+
+def test_the_list_export_and_admin_find_the_same(client, admin, book):
+    client.force_login(admin)
+    listed = client.get("/referrals/", {"q": "garc"})
+    exported = csv_rows(client.get("/referrals/export.csv", {"q": "garc"}))
+    in_admin = client.get("/admin/referrals/referral/", {"q": "garc"})
+    assert [r["prospect_name"] for r in listed.context["page"]] == ["Ana García"]
+    assert [row[0] for row in exported[1:]] == ["Ana García"]
+    assert [r.prospect_name for r in in_admin.context["cl"].result_list] == [
+        "Ana García"
+    ]
