@@ -76,14 +76,45 @@ def _filtered_referrals(request):
     return form, referrals
 
 
+# The list counts its rows up to this many; beyond, it says "10,000+" and
+# pages through the first 10,000 in the order chosen. A search counts up to
+# fewer: each match it counts is read from the table (docs/operations.md,
+# "Search").
+COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
+PER_PAGE = 50
+
+
+class CappedPaginator(CountingPaginator):
+    """Pages of a list counted once, up to `cap` rows (`capped`: there are
+    more, and the pages stop at the cap)."""
+
+    def __init__(self, object_list, per_page, *, count, cap, **kwargs):
+        self.cap = cap
+        self.capped = False
+        super().__init__(object_list, per_page, count=self._capped(count), **kwargs)
+
+    def _capped(self, count):
+        def counted():
+            found = count(self.cap + 1)
+            self.capped = found > self.cap
+            return min(found, self.cap)
+
+        return counted
+
+
 @login_required
 def referral_list(request):
     form, referrals = _filtered_referrals(request)
-    # Counted on the referrals alone: the rows' values join the source and
-    # owner, and counting those joins read every partner (most of the count's
-    # time: bench/RESULTS.md).
-    page = CountingPaginator(
-        referrals.values(*LIST_ROW_FIELDS), 50, count=referrals.count
+    cap = SEARCH_COUNT_CAP if form.searched else COUNT_CAP
+    # One COUNT gives the figure and the pages; it reads the referrals alone
+    # (the rows' values join the source and owner, and counting those joins
+    # read every partner: bench/RESULTS.md) and stops at the cap.
+    page = CappedPaginator(
+        referrals.values(*LIST_ROW_FIELDS),
+        PER_PAGE,
+        count=lambda most: referrals.order_by()[:most].count(),
+        cap=cap,
     ).get_page(request.GET.get("page"))
     page.object_list = list_rows(page.object_list)
     return render(request, "referrals/referral_list.html", {"form": form, "page": page})

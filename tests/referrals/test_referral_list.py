@@ -4,6 +4,8 @@ import pytest
 from django.utils import timezone
 
 from core.csv import csv_safe
+from referrals import views
+from referrals.search import TOO_SHORT
 from tests.factories import PartnerFactory, ReferralFactory, stage
 from tests.helpers import csv_rows
 
@@ -74,10 +76,20 @@ def test_filter_by_stage_and_source(client, alice, three):
 def test_a_bad_date_range_says_so_and_keeps_the_rest(client, alice, three):
     client.force_login(alice)
     response = client.get(
-        URL, {"q": "a", "received_from": "2026-10-01", "received_to": "2026-09-01"}
+        URL, {"q": "ann", "received_from": "2026-10-01", "received_to": "2026-09-01"}
     )
     assert "The start date must be before the end date." in response.content.decode()
-    assert 'value="a"' in response.content.decode()
+    assert 'value="ann"' in response.content.decode()
+
+
+def test_a_term_too_short_is_said_next_to_the_box(client, alice, three):
+    client.force_login(alice)
+    response = client.get(URL, {"q": "a"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert TOO_SHORT in page
+    assert 'aria-invalid="true"' in page and 'value="a"' in page
+    assert names(response) == ["Cat", "Ben", "Ann"]  # not searched, not hidden
 
 
 def test_managers_filter_by_owner(client, alice, bob, carol, alice_partner):
@@ -132,19 +144,67 @@ def test_csv_safe_keeps_plain_text():
 
 
 @pytest.mark.parametrize("rows", [10, 200])
+@pytest.mark.parametrize("params", [{}, {"q": "prospect"}], ids=["all", "searched"])
 def test_the_list_runs_a_constant_number_of_queries(
-    client, carol, alice, bob, django_assert_num_queries, rows
+    client, carol, alice, bob, django_assert_num_queries, rows, params
 ):
     for owner in (alice, bob):
         partner = PartnerFactory(owner=owner)
+        # Every prospect's email is prospectN@example.net: all are found.
         ReferralFactory.create_batch(rows // 2, source=partner)
     client.force_login(carol)
-    # 1 the session, 2 the user with role; 3 the count, 4 the stages (for
-    # staleness), 5 the rows; 6-7 the filter bar's stage and owner choices.
+    # 1 the session, 2 the user with role; 3 the count (one, the search's
+    # sources in it), 4 the stages (for staleness), 5 the rows; 6-7 the
+    # filter bar's stage and owner choices.
     with django_assert_num_queries(7):
-        response = client.get(URL)
+        response = client.get(URL, params)
     assert response.status_code == 200
     assert response.context["page"].paginator.count == rows
+
+
+def test_a_reps_list_runs_as_many_queries_searched_or_not(
+    client, alice, alice_partner, django_assert_num_queries
+):
+    ReferralFactory.create_batch(3, source=alice_partner)
+    client.force_login(alice)
+    for params in ({}, {"q": "prospect"}, {"q": "nobody"}):
+        # session, user; count; stages, rows (none when nothing is found);
+        # the stage choices (a rep has no owner filter).
+        with django_assert_num_queries(6 if params.get("q") != "nobody" else 5):
+            response = client.get(URL, params)
+        assert response.status_code == 200, params
+
+
+def test_a_long_list_is_counted_up_to_a_cap(client, alice, alice_partner, monkeypatch):
+    """Past COUNT_CAP rows (10,000) the list says "10,000+" and its pages
+    stop there, saying so on the last one."""
+    monkeypatch.setattr(views, "COUNT_CAP", 5)
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    ReferralFactory.create_batch(7, source=alice_partner)
+    client.force_login(alice)
+    first = client.get(URL)
+    assert first.context["page"].paginator.count == 5
+    page = first.content.decode()
+    assert '<span class="text-muted fs-6">5+</span>' in page
+    assert "Page 1 of 3+" in page
+    assert "The pages stop after" not in page
+    last = client.get(URL, {"page": 3}).content.decode()
+    assert "The pages stop after the first 5 referrals." in last
+    assert len(names(client.get(URL, {"page": 3}))) == 1
+
+
+def test_a_search_is_counted_up_to_its_own_cap(
+    client, alice, alice_partner, monkeypatch
+):
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 3)
+    ReferralFactory.create_batch(4, source=alice_partner)
+    client.force_login(alice)
+    searched = client.get(URL, {"q": "prospect"})
+    assert searched.context["page"].paginator.count == 3
+    assert '<span class="text-muted fs-6">3+</span>' in searched.content.decode()
+    listed = client.get(URL)  # not searched: COUNT_CAP
+    assert listed.context["page"].paginator.count == 4
+    assert '<span class="text-muted fs-6">4</span>' in listed.content.decode()
 
 
 def test_paging_and_export_keep_the_filters(client, alice, alice_partner):
