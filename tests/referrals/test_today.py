@@ -55,6 +55,24 @@ def test_today_runs_a_constant_number_of_queries(
     assert response.status_code == 200
 
 
+def test_today_rows_show_the_day_as_the_date_filter_writes_it(
+    client, alice, alice_partner
+):
+    """The day received is written once per date in Python, the text
+    {{ day|date:"M j" }} gives."""
+    from django.template import Context, Template
+
+    today = timezone.localdate()
+    for days in (0, 0, 3, 40):
+        ReferralFactory(source=alice_partner, received_on=today - timedelta(days))
+    client.force_login(alice)
+    rows = client.get("/").context["not_contacted"]
+    by_filter = Template('{{ day|date:"M j" }}')
+    assert len(rows) == 4
+    for row in rows:
+        assert row["received"] == by_filter.render(Context({"day": row["received_on"]}))
+
+
 @pytest.mark.parametrize("who", ["carol", "admin"])
 def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
     client, request, monkeypatch, alice, bob, dave, who
@@ -167,7 +185,7 @@ def test_thank_yous_acted_on_in_place_leave_none_skipped_on_the_next_page(
         referral_log(user=alice, source=source, prospect_name=f"P{n}")
     client.force_login(alice)
     first = client.get("/")
-    order = [t.pk for t in first.context["thanks"]]
+    order = [t["pk"] for t in first.context["thanks"]]
     assert len(order) == 2 and f'href="/?after={order[-1]}">Next' in (
         first.content.decode()
     )
@@ -179,7 +197,7 @@ def test_thank_yous_acted_on_in_place_leave_none_skipped_on_the_next_page(
     seen, page = [order[0], order[1]], client.get(f"/?after={order[-1]}")
     assert "2–3 of 4, soonest deadline first" in page.content.decode()
     while True:
-        rows = [t.pk for t in page.context["thanks"]]
+        rows = [t["pk"] for t in page.context["thanks"]]
         seen += rows
         if page.context["thanks_next"] is None:
             break
@@ -189,7 +207,7 @@ def test_thank_yous_acted_on_in_place_leave_none_skipped_on_the_next_page(
     assert len(seen) == len(set(seen)) == 5
 
     for junk in ("abc", "0", "-3", ""):
-        assert [t.pk for t in client.get(f"/?after={junk}").context["thanks"]] == (
+        assert [t["pk"] for t in client.get(f"/?after={junk}").context["thanks"]] == (
             pending[:2]
         )
     gone = client.get("/?after=987654321").content.decode()
@@ -199,3 +217,24 @@ def test_thank_yous_acted_on_in_place_leave_none_skipped_on_the_next_page(
     ).thank_yous.get()
     page = client.get(f"/?after={someone_elses.pk}").content.decode()
     assert "Nothing owed after the last one you saw" in page  # not a cursor
+
+
+def test_each_thank_you_form_posts_the_token_and_comes_back_to_its_page(
+    client, monkeypatch, alice
+):
+    """The CSRF and "next" fields are rendered once for all the rows (and
+    by the row itself when an action sends it back alone)."""
+    monkeypatch.setattr(selectors, "TODAY_THANKS", 2)
+    source = PartnerFactory(owner=alice, email_consent="out")
+    for n in range(4):
+        referral_log(user=alice, source=source, prospect_name=f"P{n}")
+    client.force_login(alice)
+    first = client.get("/").context["thanks"][0]["pk"]
+    page = client.get(f"/?after={first}")
+    rows = page.content.decode().split('<li class="list-group-item thanks-row')[1:]
+    token = page.context["csrf_token"]
+    assert len(rows) == 2
+    for row in rows:
+        form = row.split("</form>")[0]
+        assert f'name="csrfmiddlewaretoken" value="{token}"' in form
+        assert f'name="next" value="/?after={first}"' in form

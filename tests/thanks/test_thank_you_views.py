@@ -217,7 +217,7 @@ def test_a_reassigned_referrals_thanks_are_its_new_owners_on_today_and_to_act_on
     assert client.get("/").context["thanks"] == []
     assert client.post(action_url(email_thanks), {"action": "skip"}).status_code == 404
     client.force_login(bob)
-    assert [t.pk for t in client.get("/").context["thanks"]] == [email_thanks.pk]
+    assert [t["pk"] for t in client.get("/").context["thanks"]] == [email_thanks.pk]
     response = client.post(action_url(email_thanks), {"action": "done"})
     assert response.status_code == 302
     email_thanks.refresh_from_db()
@@ -232,7 +232,7 @@ def test_a_thank_you_is_whose_today_lists_it(client, alice, bob, email_thanks):
     assert client.get("/").context["thanks"] == []
     assert client.post(action_url(email_thanks), {"action": "done"}).status_code == 404
     client.force_login(bob)
-    assert [t.pk for t in client.get("/").context["thanks"]] == [email_thanks.pk]
+    assert [t["pk"] for t in client.get("/").context["thanks"]] == [email_thanks.pk]
     assert client.post(action_url(email_thanks), {"action": "done"}).status_code == 302
 
 
