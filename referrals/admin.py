@@ -1,10 +1,13 @@
 import json
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from core.sql import is_postgres
 from referrals import rollups
@@ -130,6 +133,7 @@ class ReferralAdmin(admin.ModelAdmin):
     # and past 1,000 rows an estimate (EstimatedCountPaginator).
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+    list_per_page = 50  # as the referral list; each row is rendered in Python
 
     # Where a referral is in the pipeline changes only by a move (the board,
     # its page): a move records the history, the dates and furthest stage
@@ -146,6 +150,18 @@ class ReferralAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.PIPELINE_FIELDS if obj else ["furthest_position"]
+
+    def action_checkbox(self, obj):
+        """The row's checkbox for the bulk actions, as Django writes it,
+        without a form widget rendered through a template for each row: that
+        was a quarter of the list's time."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select"'
+            ' aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
     def get_search_results(self, request, queryset, search_term):
         """The referral list's search (referrals.search), with its index and

@@ -233,3 +233,24 @@ def test_the_admin_counts_exactly_up_to_a_point(admin, alice_partner, monkeypatc
         Referral.objects.filter(prospect_name="nobody"), 2
     )
     assert few.count == 0
+
+
+def test_the_admins_referral_rows_keep_their_action_checkbox(
+    client, admin, alice_referral
+):
+    """Written without a widget per row, the checkbox is Django's: the bulk
+    actions still find the rows chosen."""
+    client.force_login(admin)
+    page = client.get("/admin/referrals/referral/").content.decode()
+    assert (
+        f'<input type="checkbox" name="_selected_action" value="{alice_referral.pk}"'
+        ' class="action-select" aria-label="Select this object for an action - '
+        'Paula Prospect (Globex)">'
+    ) in page
+    assert 'id="action-toggle"' in page
+    response = client.post(
+        "/admin/referrals/referral/",
+        {"action": "delete_selected", "_selected_action": [alice_referral.pk]},
+    )
+    assert response.status_code == 200  # the confirmation page
+    assert "Paula Prospect" in response.content.decode()
