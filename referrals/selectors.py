@@ -8,7 +8,13 @@ from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.urls_for_rows import url_maker
 from referrals import sql
 from referrals.models import PipelineTotal, Referral, Stage, StageChange, is_stale
-from thanks.selectors import pending_thanks, thank_you_rows, thank_yous_for_user
+from thanks.selectors import (
+    in_view,
+    pending_thanks,
+    team_ids,
+    thank_you_rows,
+    thank_yous_for_user,
+)
 
 
 def referrals_for_user(*, user) -> QuerySet:
@@ -96,7 +102,8 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     referral lists show their oldest TODAY_ROWS and link to the rest.
     """
     now = now or timezone.now()
-    visible = scope_for_user(Referral.objects.all(), user)
+    team = team_ids(user)
+    visible = in_view(Referral.objects.all(), user, team)
     stages = list(Stage.objects.all())
     open_ids = [stage.pk for stage in stages if stage.kind == Stage.Kind.OPEN]
     waiting_branches = [
@@ -105,10 +112,11 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     stale_branches = [
         visible.filter(condition) for condition in stale_per_stage(now, stages)
     ]
-    owed = pending_thanks(user=user)
+    owed = pending_thanks(user=user, team=team)
     shown, before = owed, []
     if thanks_after is not None:
-        after, up_to = _around(thanks_after, thank_yous_for_user(user=user))
+        visible_thanks = thank_yous_for_user(user=user, team=team)
+        after, up_to = _around(thanks_after, visible_thanks)
         shown, before = owed.filter(after), [owed.filter(up_to)]
     counts = _counts(
         thanks=[owed],

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from referrals import selectors
 from referrals.services import referral_log, referral_move
-from tests.factories import PartnerFactory, ReferralFactory, stage
+from tests.factories import PartnerFactory, ReferralFactory, UserFactory, stage
 
 
 def test_today_lists_new_uncontacted_and_stale_referrals(client, alice, alice_partner):
@@ -53,6 +53,59 @@ def test_today_runs_a_constant_number_of_queries(
     with django_assert_num_queries(7):
         response = client.get("/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("who", "statements"), [("carol", 8), ("admin", 7)])
+def test_a_managers_and_an_admins_today_run_a_constant_number_of_queries(
+    client, request, django_assert_num_queries, alice, bob, dave, who, statements
+):
+    """A manager's page reads their team's ids once (one statement more),
+    and every other statement has them written out."""
+    for rep in (alice, bob, dave):
+        source = PartnerFactory(owner=rep, email_consent="out")
+        for n in range(3):
+            referral_log(user=rep, source=source, prospect_name=f"{rep} {n}")
+        ReferralFactory(
+            source=source,
+            stage=stage("Contacted"),
+            first_contacted_at=timezone.now(),
+            stage_entered_at=timezone.now() - timedelta(days=8),
+        )
+    client.force_login(request.getfixturevalue(who))
+    # 1 the session, 2 the user with role and team; (a manager's: their
+    # team's ids); the stages; how many of each list; the thank-yous due, the
+    # not contacted, the stale.
+    with django_assert_num_queries(statements) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert len(response.context["thanks"]) == (9 if who == "admin" else 6)
+    team = "accounts_team"
+    assert sum(team in query["sql"] for query in queries.captured_queries) == (
+        2 if who == "carol" else 1  # the user's own team, and the team's ids
+    )
+
+
+@pytest.mark.parametrize("who", ["alice", "carol", "erin", "admin", "gone"])
+def test_the_team_written_out_is_what_the_scoping_rule_shows(
+    request, alice, bob, carol, dave, erin, admin, who
+):
+    """in_view with a manager's team_ids() picks the rows scope_for_user
+    picks, for every role: a member who left still counts for their
+    manager (their records stay in view), an inactive user sees nothing."""
+    from accounts.scoping import scope_for_user
+    from referrals.models import Referral
+    from thanks.selectors import in_view, team_ids
+
+    gone = UserFactory(email="gone@example.com", team=alice.team, is_active=False)
+    for owner in (alice, bob, carol, dave, erin, gone):
+        referral_log(
+            user=owner, source=PartnerFactory(owner=owner), prospect_name=str(owner)
+        )
+    user = gone if who == "gone" else request.getfixturevalue(who)
+    expected = set(scope_for_user(Referral.objects.all(), user))
+    assert set(in_view(Referral.objects.all(), user, team_ids(user))) == expected
+    assert (team_ids(user) is None) == (who != "carol" and who != "erin")
+    assert len(expected) == {"alice": 1, "carol": 4, "erin": 2, "admin": 6}.get(who, 0)
 
 
 def test_today_rows_show_the_day_as_the_date_filter_writes_it(
