@@ -99,6 +99,21 @@ class EstimatedCountPaginator(Paginator):
         plan = json.loads(self.object_list.order_by().explain(format="json"))
         return max(found, int(plan[0]["Plan"]["Plan Rows"]))
 
+    def page(self, number):
+        """The page's rows picked from the referrals alone, then joined to
+        their source, owner and stage (as the referral list's,
+        referrals.views.PickedThenJoined): joined first, a search's rows were
+        joined to every source before being sorted."""
+        page = super().page(number)
+        if not self.count:
+            return page
+        listed = self.object_list
+        picked = listed.values("pk")[page.start_index() - 1 : page.end_index()]
+        rows = listed.model.objects.filter(pk__in=picked)
+        rows.query.select_related = listed.query.select_related  # as listed
+        page.object_list = rows.order_by(*listed.query.order_by)
+        return page
+
 
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):

@@ -254,3 +254,21 @@ def test_the_admins_referral_rows_keep_their_action_checkbox(
     )
     assert response.status_code == 200  # the confirmation page
     assert "Paula Prospect" in response.content.decode()
+
+
+def test_the_admins_referral_pages_keep_their_order(client, admin, alice_partner):
+    """A page's rows are picked, then joined (EstimatedCountPaginator.page):
+    in the order chosen, page after page."""
+    for n in range(55):
+        ReferralFactory(source=alice_partner, prospect_name=f"P{n:02d}")
+    client.force_login(admin)
+
+    def names(**params):
+        response = client.get("/admin/referrals/referral/", params)
+        assert response.status_code == 200
+        return [r.prospect_name for r in response.context["cl"].result_list]
+
+    by_name = names(o="1") + names(o="1", p="2")  # prospect name, A to Z
+    assert by_name == [f"P{n:02d}" for n in range(55)]
+    newest = names() + names(p="2")  # received, newest first; then the id
+    assert newest == [f"P{n:02d}" for n in reversed(range(55))]
