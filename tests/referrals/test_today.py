@@ -291,3 +291,19 @@ def test_each_thank_you_form_posts_the_token_and_comes_back_to_its_page(
         form = row.split("</form>")[0]
         assert f'name="csrfmiddlewaretoken" value="{token}"' in form
         assert f'name="next" value="/?after={first}"' in form
+
+
+def test_today_shows_the_25_most_urgent_of_each_and_the_rest_a_click_away(
+    client, alice
+):
+    """25 thank-yous, then Next; the 25 waiting longest, then See all."""
+    source = PartnerFactory(owner=alice, email_consent="out")
+    for n in range(26):
+        referral_log(user=alice, source=source, prospect_name=f"P{n:02}")
+    client.force_login(alice)
+    page = client.get("/")
+    html = page.content.decode()
+    assert len(page.context["thanks"]) == len(page.context["not_contacted"]) == 25
+    assert "1–25 of 26, soonest deadline first" in html
+    assert f'href="/?after={page.context["thanks"][-1]["pk"]}">Next' in html
+    assert "The 25 waiting longest." in html and "See all 26 in" in html
