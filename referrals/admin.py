@@ -14,11 +14,15 @@ from referrals import rollups
 from referrals.models import (
     Activity,
     ClosedTotal,
+    CriteriaSettings,
+    Criterion,
     PipelineTotal,
     ReceivedTotal,
     Referral,
+    ReferralAnswer,
     Stage,
     StageChange,
+    ValueStatement,
 )
 from referrals.search import referral_search, search_term_error
 from referrals.services import (
@@ -129,7 +133,7 @@ class ReferralAdmin(admin.ModelAdmin):
     # The received date by fixed ranges (today, past 7 days, this month, this
     # year), which read no rows to be offered: no date_hierarchy, whose
     # years and months are looked up in every referral.
-    list_filter = ["stage", "owner__team", "owner", "received_on"]
+    list_filter = ["stage", "label", "owner__team", "owner", "received_on"]
     # What the search looks in (the box shows because these are set); the
     # search itself is referral_search(), the list's: get_search_results().
     search_fields = [
@@ -163,8 +167,13 @@ class ReferralAdmin(admin.ModelAdmin):
         "last_activity_at",
     ]
 
+    # The label follows the answers (referral_assess), not a hand edit.
+    ASSESSMENT_FIELDS = ["label", "score"]
+
     def get_readonly_fields(self, request, obj=None):
-        return self.PIPELINE_FIELDS if obj else ["furthest_position"]
+        if obj:
+            return self.PIPELINE_FIELDS + self.ASSESSMENT_FIELDS
+        return ["furthest_position", *self.ASSESSMENT_FIELDS]
 
     def action_checkbox(self, obj):
         """The row's checkbox for the bulk actions, as Django writes it,
@@ -294,3 +303,45 @@ class ReceivedTotalAdmin(SummaryAdmin):
 class ClosedTotalAdmin(SummaryAdmin):
     list_display = ["owner", "month", "stage", "count", "value"]
     date_hierarchy = "month"
+
+
+# The referral criteria are kept on /referrals/criteria/; here for looking.
+@admin.register(Criterion)
+class CriterionAdmin(admin.ModelAdmin):
+    list_display = ["question", "team", "weight", "position", "is_archived"]
+    list_filter = ["team", "is_archived"]
+    search_fields = ["question"]
+    list_select_related = ["team"]
+
+
+@admin.register(ValueStatement)
+class ValueStatementAdmin(admin.ModelAdmin):
+    list_display = ["text", "team", "position"]
+    list_filter = ["team"]
+    search_fields = ["text"]
+    list_select_related = ["team"]
+
+
+@admin.register(CriteriaSettings)
+class CriteriaSettingsAdmin(admin.ModelAdmin):
+    list_display = ["team", "qualified_from", "lukewarm_from"]
+    list_filter = ["team"]
+    search_fields = ["team__name"]
+    list_select_related = ["team"]
+
+
+@admin.register(ReferralAnswer)
+class ReferralAnswerAdmin(admin.ModelAdmin):
+    """A referral's answers: shown, changed on its page (referral_assess)."""
+
+    list_display = ["referral", "criterion", "yes"]
+    list_filter = ["yes", "criterion"]
+    search_fields = ["referral__prospect_name", "criterion__question"]
+    list_select_related = ["referral", "criterion"]
+    raw_id_fields = ["referral"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

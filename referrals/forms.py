@@ -3,9 +3,10 @@ from datetime import datetime, time
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.models import Team
 from accounts.scoping import users_for_user
@@ -13,9 +14,17 @@ from core.forms import valid_data
 from core.validators import ACTIVITY_MAX
 from partners.models import Partner
 from partners.selectors import partners_for_user, partners_matching
-from referrals.models import Activity, Referral, Stage
+from referrals.models import (
+    Activity,
+    CriteriaSettings,
+    Criterion,
+    Label,
+    Referral,
+    Stage,
+    ValueStatement,
+)
 from referrals.search import referral_search, search_term, search_term_error
-from referrals.selectors import open_duplicates, reached_filter
+from referrals.selectors import criteria_in_use, open_duplicates, reached_filter
 
 SOURCE_REQUIRED = "Choose who referred this prospect, or add them as a new source."
 SOURCE_AMBIGUOUS = "Several sources match. Pick one below."
@@ -58,6 +67,80 @@ def add_service_errors(form, error: ValidationError, fields: dict[str, str]):
     for name, errors in error.error_dict.items():
         target = fields.get(name)
         form.add_error(target if target in form.fields else None, errors)
+
+
+ANSWER_CHOICES = [("yes", "Yes"), ("no", "No")]
+
+
+def add_criteria_fields(form, rows: list[dict]) -> None:
+    """A Yes/No choice per criterion (`rows`: criterion and answer), named
+    criterion_<id>; none is required (unanswered is not asked)."""
+    form.criteria_fields = []
+    for row in rows:
+        criterion, answer = row["criterion"], row["answer"]
+        name = f"criterion_{criterion.pk}"
+        form.fields[name] = forms.ChoiceField(
+            label=criterion.question,
+            choices=ANSWER_CHOICES,
+            required=False,
+            widget=forms.RadioSelect,
+            initial=None if answer is None else ("yes" if answer else "no"),
+        )
+        form.criteria_fields.append(
+            {
+                "criterion": criterion,
+                "answer": answer,
+                "name": name,
+                "value": form[name].value(),
+            }
+        )
+
+
+def criteria_answers(form) -> dict[int, bool]:
+    """The criteria answered on the form: criterion id to answered yes."""
+    return {
+        row["criterion"].pk: form.cleaned_data[row["name"]] == "yes"
+        for row in form.criteria_fields
+        if form.cleaned_data.get(row["name"])
+    }
+
+
+class AssessmentForm(forms.Form):
+    """A referral's answers to the referral criteria (its page)."""
+
+    def __init__(self, *args, rows: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        add_criteria_fields(self, rows)
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = Criterion
+        fields = ["question", "weight", "is_archived"]
+        labels = {"is_archived": "Archived"}
+        widgets = {"weight": forms.NumberInput(attrs={"min": 1, "max": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.help_text = ""  # said once above the list
+
+
+class ValueStatementForm(forms.ModelForm):
+    class Meta:
+        model = ValueStatement
+        fields = ["text"]
+        labels = {"text": "Why they value us"}
+
+
+class ThresholdsForm(forms.ModelForm):
+    class Meta:
+        model = CriteriaSettings
+        fields = ["qualified_from", "lukewarm_from"]
+        labels = {
+            "qualified_from": "Qualified from (%)",
+            "lukewarm_from": "Lukewarm from (%)",
+        }
 
 
 class SourceQueryField(forms.CharField):
@@ -156,6 +239,31 @@ class ReferralLogForm(forms.Form):
             self.fields["owner"].initial = user.pk
         else:
             del self.fields["owner"]
+
+    @cached_property
+    def criteria_fields(self) -> list[dict]:
+        """The checklist of the logger's team's criteria, read when the form
+        is shown (a referral logged reads none: its answers come from the
+        posted names, and referral_log checks them)."""
+        return [
+            {
+                "criterion": criterion,
+                "name": f"criterion_{criterion.pk}",
+                "value": self.data.get(f"criterion_{criterion.pk}"),
+            }
+            for criterion in criteria_in_use(team_id=self.user.team_id)
+        ]
+
+    @property
+    def answers(self) -> dict[int, bool]:
+        """The criteria answered (criterion_<id>: yes or no), by id."""
+        return {
+            int(name.removeprefix("criterion_")): value == "yes"
+            for name, value in self.data.items()
+            if name.startswith("criterion_")
+            and name.removeprefix("criterion_").isdigit()
+            and value in ("yes", "no")
+        }
 
     @property
     def creates_source(self) -> bool:
@@ -271,6 +379,15 @@ class ActivityForm(forms.ModelForm):
         }
         labels = {"kind": "Type", "text": "What happened"}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An assessment is written by answering the criteria, not typed.
+        self.fields["kind"].choices = [
+            choice
+            for choice in self.fields["kind"].choices
+            if choice[0] != Activity.Kind.ASSESSMENT
+        ]
+
 
 SORTS = {
     "received": ("received_on", "pk"),
@@ -281,6 +398,17 @@ SORTS = {
     "prospect": ("prospect_name", "pk"),
     "stage": ("stage__position", "pk"),
     "in_stage": ("stage_entered_at", "pk"),  # longest in stage first
+    # Best label first (then the highest score), not assessed last.
+    "label": (
+        Case(
+            When(label=Label.QUALIFIED, then=0),
+            When(label=Label.LUKEWARM, then=1),
+            When(label=Label.COLD, then=2),
+            default=3,
+        ),
+        F("score").desc(nulls_last=True),
+        "-pk",
+    ),
 }
 
 
@@ -343,7 +471,11 @@ class ReferralFilterForm(forms.Form):
             ("prospect", "Prospect A–Z"),
             ("stage", "Stage"),
             ("in_stage", "Longest in stage"),
+            ("label", "Label (qualified first)"),
         ],
+    )
+    label = forms.ChoiceField(
+        choices=[("", "All labels"), *Label.choices], required=False
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -380,7 +512,7 @@ class ReferralFilterForm(forms.Form):
         data = valid_data(self)  # unbound: no filters
         if data.get("q"):
             queryset = referral_search(queryset, data["q"])
-        for field in ("stage", "source", "owner"):
+        for field in ("stage", "source", "owner", "label"):
             if data.get(field):
                 queryset = queryset.filter(**{field: data[field]})
         if data.get("received_from"):

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
@@ -101,6 +102,16 @@ RECEIVED_COLUMNS = [
 ]
 
 
+class Label(models.TextChoices):
+    """What a referral's answers to the referral criteria make it
+    (referrals.criteria.assess)."""
+
+    UNASSESSED = "unassessed", "Not assessed"
+    QUALIFIED = "qualified", "Qualified"
+    LUKEWARM = "lukewarm", "Lukewarm"
+    COLD = "cold", "Cold"
+
+
 class Referral(models.Model):
     """A prospect introduced to us by a referral source."""
 
@@ -142,6 +153,24 @@ class Referral(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True, max_length=NOTES_MAX)
+    # The referral criteria's verdict, kept by referral_assess: recomputed
+    # only when someone edits the answers, never when the criteria change.
+    # A database default too, so adding the column rewrites no row and raw
+    # inserts (bench data) need not name it.
+    label = models.CharField(
+        max_length=10,
+        choices=Label.choices,
+        default=Label.UNASSESSED,
+        db_default=Label.UNASSESSED,
+    )
+    # Not a Positive... field: its CHECK would make adding the column scan
+    # every referral on PostgreSQL.
+    score = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Percent of the weight of the criteria answered that was yes.",
+    )
     # The position of the furthest open or won stage ever entered, kept by
     # referral_log / referral_move: the funnel counts it without reading history.
     furthest_position = models.PositiveIntegerField(default=0)
@@ -362,6 +391,9 @@ class Activity(models.Model):
         EMAIL = "email", "Email"
         MEETING = "meeting", "Meeting"
         NOTE = "note", "Note"
+        # Written by referral_assess: the label's change (not a contact, so
+        # it does not reset "stale").
+        ASSESSMENT = "assessment", "Assessment"
 
     # Indexed by (referral, at) below.
     referral = models.ForeignKey(
@@ -381,3 +413,114 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.referral_id}"
+
+
+class Criterion(models.Model):
+    """A yes/no question a good referral answers yes to, with its weight.
+
+    The organisation's list has no team; a team with criteria of its own
+    uses those instead (referrals.selectors.criteria_in_use)."""
+
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="criteria",
+    )
+    question = models.CharField(max_length=200)
+    weight = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    position = models.PositiveIntegerField(default=0)
+    is_archived = models.BooleanField(
+        default=False,
+        help_text="Not asked any more; the referrals that answered it keep it.",
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name_plural = "criteria"
+
+    def __str__(self):
+        return self.question
+
+
+class ValueStatement(models.Model):
+    """Why our best customers value us, in their words (the team's or,
+    without a team, the organisation's)."""
+
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="value_statements",
+    )
+    text = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.text
+
+
+class CriteriaSettings(models.Model):
+    """The thresholds that turn a score into a label, for a team or (no
+    team) the organisation."""
+
+    team = models.OneToOneField(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="criteria_settings",
+    )
+    qualified_from = models.PositiveSmallIntegerField(
+        default=70,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Qualified from this percent of the weight answered yes.",
+    )
+    lukewarm_from = models.PositiveSmallIntegerField(
+        default=40,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Lukewarm from this percent; below it, Cold.",
+    )
+
+    class Meta:
+        verbose_name_plural = "criteria settings"
+
+    def __str__(self):
+        return (
+            f"{self.team or 'Organisation'}: {self.qualified_from}/{self.lukewarm_from}"
+        )
+
+    def clean(self):
+        if self.lukewarm_from >= self.qualified_from:
+            raise ValidationError(
+                {"lukewarm_from": "Lukewarm must start below Qualified."}
+            )
+
+
+class ReferralAnswer(models.Model):
+    """A referral's answer to one criterion, kept when the criterion changes."""
+
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="answers"
+    )
+    yes = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "criterion"], name="one_answer_per_criterion"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.referral_id} / {self.criterion_id}: {self.yes}"

@@ -1,13 +1,25 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import formats, timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.urls_for_rows import url_maker
 from referrals import sql
-from referrals.models import PipelineTotal, Referral, Stage, StageChange, is_stale
+from referrals.criteria import DEFAULT_LUKEWARM_FROM, DEFAULT_QUALIFIED_FROM
+from referrals.models import (
+    CriteriaSettings,
+    Criterion,
+    Label,
+    PipelineTotal,
+    Referral,
+    ReferralAnswer,
+    Stage,
+    StageChange,
+    ValueStatement,
+    is_stale,
+)
 from thanks.selectors import (
     in_view,
     pending_thanks,
@@ -223,6 +235,8 @@ def open_duplicates(*, user, email: str, company: str) -> list[Referral]:
     return list(visible.filter(pk__in=ids)) if ids else []
 
 
+LABEL_NAMES = dict(Label.choices)
+
 BOARD_OPEN_CARDS = 25  # per open column, oldest in stage first (the rest: "See all")
 BOARD_CLOSED_CARDS = 10  # per Won/Lost column, most recent first
 BOARD_CLOSED_DAYS = 30  # Won and Lost columns show the last 30 days
@@ -238,6 +252,7 @@ BOARD_CARD_FIELDS = [
     "closed_at",
     "stage_id",
     "source__name",
+    "label",
 ]
 
 
@@ -256,6 +271,8 @@ LIST_ROW_FIELDS = [
     "source__name",
     "owner__display_name",
     "owner__email",
+    "label",
+    "score",
 ]
 
 
@@ -281,6 +298,7 @@ def list_rows(values, *, now=None, stages: list[Stage] | None = None) -> list[di
                 "source_name": row["source__name"],
                 "owner_name": row["owner__display_name"] or row["owner__email"],
                 "stage": stage,
+                "label_name": LABEL_NAMES[row["label"]],
                 "days_in_stage": (now - row["stage_entered_at"]).days,
                 "is_stale": is_stale(
                     stage, row["stage_entered_at"], row["last_activity_at"], now
@@ -355,6 +373,7 @@ def board_columns(*, user, now=None) -> list[dict]:
     for card in picked.order_by().values(*BOARD_CARD_FIELDS):
         stage = by_pk[card["stage_id"]]
         card["source_name"] = card.pop("source__name")
+        card["label_name"] = LABEL_NAMES[card["label"]]
         card["days_in_stage"] = (now - card["stage_entered_at"]).days
         card["is_stale"] = is_stale(
             stage, card["stage_entered_at"], card["last_activity_at"], now
@@ -413,3 +432,78 @@ def reached_filter(stage: Stage) -> Q:
         .exclude(to_stage__kind=Stage.Kind.LOST)
         .values("referral")
     )
+
+
+def _the_teams_or_the_organisations(rows: list, team_id: int | None) -> list:
+    """Of rows of a team's and the organisation's list, the team's when it
+    has any, else the organisation's."""
+    own = [row for row in rows if team_id is not None and row.team_id == team_id]
+    return own or [row for row in rows if row.team_id is None]
+
+
+def criteria_in_use(*, team_id: int | None) -> list[Criterion]:
+    """The criteria a referral of team `team_id` is asked (not archived), in
+    order: the team's own when it has any, else the organisation's (one
+    query)."""
+    rows = Criterion.objects.filter(
+        Q(team=None) | Q(team=team_id) if team_id else Q(team=None),
+        is_archived=False,
+    ).order_by("position", "pk")
+    return _the_teams_or_the_organisations(list(rows), team_id)
+
+
+def value_statements(*, team_id: int | None) -> list[ValueStatement]:
+    """Why the best customers value us: the team's own, else the organisation's."""
+    rows = ValueStatement.objects.filter(
+        Q(team=None) | Q(team=team_id) if team_id else Q(team=None)
+    ).order_by("position", "pk")
+    return _the_teams_or_the_organisations(list(rows), team_id)
+
+
+def thresholds(*, team_id: int | None) -> dict[str, int]:
+    """qualified_from and lukewarm_from for team `team_id`: its own, else
+    the organisation's, else the defaults (one query)."""
+    rows = list(
+        CriteriaSettings.objects.filter(
+            Q(team=None) | Q(team=team_id) if team_id else Q(team=None)
+        )
+    )
+    chosen = _the_teams_or_the_organisations(rows, team_id)
+    if not chosen:
+        return {
+            "qualified_from": DEFAULT_QUALIFIED_FROM,
+            "lukewarm_from": DEFAULT_LUKEWARM_FROM,
+        }
+    return {
+        "qualified_from": chosen[0].qualified_from,
+        "lukewarm_from": chosen[0].lukewarm_from,
+    }
+
+
+def referral_assessment(*, referral: Referral) -> list[dict]:
+    """The criteria of a referral's page, in order, each with its answer
+    (True, False, None): those its owner's team asks now, and any other it
+    answered (archived since, or another team's list). One query."""
+    team_id = referral.owner.team_id
+    answered = ReferralAnswer.objects.filter(referral=referral)
+    asked = Q(team=None) | Q(team=team_id) if team_id else Q(team=None)
+    rows = list(
+        Criterion.objects.filter(
+            (asked & Q(is_archived=False)) | Q(pk__in=answered.values("criterion"))
+        )
+        .annotate(
+            answer=Subquery(answered.filter(criterion=OuterRef("pk")).values("yes"))
+        )
+        .order_by("position", "pk")
+    )
+    in_use = {
+        c.pk
+        for c in _the_teams_or_the_organisations(
+            [c for c in rows if not c.is_archived], team_id
+        )
+    }
+    return [
+        {"criterion": c, "answer": c.answer}
+        for c in rows
+        if c.pk in in_use or c.answer is not None
+    ]

@@ -16,7 +16,19 @@ from core.text import clean_email, clean_name
 from partners.models import Partner
 from partners.services import partner_new
 from referrals import rollups
-from referrals.models import Activity, Referral, Stage, StageChange
+from referrals.criteria import assess
+from referrals.models import (
+    Activity,
+    CriteriaSettings,
+    Criterion,
+    Label,
+    Referral,
+    ReferralAnswer,
+    Stage,
+    StageChange,
+    ValueStatement,
+)
+from referrals.selectors import criteria_in_use, thresholds
 from thanks.models import Moment, ThankYou
 from thanks.services import thank_yous_schedule
 
@@ -25,6 +37,10 @@ FINAL_VALUE_REQUIRED = "Enter the final value of the sale to move it to Won."
 LOST_REASON_REQUIRED = "Say why it was lost: it tells the team what to fix."
 STAGE_ARCHIVED = "That stage is archived; choose another."
 ACTIVITY_TEXT_REQUIRED = "Write what happened."
+CRITERION_NOT_ASKED = (
+    "A criterion answered is not one this referral is asked; reload the page."
+)
+ASSESSED = "Label: {before} → {after} ({yes} of {count} yes)"
 
 
 def first_stage(stages: list[Stage]) -> Stage:
@@ -69,6 +85,7 @@ def referral_log(
     stage: Stage | None = None,
     stage_entered_at=None,
     lost_reason: str = "",
+    answers: dict[int, bool] | None = None,
 ) -> Referral:
     """Log a referral: the referral, its first stage change and its first note.
 
@@ -80,7 +97,8 @@ def referral_log(
     (an admin adding one, an import) entered at `stage_entered_at`: it then
     starts as a move there would leave it (milestone dates, closed, the
     thanks owed). The caller has checked that `user` may see `source` and
-    assign `owner`.
+    assign `owner`. `answers` (criterion id: answered yes), optional, assess
+    it as referral_assess would, in the same transaction.
     """
     if (source is None) == (new_source is None):
         raise TypeError("referral_log takes a source or a new_source, not both.")
@@ -129,7 +147,12 @@ def referral_log(
         owed = referral_enter(
             referral, stage, at=entered, milestones=milestones_of(stages)
         )
+        assessed = None
+        if answers:
+            assessed = _assessment(referral, answers, owner=referral.owner, had={})
         referral.save(force_insert=True)
+        if assessed:
+            _assessment_saved(referral, user, *assessed, at=now)
         first_change = StageChange(
             referral=referral, to_stage=stage, at=entered, by=user
         )
@@ -151,6 +174,167 @@ def referral_log(
                 text=note,
             )
     return referral
+
+
+def _assessment(referral: Referral, answers: dict[int, bool], *, owner, had: dict):
+    """What answering `answers` makes of a referral (its answers so far:
+    `had`, criterion id to ReferralAnswer): its score and label set on
+    `referral` (not saved), and what _assessment_saved writes. None when
+    nothing changes. A criterion must be one its owner's team asks, or one
+    it answered already (archived since, or of another list)."""
+    asked = {c.pk: c for c in criteria_in_use(team_id=owner.team_id)}
+    asked.update({pk: answer.criterion for pk, answer in had.items()})
+    if set(answers) - set(asked):
+        raise ValidationError(CRITERION_NOT_ASKED)
+    changed = {
+        pk: yes for pk, yes in answers.items() if pk not in had or had[pk].yes != yes
+    }
+    if not changed:
+        return None
+    merged = {pk: answer.yes for pk, answer in had.items()} | answers
+    before = referral.label
+    referral.score, referral.label = assess(
+        [(asked[pk].weight, yes) for pk, yes in merged.items()],
+        **thresholds(team_id=owner.team_id),
+    )
+    text = ASSESSED.format(
+        before=Label(before).label,
+        after=Label(referral.label).label,
+        yes=sum(merged.values()),
+        count=len(merged),
+    )
+    return changed, had, text
+
+
+def _assessment_saved(referral, user, changed, had, text, *, at) -> None:
+    """The answers changed, and the timeline's entry, written."""
+    ReferralAnswer.objects.bulk_create(
+        ReferralAnswer(referral=referral, criterion_id=pk, yes=yes)
+        for pk, yes in changed.items()
+        if pk not in had
+    )
+    revised = [had[pk] for pk in changed if pk in had]
+    for answer in revised:
+        answer.yes = changed[answer.criterion_id]
+    if revised:
+        ReferralAnswer.objects.bulk_update(revised, ["yes"])
+    Activity.objects.create(
+        referral=referral,
+        kind=Activity.Kind.ASSESSMENT,
+        at=at,
+        author=user,
+        text=text,
+    )
+
+
+def referral_assess(*, referral: Referral, user, answers: dict[int, bool]) -> bool:
+    """Answer (or revise answers to) the referral criteria: the answers
+    saved, the score and label worked out again, the change on the timeline.
+    Returns False when no answer changed (nothing is written).
+
+    The criteria must be those the owner's team asks now, or ones the
+    referral answered already (archived since: the answer stays and still
+    counts). The label changes only here: changing the criteria or the
+    thresholds leaves every referral's label as it was. The caller has
+    checked that `user` may see the referral.
+    """
+    with transaction.atomic():
+        locked = (
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .get(pk=referral.pk)
+        )
+        had = {
+            answer.criterion_id: answer
+            for answer in ReferralAnswer.objects.filter(referral=locked).select_related(
+                "criterion"
+            )
+        }
+        assessed = _assessment(locked, answers, owner=locked.owner, had=had)
+        if assessed is None:
+            return False
+        locked.save(update_fields=["score", "label", "updated_at"])
+        _assessment_saved(locked, user, *assessed, at=timezone.now())
+    referral.score, referral.label = locked.score, locked.label
+    return True
+
+
+def _next_position(rows) -> int:
+    last = rows.order_by("-position").values_list("position", flat=True).first()
+    return (last or 0) + 10
+
+
+def criterion_create(*, team, question: str, weight: int) -> Criterion:
+    """A criterion at the end of the team's list (no team: the organisation's)."""
+    criterion = Criterion(
+        team=team,
+        question=" ".join(question.split()),
+        weight=weight,
+        position=_next_position(Criterion.objects.filter(team=team)),
+    )
+    criterion.full_clean()
+    criterion.save()
+    return criterion
+
+
+def criterion_save(*, criterion: Criterion, data: dict) -> Criterion:
+    """Save a criterion's question, weight or archived flag. Referrals keep
+    their answers and labels (their label changes when someone edits them)."""
+    for name, value in data.items():
+        setattr(criterion, name, value)
+    criterion.question = " ".join(criterion.question.split())
+    criterion.full_clean()
+    criterion.save(update_fields=list(data))
+    return criterion
+
+
+def statement_create(*, team, text: str) -> ValueStatement:
+    statement = ValueStatement(
+        team=team,
+        text=" ".join(text.split()),
+        position=_next_position(ValueStatement.objects.filter(team=team)),
+    )
+    statement.full_clean()
+    statement.save()
+    return statement
+
+
+def statement_save(*, statement: ValueStatement, text: str) -> ValueStatement:
+    statement.text = " ".join(text.split())
+    statement.full_clean()
+    statement.save(update_fields=["text"])
+    return statement
+
+
+def list_shift(*, row, up: bool) -> None:
+    """Swap a criterion or a value statement with its neighbour in its list."""
+    with transaction.atomic():
+        rows = list(
+            type(row)
+            .objects.select_for_update()
+            .filter(team=row.team_id)
+            .order_by("position", "pk")
+        )
+        index = next(i for i, each in enumerate(rows) if each.pk == row.pk)
+        other = index - 1 if up else index + 1
+        if not 0 <= other < len(rows):
+            return
+        rows[index], rows[other] = rows[other], rows[index]
+        for position, each in enumerate(rows, start=1):
+            each.position = position * 10
+        type(row).objects.bulk_update(rows, ["position"])
+
+
+def thresholds_save(*, team, qualified_from: int, lukewarm_from: int):
+    """Set the team's (no team: the organisation's) thresholds. Labels
+    already given stay until someone edits a referral's answers."""
+    settings = CriteriaSettings.objects.filter(team=team).first() or (
+        CriteriaSettings(team=team)
+    )
+    settings.qualified_from, settings.lukewarm_from = qualified_from, lukewarm_from
+    settings.full_clean(validate_unique=False)
+    settings.save()
+    return settings
 
 
 def milestones_of(stages: list[Stage]) -> dict[str, int]:

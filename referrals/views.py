@@ -8,30 +8,50 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
+from accounts.models import Team
 from core.csv import csv_response
 from core.http import safe_next
 from core.paginator import CountingPaginator
 from referrals.forms import (
     ActivityForm,
+    AssessmentForm,
+    CriterionForm,
     MoveForm,
     ReferralFilterForm,
     ReferralForm,
     ReferralLogForm,
     StageForm,
+    ThresholdsForm,
+    ValueStatementForm,
     add_service_errors,
+    criteria_answers,
 )
-from referrals.models import Referral, Stage
+from referrals.models import (
+    CriteriaSettings,
+    Criterion,
+    Referral,
+    Stage,
+    ValueStatement,
+)
 from referrals.selectors import (
     LIST_ROW_FIELDS,
     board_columns,
+    criteria_in_use,
     list_rows,
+    referral_assessment,
     referral_for_user,
     referral_timeline,
     referrals_needing_action,
     stale_filter,
+    thresholds,
+    value_statements,
 )
 from referrals.services import (
     activity_add,
+    criterion_create,
+    criterion_save,
+    list_shift,
+    referral_assess,
     referral_log,
     referral_move,
     referral_update,
@@ -39,6 +59,9 @@ from referrals.services import (
     stage_remove,
     stage_save,
     stage_shift,
+    statement_create,
+    statement_save,
+    thresholds_save,
 )
 from thanks.selectors import in_view, team_ids
 
@@ -48,6 +71,11 @@ SAVED = "Changes saved."
 ACTIVITY_ADDED = "Activity added."
 STAGE_ADDED = "Stage added at the end of the pipeline. Move it where it belongs."
 STAGE_DELETED = "Stage “{stage}” deleted."
+ASSESSED = "Criteria saved: {label}."
+NOT_CHANGED = "No answer changed."
+CRITERION_ADDED = "Criterion added at the end of the list."
+STATEMENT_ADDED = "Statement added."
+STATEMENT_DELETED = "Statement deleted."
 
 
 @login_required
@@ -175,6 +203,8 @@ CSV_COLUMNS = [
     ("Meeting held", lambda r: r.meeting_held_at and r.meeting_held_at.isoformat()),
     ("Closed", lambda r: r.closed_at and r.closed_at.isoformat()),
     ("Lost reason", lambda r: r.lost_reason),
+    ("Label", lambda r: r.get_label_display()),
+    ("Score", lambda r: r.score),
 ]
 
 
@@ -211,6 +241,7 @@ def referral_new(request):
                 estimated_value=data["estimated_value"],
                 received_on=data["received_on"],
                 note=data["note"],
+                answers=form.answers,  # the criteria checklist's, optional
             )
         except ValidationError as error:  # next to its field, the input kept
             add_service_errors(form, error, form.SERVICE_FIELDS)
@@ -231,7 +262,52 @@ def referral_detail(request, pk):
             "timeline": referral_timeline(referral=referral),
             "move_form": MoveForm(initial={"stage": referral.stage_id}),
             "activity_form": ActivityForm(),
+            "assessment_form": AssessmentForm(
+                rows=referral_assessment(referral=referral)
+            ),
         },
+    )
+
+
+@login_required
+@require_POST
+def referral_assess_view(request, pk):
+    """Fill or revise a referral's answers. htmx gets the criteria card, the
+    label and the timeline back in place; without JavaScript, the page."""
+    referral = referral_for_user(user=request.user, pk=pk)
+    form = AssessmentForm(request.POST, rows=referral_assessment(referral=referral))
+    status = 400
+    if form.is_valid():
+        try:
+            changed = referral_assess(
+                referral=referral, user=request.user, answers=criteria_answers(form)
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            status = 200
+            if not request.htmx:
+                messages.success(
+                    request,
+                    ASSESSED.format(label=referral.get_label_display())
+                    if changed
+                    else NOT_CHANGED,
+                )
+                return redirect(referral)
+            form = AssessmentForm(rows=referral_assessment(referral=referral))
+    context = {
+        "referral": referral,
+        "assessment_form": form,
+        "timeline": referral_timeline(referral=referral),
+        "activity_form": ActivityForm(),
+    }
+    if request.htmx:
+        return render(request, "referrals/_assessment_panel.html", context)
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        {**context, "move_form": MoveForm(initial={"stage": referral.stage_id})},
+        status=status,
     )
 
 
@@ -434,3 +510,181 @@ def stage_delete(request, pk):
     else:
         messages.success(request, STAGE_DELETED.format(stage=stage.name))
     return redirect("stage_list")
+
+
+# The referral criteria (/referrals/criteria/): admins keep the
+# organisation's list and any team's, managers their teams'; a rep sees the
+# list their team uses, read-only.
+
+
+def _may_edit_criteria(user, team: Team | None) -> bool:
+    if user.is_admin:
+        return True
+    return user.is_manager and team is not None and team.manager_id == user.pk
+
+
+def _criteria_scope(request) -> Team | None:
+    """The list a page or a change is about: ?team= (an id; empty: the
+    organisation's). A manager's default is the team they manage."""
+    raw = request.POST.get("team") if request.method == "POST" else None
+    if raw is None:
+        raw = request.GET.get("team")
+    if raw is None and request.user.is_manager:
+        return request.user.managed_teams.order_by("name").first()
+    team_id = _id(raw)
+    return get_object_or_404(Team, pk=team_id) if team_id else None
+
+
+def _require_criteria_editor(request) -> Team | None:
+    team = _criteria_scope(request)
+    if not _may_edit_criteria(request.user, team):
+        raise PermissionDenied("Only admins, and managers for their team, do that.")
+    return team
+
+
+def _criteria_redirect(team: Team | None):
+    url = reverse("criteria")
+    return redirect(f"{url}?team={team.pk}" if team else f"{url}?team=")
+
+
+@login_required
+def criteria(request, *, edited=None, status=200):
+    """The criteria page: editable for who may, read-only for a rep."""
+    user = request.user
+    team = _criteria_scope(request)
+    if not _may_edit_criteria(user, team):
+        # A rep (or a manager looking at another list): what their team uses.
+        return render(
+            request,
+            "referrals/criteria_read.html",
+            {
+                "criteria": criteria_in_use(team_id=user.team_id),
+                "statements": value_statements(team_id=user.team_id),
+                "thresholds": thresholds(team_id=user.team_id),
+                "team": user.team,
+            },
+        )
+    rows = list(Criterion.objects.filter(team=team).order_by("position", "pk"))
+    edited = edited or {}
+    criterion_forms = [
+        (c, edited.get(("c", c.pk)) or CriterionForm(instance=c, prefix=f"c{c.pk}"))
+        for c in rows
+    ]
+    statements = list(
+        ValueStatement.objects.filter(team=team).order_by("position", "pk")
+    )
+    statement_forms = [
+        (
+            v,
+            edited.get(("v", v.pk))
+            or ValueStatementForm(instance=v, prefix=f"v{v.pk}"),
+        )
+        for v in statements
+    ]
+    settings = CriteriaSettings.objects.filter(team=team).first()
+    teams = (
+        list(Team.objects.order_by("name"))
+        if user.is_admin
+        else list(user.managed_teams.order_by("name"))
+    )
+    return render(
+        request,
+        "referrals/criteria.html",
+        {
+            "team": team,
+            "teams": teams,
+            "criterion_forms": criterion_forms,
+            "statement_forms": statement_forms,
+            "add_criterion": edited.get("add_c") or CriterionForm(prefix="new"),
+            "add_statement": edited.get("add_v") or ValueStatementForm(prefix="newv"),
+            "thresholds_form": edited.get("thresholds")
+            or ThresholdsForm(
+                instance=settings,
+                initial=None if settings else thresholds(team_id=None),
+            ),
+            "uses_organisations": team is not None and not rows,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def criterion_add(request):
+    team = _require_criteria_editor(request)
+    form = CriterionForm(request.POST, prefix="new")
+    if form.is_valid():
+        criterion_create(
+            team=team,
+            question=form.cleaned_data["question"],
+            weight=form.cleaned_data["weight"],
+        )
+        messages.success(request, CRITERION_ADDED)
+        return _criteria_redirect(team)
+    return criteria(request, edited={"add_c": form}, status=400)
+
+
+@login_required
+@require_POST
+def criterion_update(request, pk):
+    team = _require_criteria_editor(request)
+    criterion = get_object_or_404(Criterion, pk=pk, team=team)
+    form = CriterionForm(request.POST, instance=criterion, prefix=f"c{pk}")
+    if form.is_valid():
+        criterion_save(criterion=criterion, data=form.cleaned_data)
+        messages.success(request, SAVED)
+        return _criteria_redirect(team)
+    return criteria(request, edited={("c", pk): form}, status=400)
+
+
+@login_required
+@require_POST
+def criterion_reorder(request, pk):
+    team = _require_criteria_editor(request)
+    criterion = get_object_or_404(Criterion, pk=pk, team=team)
+    list_shift(row=criterion, up=request.POST.get("direction") == "up")
+    return _criteria_redirect(team)
+
+
+@login_required
+@require_POST
+def statement_add(request):
+    team = _require_criteria_editor(request)
+    form = ValueStatementForm(request.POST, prefix="newv")
+    if form.is_valid():
+        statement_create(team=team, text=form.cleaned_data["text"])
+        messages.success(request, STATEMENT_ADDED)
+        return _criteria_redirect(team)
+    return criteria(request, edited={"add_v": form}, status=400)
+
+
+@login_required
+@require_POST
+def statement_update(request, pk):
+    team = _require_criteria_editor(request)
+    statement = get_object_or_404(ValueStatement, pk=pk, team=team)
+    if request.POST.get("delete"):
+        statement.delete()
+        messages.success(request, STATEMENT_DELETED)
+        return _criteria_redirect(team)
+    if request.POST.get("direction"):
+        list_shift(row=statement, up=request.POST["direction"] == "up")
+        return _criteria_redirect(team)
+    form = ValueStatementForm(request.POST, instance=statement, prefix=f"v{pk}")
+    if form.is_valid():
+        statement_save(statement=statement, text=form.cleaned_data["text"])
+        messages.success(request, SAVED)
+        return _criteria_redirect(team)
+    return criteria(request, edited={("v", pk): form}, status=400)
+
+
+@login_required
+@require_POST
+def thresholds_update(request):
+    team = _require_criteria_editor(request)
+    form = ThresholdsForm(request.POST)
+    if form.is_valid():
+        thresholds_save(team=team, **form.cleaned_data)
+        messages.success(request, SAVED)
+        return _criteria_redirect(team)
+    return criteria(request, edited={"thresholds": form}, status=400)

@@ -128,10 +128,11 @@ def test_a_rep_cannot_hand_a_referral_to_someone_else(
     ("suffix", "queries"),
     # The page: 1 the session, 2 the user with role and team, 3 the referral,
     # 4 its stage changes, 5 its activities and 6 its thank-yous (the
-    # timeline), 7-8 the move menu's stages (its select reads them twice).
+    # timeline), 7-8 the move menu's stages (its select reads them twice),
+    # 9 the referral criteria with its answers (issue 26: its label's card).
     # The edit page: 1 the session, 2 the user, 3 the referral, 4 the source
     # choices, 5 the owner choices.
-    [("", 8), ("edit/", 5)],
+    [("", 9), ("edit/", 5)],
     ids=["detail", "edit"],
 )
 @pytest.mark.parametrize("rows", [10, 200])

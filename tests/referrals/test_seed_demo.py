@@ -9,7 +9,7 @@ from referrals.management.commands.seed_demo import (
     DEMO_LOGINS_LIVE,
     REFUSE_IN_PRODUCTION,
 )
-from referrals.models import Referral, StageChange
+from referrals.models import Activity, Criterion, Referral, StageChange, ValueStatement
 from thanks.models import ThankYou
 
 
@@ -125,3 +125,13 @@ def test_demo_referrals_start_as_moves_would_leave_them(db):
         assert referral.thank_yous.filter(moment="won").exists()
     never_met = Referral.objects.filter(meeting_held_at__isnull=True)
     assert not ThankYou.objects.filter(referral__in=never_met, moment="meeting")
+
+
+def test_seed_demo_writes_the_criteria_and_assesses_most_referrals(db):
+    call_command("seed_demo", partners=8, referrals=30)
+    assert Criterion.objects.filter(team=None).count() == 4
+    assert ValueStatement.objects.filter(team=None).count() == 3
+    assessed = Referral.objects.exclude(label="unassessed")
+    assert 18 <= assessed.count() < 30  # most, through the service
+    assert Activity.objects.filter(kind="assessment").count() == assessed.count()
+    assert set(assessed.values_list("label", flat=True)) >= {"qualified", "cold"}

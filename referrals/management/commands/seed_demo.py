@@ -18,8 +18,13 @@ from faker import Faker
 
 from accounts.models import ADMIN, MANAGER, REP, Team, User
 from partners.models import Partner
-from referrals.models import Activity, Referral, Stage, StageChange
-from referrals.services import referral_enter
+from referrals.models import Activity, Criterion, Referral, Stage, StageChange
+from referrals.services import (
+    criterion_create,
+    referral_assess,
+    referral_enter,
+    statement_create,
+)
 from thanks.models import Moment, ThankYou, ThankYouMoment
 from thanks.services import render_thank_you
 
@@ -71,6 +76,25 @@ THANKS_NOTES = [
     "Sent a handwritten card.",
     "Thanked them over lunch.",
 ]
+# The organisation's referral criteria (question, weight) and why its best
+# customers value it (issue 26).
+CRITERIA = [
+    ("Speaks to the decision maker or their direct report", 3),
+    ("Company of 50 to 2,000 people", 2),
+    ("Has a need this year", 3),
+    ("Introduced with context, not just a name", 1),
+]
+VALUE_STATEMENTS = [
+    "We answer the same day, and the person who answers can decide.",
+    "Onboarding took weeks, not months, and nobody had to chase us.",
+    "They tell us what will not work before we pay for it.",
+]
+# The share of demo referrals assessed; the rest stay Not assessed.
+ASSESSED_SHARE = 0.8
+
+# What a rep notes by hand (an assessment is the criteria's).
+DEMO_ACTIVITY_KINDS = ["call", "email", "meeting", "note"]
+
 NOTES = [
     "Asked for a call next week about pricing.",
     "Interested, wants a case study from their industry.",
@@ -118,6 +142,7 @@ class Command(BaseCommand):
         if Partner.objects.filter(owner__in=reps).exists():
             return False
         self.create_sample_data(reps, n_partners, n_referrals, seed)
+        self.create_criteria(seed)
         # The sample rows were bulk-created: compute their summaries.
         call_command("rollups_rebuild", verbosity=0)
         return True
@@ -185,7 +210,7 @@ class Command(BaseCommand):
         Activity.objects.bulk_create(
             Activity(
                 referral=r,
-                kind=rng.choice(Activity.Kind.values),
+                kind=rng.choice(DEMO_ACTIVITY_KINDS),
                 at=r.last_activity_at,
                 author=r.owner,
                 text=rng.choice(NOTES),
@@ -193,6 +218,28 @@ class Command(BaseCommand):
             for r in referrals
             if r.last_activity_at
         )
+
+    def create_criteria(self, seed: int) -> None:
+        """The organisation's criteria and value statements, and most demo
+        referrals assessed through the service (answers, label, timeline)."""
+        if Criterion.objects.exists():
+            return
+        criteria = [
+            criterion_create(team=None, question=question, weight=weight)
+            for question, weight in CRITERIA
+        ]
+        for text in VALUE_STATEMENTS:
+            statement_create(team=None, text=text)
+        rng = random.Random(seed + 26)
+        for referral in Referral.objects.select_related("owner").order_by("pk"):
+            if rng.random() >= ASSESSED_SHARE:
+                continue
+            warmth = rng.random()  # some referrals are good all round
+            referral_assess(
+                referral=referral,
+                user=referral.owner,
+                answers={c.pk: rng.random() < warmth + 0.15 for c in criteria},
+            )
 
     def partner(self, fake, rng, reps, now) -> Partner:
         opted_out = rng.random() < 0.15
