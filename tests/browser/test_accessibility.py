@@ -125,6 +125,7 @@ def test_a_reps_pages(page, demo):
         "/referrals/",
         f"/referrals/{referral.pk}/",
         "/referrals/new/",
+        "/referrals/criteria/",
         "/partners/",
         f"/partners/{partner.pk}/",
         "/accounts/profile/",
@@ -135,7 +136,8 @@ def test_a_reps_pages(page, demo):
 
 def test_a_managers_pages(page, demo):
     base_url = demo("manager@example.com")
-    assert_no_blocking_violations(page, base_url, ["/", "/dashboard/"], "manager")
+    paths = ["/", "/dashboard/", "/referrals/criteria/"]
+    assert_no_blocking_violations(page, base_url, paths, "manager")
 
 
 def test_an_admins_pages(page, demo):
@@ -146,6 +148,7 @@ def test_an_admins_pages(page, demo):
         "/thanks/settings/received/",
         "/thanks/settings/meeting/",
         "/referrals/stages/",
+        "/referrals/criteria/",
     ]
     assert_no_blocking_violations(page, base_url, paths, "admin")
 
