@@ -141,6 +141,7 @@ class ThresholdsForm(forms.ModelForm):
             "qualified_from": "Qualified from (%)",
             "lukewarm_from": "Lukewarm from (%)",
         }
+        help_texts = {"qualified_from": "", "lukewarm_from": ""}  # said below
 
 
 class SourceQueryField(forms.CharField):
@@ -471,7 +472,7 @@ class ReferralFilterForm(forms.Form):
             ("prospect", "Prospect A–Z"),
             ("stage", "Stage"),
             ("in_stage", "Longest in stage"),
-            ("label", "Label (qualified first)"),
+            ("label", "Best label first"),
         ],
     )
     label = forms.ChoiceField(
