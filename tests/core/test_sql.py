@@ -1,7 +1,8 @@
 """core.sql, the one place that knows SQLite from PostgreSQL, on the database
 the suite runs on: SQLite by default, PostgreSQL when DATABASE_URL names it.
-Tests marked `postgres_only` check what only PostgreSQL does; the others run
-on both, expecting each database's own behaviour."""
+Every test runs on both, expecting each database's own behaviour: where a
+function does something on PostgreSQL only, the test checks on SQLite that
+it does nothing there and what SQLite does instead."""
 
 import sqlite3
 import threading
@@ -17,9 +18,6 @@ from core import sql
 from core.models import Heartbeat
 
 POSTGRES = connection.vendor == "postgresql"
-postgres_only = pytest.mark.skipif(
-    not POSTGRES, reason="this database is not PostgreSQL"
-)
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
@@ -84,9 +82,28 @@ def read_elsewhere() -> int:
 
 
 def show(setting: str) -> str:
+    """A setting of this connection: SHOW on PostgreSQL, PRAGMA on SQLite
+    (its value as text)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SHOW {setting}")
-        return cursor.fetchone()[0]
+        cursor.execute(f"SHOW {setting}" if POSTGRES else f"PRAGMA {setting}")
+        return str(cursor.fetchone()[0])
+
+
+def wait_for_locks_at_most(milliseconds: int) -> None:
+    """On SQLite, this connection gives up waiting for the database's write
+    lock after `milliseconds` (its busy timeout; the settings' is 20 s,
+    too long for a test). On PostgreSQL nothing changes."""
+    if not POSTGRES:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
+
+
+def held_back(outcome):
+    """An OperationalError for a lock (PostgreSQL's lock timeout, SQLite's
+    "database is locked") as "held back"; any other outcome as it is."""
+    if isinstance(outcome, OperationalError) and "lock" in str(outcome):
+        return "held back"
+    return outcome
 
 
 # -- Which database ---------------------------------------------------------
@@ -148,33 +165,42 @@ def test_while_a_table_is_locked_another_connection_reads_it_but_cannot_write():
     ]
 
 
-@postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_lock_tables_with_a_timeout_gives_up_waiting_with_operational_error():
+    """PostgreSQL: the other transaction waits timeout_ms (0.2 s) for the
+    lock, then OperationalError. SQLite: timeout_ms changes nothing; the
+    other transaction waits for the database's write lock as it begins, for
+    its connection's busy timeout (set to 1 s here), then OperationalError
+    ("database is locked")."""
+
     def wait_briefly():
+        wait_for_locks_at_most(1000)
         began = time.monotonic()
         try:
             with transaction.atomic():
                 sql.lock_tables([Heartbeat], "ROW EXCLUSIVE", timeout_ms=200)
-        except OperationalError:
-            return "gave up", time.monotonic() - began
+        except OperationalError as error:
+            return held_back(error), time.monotonic() - began
         return "locked", time.monotonic() - began
 
     with transaction.atomic():
         sql.lock_tables([Heartbeat], "EXCLUSIVE")
         outcome, waited = in_another_connection(wait_briefly)
-    assert outcome == "gave up"
-    assert 0.15 <= waited < 5
+    assert outcome == "held back"
+    assert (0.15 if POSTGRES else 0.9) <= waited < 5
     assert in_another_connection(wait_briefly)[0] == "locked"  # once let go
 
 
-@postgres_only
 @pytest.mark.django_db
 def test_the_timeout_is_for_the_lock_alone():
+    """PostgreSQL: lock_timeout is back to its default (0, wait for ever)
+    after the lock. SQLite: the connection's busy timeout (the settings'
+    20 s) is left as it was."""
+    setting = "lock_timeout" if POSTGRES else "busy_timeout"
     with transaction.atomic():
-        before = show("lock_timeout")
+        before = show(setting)
         sql.lock_tables([Heartbeat], "ROW EXCLUSIVE", timeout_ms=150)
-        assert show("lock_timeout") == before == "0"
+        assert show(setting) == before == ("0" if POSTGRES else "20000")
 
 
 # -- commits_not_waiting_for_disk ---------------------------------------------
@@ -193,16 +219,22 @@ def test_commits_not_waiting_for_disk_runs_the_block_and_on_sqlite_nothing_else(
     assert Heartbeat.objects.filter(name="inside").exists()
 
 
-@postgres_only
 @pytest.mark.django_db
 def test_commits_not_waiting_for_disk_turns_synchronous_commit_off_then_back():
-    assert show("synchronous_commit") == "on"
+    """PostgreSQL: synchronous_commit off in the block, on again after it,
+    even when the block fails. SQLite: its own setting, synchronous, stays
+    FULL (2) throughout."""
+    setting, on, off = (
+        ("synchronous_commit", "on", "off") if POSTGRES else ("synchronous", "2", "2")
+    )
+    assert show(setting) == on
     with sql.commits_not_waiting_for_disk():
-        assert show("synchronous_commit") == "off"
-    assert show("synchronous_commit") == "on"
+        assert show(setting) == off
+    assert show(setting) == on
     with pytest.raises(RuntimeError), sql.commits_not_waiting_for_disk():
+        assert show(setting) == off
         raise RuntimeError("the block failed")
-    assert show("synchronous_commit") == "on"
+    assert show(setting) == on
 
 
 # -- skip_locked --------------------------------------------------------------
@@ -217,13 +249,17 @@ def test_skip_locked_ends_a_select_both_databases_run():
         assert cursor.fetchall() == [("free",)]
 
 
-@postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_skip_locked_passes_over_rows_another_transaction_holds():
+    """PostgreSQL: another transaction's claim passes over the row this one
+    holds and gets the free one. SQLite has no row locks: the other claim
+    waits for the database's write lock, which this transaction holds, and
+    gives up (busy timeout, 0.3 s here); a reader sees both rows on either."""
     held = Heartbeat.objects.create(name="held", at=NOON)
     Heartbeat.objects.create(name="free", at=NOON)
 
     def claim():
+        wait_for_locks_at_most(300)
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 "SELECT name FROM core_heartbeat ORDER BY name" + sql.skip_locked()
@@ -232,7 +268,9 @@ def test_skip_locked_passes_over_rows_another_transaction_holds():
 
     with transaction.atomic():
         Heartbeat.objects.select_for_update().get(pk=held.pk)
-        assert in_another_connection(claim) == ["free"]
+        claimed = held_back(in_another_connection(claim))
+        assert claimed == (["free"] if POSTGRES else "held back")
+        assert read_elsewhere() == 2
     assert in_another_connection(claim) == ["free", "held"]
 
 
