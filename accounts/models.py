@@ -1,8 +1,10 @@
+import secrets
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.functional import cached_property
 
 from core.validators import validate_one_line
@@ -15,6 +17,13 @@ GROUP_ROLES = (ADMIN, MANAGER)
 ROLES = (REP, MANAGER, ADMIN)
 # A signature closes every thank-you: a few lines, not a letter.
 SIGNATURE_MAX = 1000
+# A team's "How to refer us" link (/refer/<token>/): 32 random bytes, 43
+# characters in the URL, never guessed.
+CARD_TOKEN_BYTES = 32
+
+
+def new_card_token() -> str:
+    return secrets.token_urlsafe(CARD_TOKEN_BYTES)
 
 
 def validate_time_zone(value: str) -> None:
@@ -57,12 +66,28 @@ class Team(models.Model):
         on_delete=models.SET_NULL,
         related_name="managed_teams",
     )
+    # The secret in the team's public "How to refer us" link: anyone who has
+    # the link sees the team's card, without logging in. Renewing it (a
+    # manager's or an admin's button on the card) revokes the old link.
+    card_token = models.CharField(
+        max_length=64, unique=True, default=new_card_token, editable=False
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def card_path(self) -> str:
+        """The path of the team's public card (prefix settings.SITE_URL in
+        an email; request.build_absolute_uri on a page)."""
+        return reverse("card_public", args=[self.card_token])
+
+    def card_token_renew(self) -> None:
+        """A new public link for the team's card; the old one stops working."""
+        self.card_token = new_card_token()
+        self.save(update_fields=["card_token"])
 
 
 class User(AbstractUser):

@@ -27,6 +27,8 @@ urlpatterns = [
         name="statement_update",
     ),
     path("criteria/thresholds/", views.thresholds_update, name="thresholds_update"),
+    path("card/", views.card, name="card"),
+    path("card/renew/", views.card_renew, name="card_renew"),
     path("<int:pk>/", views.referral_detail, name="referral_detail"),
     path("<int:pk>/edit/", views.referral_edit, name="referral_edit"),
     path("<int:pk>/move/", views.referral_move_view, name="referral_move"),

@@ -1,10 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
@@ -12,6 +14,7 @@ from accounts.models import Team
 from core.csv import csv_response
 from core.http import safe_next
 from core.paginator import CountingPaginator
+from referrals.card import introduction_email, plain_sentence
 from referrals.forms import (
     ActivityForm,
     AssessmentForm,
@@ -688,3 +691,104 @@ def thresholds_update(request):
         messages.success(request, SAVED)
         return _criteria_redirect(team)
     return criteria(request, edited={"thresholds": form}, status=400)
+
+
+# "How to refer us" (/referrals/card/, and the public /refer/<token>/): the
+# criteria and value statements in plain words for the people who refer us,
+# and an introduction email for them to copy.
+
+CARD_RENEWED = "A new public link is ready. The old one no longer works."
+CARD_RENEW_DENIED = "Only admins, and managers for their team, make a new link."
+CARD_NOT_FOUND = "This link is not valid, or it was replaced by a new one."
+
+
+def _card(team: Team | None) -> dict:
+    """What the card shows, for `team` (its manager loaded: the contact) or,
+    None, for the organisation."""
+    team_id = team.pk if team else None
+    contact = team.manager if team else None
+    return {
+        "team": team,
+        "contact": contact,
+        "introduction": [
+            plain_sentence(c.question) for c in criteria_in_use(team_id=team_id)
+        ],
+        "statements": value_statements(team_id=team_id),
+        "email": introduction_email(
+            team_name=team.name if team else "",
+            contact_name=str(contact) if contact else "",
+            contact_short=contact.get_short_name() if contact else "",
+        ),
+    }
+
+
+def _card_choices(user) -> list[Team]:
+    """The teams whose card `user` may pick (their managers loaded): every
+    team for an admin, a manager's own and those they manage; a rep's own."""
+    teams = Team.objects.select_related("manager").order_by("name")
+    if user.is_admin:
+        return list(teams)
+    if user.is_manager:
+        return list(teams.filter(Q(manager=user) | Q(pk=user.team_id)))
+    return list(teams.filter(pk=user.team_id)) if user.team_id else []
+
+
+def _card_team(request, choices: list[Team]) -> Team | None:
+    """The team of the card page: ?team= (an id) among `choices`, for an
+    admin or a manager (empty: the organisation's, for an admin); else the
+    user's team (a manager's first managed team before it); None: the
+    organisation's."""
+    user = request.user
+    raw = request.GET.get("team")
+    if raw is not None and (user.is_admin or user.is_manager):
+        if not raw and user.is_admin:
+            return None
+        picked = [team for team in choices if team.pk == _id(raw)]
+        if not picked:
+            raise Http404("No such team, or not one of yours.")
+        return picked[0]
+    managed = [team for team in choices if team.manager_id == user.pk]
+    own = [team for team in choices if team.pk == user.team_id]
+    return ((managed if user.is_manager else []) + own + [None])[0]
+
+
+@login_required
+def card(request):
+    """The team's "How to refer us" card, with its public link to copy (and
+    to renew, for who keeps the team's criteria)."""
+    choices = _card_choices(request.user)
+    team = _card_team(request, choices)
+    context = _card(team)
+    context.update(
+        {
+            "teams": choices if request.user.is_admin or len(choices) > 1 else [],
+            "public_url": request.build_absolute_uri(team.card_path()) if team else "",
+            # The people who keep a team's criteria keep its card's link too.
+            "may_renew": team is not None and _may_edit_criteria(request.user, team),
+        }
+    )
+    return render(request, "referrals/card.html", context)
+
+
+@login_required
+@require_POST
+def card_renew(request):
+    """Revoke the team's public link: a new token, the old URL a 404."""
+    team = get_object_or_404(Team, pk=_id(request.POST.get("team")))
+    if not _may_edit_criteria(request.user, team):
+        raise PermissionDenied(CARD_RENEW_DENIED)
+    team.card_token_renew()
+    messages.success(request, CARD_RENEWED)
+    return redirect(f"{reverse('card')}?team={team.pk}")
+
+
+@never_cache  # a revoked link must stop showing the card at once
+def card_public(request, token):
+    """The card behind a team's public link: no login, and nothing else of
+    the app (its own page, without the navigation)."""
+    team = Team.objects.select_related("manager").filter(card_token=token).first()
+    if team is None:
+        raise Http404(CARD_NOT_FOUND)
+    response = render(request, "referrals/card_public.html", _card(team))
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

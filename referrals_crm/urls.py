@@ -21,6 +21,7 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("referrals/", include("referrals.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("refer/<str:token>/", referral_views.card_public, name="card_public"),
     path("", referral_views.today, name="today"),
     path("", include("thanks.urls")),
     path("", include("core.urls")),

@@ -126,6 +126,7 @@ def test_a_reps_pages(page, demo):
         f"/referrals/{referral.pk}/",
         "/referrals/new/",
         "/referrals/criteria/",
+        "/referrals/card/",
         "/partners/",
         f"/partners/{partner.pk}/",
         "/accounts/profile/",

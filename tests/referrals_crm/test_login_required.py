@@ -11,8 +11,9 @@ PUBLIC = {
     "password_reset_complete",
     "healthz",
 }
-# Public, but only with a valid signed token (tests/partners/test_unsubscribe.py).
-PUBLIC_WITH_TOKEN = {"unsubscribe"}
+# Public, but only with a valid token (tests/partners/test_unsubscribe.py,
+# tests/referrals/test_card.py).
+PUBLIC_WITH_TOKEN = {"unsubscribe", "card_public"}
 SAMPLE_KWARGS = {"pk": 1, "uidb64": "MQ", "token": "set-password"}
 
 
