@@ -13,7 +13,7 @@ from django_htmx.http import retarget
 from accounts.models import Team
 from core.csv import csv_response
 from core.http import safe_next
-from core.paginator import CountingPaginator
+from core.paginator import CountingPaginator, UncountedPaginator
 from referrals.card import introduction_email, plain_sentence
 from referrals.forms import (
     ActivityForm,
@@ -118,11 +118,11 @@ def _filtered_referrals(request):
 
 
 # The list counts its rows up to this many; beyond, it says "10,000+" and
-# pages through the first 10,000 in the order chosen. A search counts up to
-# fewer: each match it counts is read from the table (docs/operations.md,
-# "Search").
+# pages through the first 10,000 in the order chosen. A search is not
+# counted, and its pages stop sooner: each page further reads the matches
+# before it (docs/operations.md, "Search").
 COUNT_CAP = 10_000
-SEARCH_COUNT_CAP = 1_000
+SEARCH_CAP = 1_000
 PER_PAGE = 50
 
 
@@ -173,16 +173,24 @@ class PickedThenJoined:
 @login_required
 def referral_list(request):
     form, referrals = _filtered_referrals(request)
-    cap = SEARCH_COUNT_CAP if form.searched else COUNT_CAP
-    # One COUNT gives the figure and the pages; it reads the referrals alone
-    # (the rows' values join the source and owner, and counting those joins
-    # read every partner: bench/RESULTS.md) and stops at the cap.
-    page = CappedPaginator(
-        PickedThenJoined(referrals, LIST_ROW_FIELDS),
-        PER_PAGE,
-        count=lambda most: referrals.order_by()[:most].count(),
-        cap=cap,
-    ).get_page(request.GET.get("page"))
+    rows = PickedThenJoined(referrals, LIST_ROW_FIELDS)
+    if form.searched:
+        # A search is not counted: counting a common word's matches read
+        # each of them from the table, as much work again as finding the
+        # page's (bench/RESULTS.md). Its pages say "50+" until the last.
+        paginator = UncountedPaginator(rows, PER_PAGE, cap=SEARCH_CAP)
+    else:
+        # One COUNT gives the figure and the pages; it reads the referrals
+        # alone (the rows' values join the source and owner, and counting
+        # those joins read every partner: bench/RESULTS.md) and stops at
+        # the cap.
+        paginator = CappedPaginator(
+            rows,
+            PER_PAGE,
+            count=lambda most: referrals.order_by()[:most].count(),
+            cap=COUNT_CAP,
+        )
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = list_rows(page.object_list)
     return render(request, "referrals/referral_list.html", {"form": form, "page": page})
 

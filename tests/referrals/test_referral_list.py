@@ -154,14 +154,18 @@ def test_the_list_runs_a_constant_number_of_queries(
         ReferralFactory.create_batch(rows // 2, source=partner)
     client.force_login(carol)
     # 1 the session, 2 the user with role, 3 the manager's team (its ids);
-    # 4 the count (one, the search's sources in it), 5 the stages (for
-    # staleness), 6 the rows (picked, then joined, in one statement); 7-8
-    # the filter bar's stage and owner choices.
-    with django_assert_num_queries(8):
+    # 4 the count (not when searching), 5 the stages (for staleness), 6 the
+    # rows (picked, then joined, in one statement; a search's sources in
+    # it); 7-8 the filter bar's stage and owner choices.
+    searched = bool(params)
+    with django_assert_num_queries(7 if searched else 8):
         response = client.get(URL, params)
     assert response.status_code == 200
-    assert response.context["page"].paginator.count == rows
-    assert len(response.context["page"].object_list) == min(rows, 50)
+    page = response.context["page"]
+    # A search is counted only once its last page is read.
+    counted = rows if not searched or rows <= 50 else None
+    assert page.paginator.count == counted
+    assert len(page.object_list) == min(rows, 50)
 
 
 @pytest.mark.parametrize("params", [{}, {"q": "prospect"}], ids=["all", "searched"])
@@ -171,10 +175,11 @@ def test_an_admins_list_runs_as_many_queries(
     ReferralFactory.create_batch(60, source=alice_partner)
     client.force_login(admin)
     # As a manager's, without the team: everyone's referrals.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6 if params else 7):
         response = client.get(URL, params)
     assert response.status_code == 200
-    assert response.context["page"].paginator.count == 60
+    assert response.context["page"].paginator.count == (None if params else 60)
+    assert len(response.context["page"].object_list) == 50
 
 
 def test_a_reps_list_runs_as_many_queries_searched_or_not(
@@ -183,9 +188,9 @@ def test_a_reps_list_runs_as_many_queries_searched_or_not(
     ReferralFactory.create_batch(3, source=alice_partner)
     client.force_login(alice)
     for params in ({}, {"q": "prospect"}, {"q": "nobody"}):
-        # session, user; count; stages, rows (none when nothing is found);
-        # the stage choices (a rep has no owner filter).
-        with django_assert_num_queries(6 if params.get("q") != "nobody" else 5):
+        # session, user; the count (not when searching); stages, rows; the
+        # stage choices (a rep has no owner filter).
+        with django_assert_num_queries(5 if params else 6):
             response = client.get(URL, params)
         assert response.status_code == 200, params
 
@@ -208,18 +213,47 @@ def test_a_long_list_is_counted_up_to_a_cap(client, alice, alice_partner, monkey
     assert len(names(client.get(URL, {"page": 3}))) == 1
 
 
-def test_a_search_is_counted_up_to_its_own_cap(
+def test_a_search_is_not_counted_until_its_last_page(
     client, alice, alice_partner, monkeypatch
 ):
-    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 3)
+    """A search's pages say "2+" (at least one more) until the last, which
+    has the exact total; a list that is not searched is counted at once."""
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    ReferralFactory.create_batch(5, source=alice_partner)
+    client.force_login(alice)
+    first = client.get(URL, {"q": "prospect"})
+    assert first.context["page"].paginator.count is None
+    page = first.content.decode()
+    assert '<span class="text-muted fs-6">2+</span>' in page
+    assert "Page 1</span>" in page
+    assert 'href="?q=prospect&amp;page=2"' in page
+    second = client.get(URL, {"q": "prospect", "page": 2}).content.decode()
+    assert '<span class="text-muted fs-6">4+</span>' in second
+    last = client.get(URL, {"q": "prospect", "page": 3})
+    assert last.context["page"].paginator.count == 5
+    assert '<span class="text-muted fs-6">5</span>' in last.content.decode()
+    assert "Page 3 of 3</span>" in last.content.decode()
+    assert 'page=4"' not in last.content.decode()
+    assert len(names(last)) == 1
+    beyond = client.get(URL, {"q": "prospect", "page": 9})  # the first page
+    assert beyond.context["page"].number == 1
+    listed = client.get(URL)  # not searched: counted
+    assert listed.context["page"].paginator.count == 5
+    assert '<span class="text-muted fs-6">5</span>' in listed.content.decode()
+
+
+def test_a_search_stops_at_its_cap(client, alice, alice_partner, monkeypatch):
+    monkeypatch.setattr(views, "SEARCH_CAP", 3)
+    monkeypatch.setattr(views, "PER_PAGE", 2)
     ReferralFactory.create_batch(4, source=alice_partner)
     client.force_login(alice)
-    searched = client.get(URL, {"q": "prospect"})
-    assert searched.context["page"].paginator.count == 3
-    assert '<span class="text-muted fs-6">3+</span>' in searched.content.decode()
-    listed = client.get(URL)  # not searched: COUNT_CAP
-    assert listed.context["page"].paginator.count == 4
-    assert '<span class="text-muted fs-6">4</span>' in listed.content.decode()
+    last = client.get(URL, {"q": "prospect", "page": 2})
+    assert len(names(last)) == 1
+    page = last.content.decode()
+    assert '<span class="text-muted fs-6">3+</span>' in page
+    assert "The pages stop after the first 3 referrals." in page
+    assert 'page=3"' not in page
+    assert client.get(URL, {"q": "prospect", "page": 5}).context["page"].number == 2
 
 
 def test_paging_and_export_keep_the_filters(client, alice, alice_partner):
