@@ -169,10 +169,10 @@ def test_the_admins_referral_list_runs_a_constant_number_of_queries(
 ):
     ReferralFactory.create_batch(rows, source=alice_partner)
     client.force_login(admin)
-    # session, user; the filters' stages, teams and owners; one count (no
-    # second one of the whole table, no date hierarchy's years); the rows,
-    # their source, owner and stage joined in.
-    with django_assert_num_queries(7):
+    # session, user; the filters' stages and teams (not every owner); one
+    # count (no second one of the whole table, no date hierarchy's years);
+    # the rows, their source, owner and stage joined in.
+    with django_assert_num_queries(6):
         response = client.get("/admin/referrals/referral/", params)
     assert response.status_code == 200
     assert response.context["cl"].result_count == rows
@@ -184,7 +184,19 @@ def test_the_admins_referral_list_reads_no_dates_to_offer_them():
     assert model_admin.date_hierarchy is None
     assert model_admin.show_full_result_count is False
     assert "received_on" in model_admin.list_filter  # today, past 7 days, ...
+    assert "owner" not in model_admin.list_filter  # every user, read and linked
     assert set(model_admin.list_select_related) >= {"source", "owner", "stage"}
+
+
+def test_the_admins_referral_list_still_filters_by_one_owner(
+    client, admin, alice, bob, alice_partner
+):
+    ReferralFactory(source=alice_partner, prospect_name="Alices")
+    ReferralFactory(source=PartnerFactory(owner=bob), prospect_name="Bobs")
+    client.force_login(admin)
+    response = client.get("/admin/referrals/referral/", {"owner__id__exact": alice.pk})
+    assert response.status_code == 200
+    assert [r.prospect_name for r in response.context["cl"].result_list] == ["Alices"]
 
 
 def test_the_admin_searches_referrals_by_the_lists_rule(client, admin, alice):
