@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from core.validators import NOTES_MAX
 
@@ -47,6 +49,16 @@ class Partner(models.Model):
     # that finishes one (partner_thanked), so "never thanked" and "last
     # thanked" need no search through millions of thank-yous.
     last_thanked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Not the email opt-out: a customer may take thank-yous and still not
+    # want to be asked for referrals (in person or by email). The ask
+    # email's unsubscribe link sets both.
+    do_not_ask = models.BooleanField(
+        "do not ask for referrals",
+        default=False,
+        db_default=False,
+        help_text="They asked not to be asked for referrals: Ready to ask leaves "
+        "them out and no ask can be recorded.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,3 +87,125 @@ class Partner(models.Model):
     @property
     def can_email(self) -> bool:
         return bool(self.email) and self.email_consent == self.Consent.OPTED_IN
+
+
+class Answer(models.TextChoices):
+    """A yes or no the rep may not know yet (an outcome in full, on budget)."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Not known yet"
+
+
+SATISFACTION_CHOICES = [(n, f"{n} of 5") for n in range(1, 6)]
+# What was promised or delivered: a sentence or two, not a statement of work.
+OUTCOME_TEXT_MAX = 2000
+ASK_NOTE_MAX = 1000
+
+
+class Outcome(models.Model):
+    """What we promised a customer and what we delivered: whether to ask
+    them for referrals depends on it (partners.asking).
+
+    Recorded on a customer source (kind customer): from a won referral's
+    page (its prospect becomes the customer; `referral` remembers which) or
+    on the customer's page. Delivered and satisfaction stay empty until
+    known; the rep fills them in later."""
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="outcomes", db_index=False
+    )
+    # The won referral it came from (a string reference: partners sits below
+    # referrals and reads it through this key only).
+    referral = models.ForeignKey(
+        "referrals.Referral",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outcomes",
+    )
+    promised = models.TextField("what was promised", max_length=OUTCOME_TEXT_MAX)
+    promised_by = models.DateField("promised by")
+    delivered = models.TextField(
+        "what was delivered", blank=True, max_length=OUTCOME_TEXT_MAX
+    )
+    delivered_on = models.DateField("delivered on", null=True, blank=True)
+    in_full = models.CharField(
+        "all that was promised?",
+        max_length=7,
+        choices=Answer.choices,
+        default=Answer.UNKNOWN,
+    )
+    on_budget = models.CharField(
+        "on budget?", max_length=7, choices=Answer.choices, default=Answer.UNKNOWN
+    )
+    satisfaction = models.PositiveSmallIntegerField(
+        "customer's satisfaction",
+        null=True,
+        blank=True,
+        choices=SATISFACTION_CHOICES,
+        help_text="Ask them: 1 (unhappy) to 5 (delighted).",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-promised_by", "-pk"]
+        indexes = [
+            # A customer's outcomes, and Ready to ask's (partner, recent).
+            models.Index(fields=["partner", "delivered_on"]),
+        ]
+
+    def __str__(self):
+        return f"{self.promised[:60]} (by {self.promised_by:%Y-%m-%d})"
+
+    def clean(self):
+        if self.delivered_on and not self.delivered.strip():
+            raise ValidationError(
+                {"delivered": "Say what was delivered, with the date delivered."}
+            )
+
+
+class Ask(models.Model):
+    """A customer asked for referrals: by email (sent through the thank-yous'
+    outbox, thanks.AskEmail, which links back here), in person or by phone.
+    An activity on the customer's timeline; "not asked in the last 90 days"
+    reads these."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        IN_PERSON = "in_person", "In person"
+        PHONE = "phone", "Phone"
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="asks", db_index=False
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    note = models.TextField(blank=True, max_length=ASK_NOTE_MAX)
+
+    class Meta:
+        ordering = ["-asked_at", "-pk"]
+        indexes = [
+            # A customer's last ask (Ready to ask: not asked in 90 days), and
+            # the asks of a period (partners.asking.asks_summary).
+            models.Index(fields=["partner", "asked_at"]),
+            models.Index(fields=["asked_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} ask of {self.partner_id}"

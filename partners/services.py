@@ -1,8 +1,24 @@
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
 from core.text import clean_email, clean_name
-from partners.models import Partner
+from partners.models import Answer, Ask, Outcome, Partner
+
+# A referral's stage kind when it is won: referrals.models.Stage.Kind.WON
+# (partners sits below referrals; tests/partners/test_asking_rule.py holds
+# the two equal).
+WON = "won"
+
+NOT_A_CUSTOMER = (
+    "{name} is a {kind} source, not a customer: only a customer's outcomes "
+    "are recorded, and only customers are asked for referrals."
+)
+NOT_WON = (
+    "This referral is {stage}, not won: outcomes are recorded for won referrals only."
+)
+DO_NOT_ASK = "{name} asked not to be asked for referrals."
+DELIVERED_IN_FUTURE = "A delivery date cannot be in the future."
 
 
 def _partner(
@@ -55,3 +71,109 @@ def partner_thanked(*, partner_id: int, at) -> None:
     Partner.objects.filter(pk=partner_id).filter(
         Q(last_thanked_at__isnull=True) | Q(last_thanked_at__lt=at)
     ).update(last_thanked_at=at)
+
+
+# -- Outcomes and asks (partners.asking decides who is ready to ask) ------------
+
+
+def _require_customer(partner: Partner) -> None:
+    if partner.kind != Partner.Kind.CUSTOMER:
+        raise ValidationError(
+            NOT_A_CUSTOMER.format(
+                name=partner.name, kind=partner.get_kind_display().lower()
+            )
+        )
+
+
+def _require_won(referral) -> None:
+    """`referral` (a referrals.Referral, read through its stage) is won."""
+    if referral.stage.kind != WON:
+        raise ValidationError(NOT_WON.format(stage=referral.stage.name))
+
+
+def _checked(outcome: Outcome) -> Outcome:
+    if outcome.delivered_on and outcome.delivered_on > timezone.localdate():
+        raise ValidationError({"delivered_on": DELIVERED_IN_FUTURE})
+    outcome.full_clean()
+    return outcome
+
+
+def outcome_record(
+    *,
+    partner: Partner,
+    user,
+    promised: str,
+    promised_by,
+    delivered: str = "",
+    delivered_on=None,
+    in_full: str = Answer.UNKNOWN,
+    on_budget: str = Answer.UNKNOWN,
+    satisfaction: int | None = None,
+    referral=None,
+) -> Outcome:
+    """Record what was promised to a customer and, when known, what was
+    delivered. Refuses a source that is not a customer, and a `referral`
+    (the won referral the outcome comes from) that is not won."""
+    _require_customer(partner)
+    if referral is not None:
+        _require_won(referral)
+    outcome = _checked(
+        Outcome(
+            partner=partner,
+            referral=referral,
+            promised=promised.strip(),
+            promised_by=promised_by,
+            delivered=delivered.strip(),
+            delivered_on=delivered_on,
+            in_full=in_full,
+            on_budget=on_budget,
+            satisfaction=satisfaction,
+            recorded_by=user,
+        )
+    )
+    outcome.save()
+    return outcome
+
+
+OUTCOME_FIELDS = (
+    "promised",
+    "promised_by",
+    "delivered",
+    "delivered_on",
+    "in_full",
+    "on_budget",
+    "satisfaction",
+)
+
+
+def outcome_update(*, outcome: Outcome, user, **fields) -> Outcome:
+    """Revise an outcome: most often, say what was delivered, when, and how
+    satisfied the customer is. The same checks as outcome_record."""
+    _require_customer(outcome.partner)
+    for name in OUTCOME_FIELDS:
+        if name in fields:
+            value = fields[name]
+            setattr(outcome, name, value.strip() if isinstance(value, str) else value)
+    _checked(outcome).save()
+    return outcome
+
+
+def ask_create(*, partner: Partner, user, channel: str, note: str = "") -> Ask:
+    """Record that `user` asked a customer for referrals. Refuses a source
+    that is not a customer, or one who asked not to be asked. (An email ask
+    goes through thanks.services.ask_record, which sends it.)"""
+    _require_customer(partner)
+    if partner.do_not_ask:
+        raise ValidationError(DO_NOT_ASK.format(name=partner.name))
+    ask = Ask(partner=partner, asked_by=user, channel=channel, note=note.strip())
+    ask.full_clean()
+    ask.save()
+    return ask
+
+
+def partner_no_asks(*, partner: Partner) -> bool:
+    """The customer asked not to be asked for referrals. Returns False if
+    they already had."""
+    return bool(
+        Partner.objects.filter(pk=partner.pk, do_not_ask=False).update(do_not_ask=True)
+    )
