@@ -1,12 +1,37 @@
 from django.contrib import admin
 
-from partners.models import Partner
+from partners.models import Ask, Outcome, Partner
 
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "company", "kind", "owner", "email_consent", "created_at"]
-    list_filter = ["kind", "email_consent", "industry", "owner"]
+    list_filter = ["kind", "email_consent", "do_not_ask", "industry", "owner"]
     search_fields = ["name", "company", "email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    list_display = [
+        "partner",
+        "promised_by",
+        "delivered_on",
+        "in_full",
+        "on_budget",
+        "satisfaction",
+    ]
+    list_filter = ["in_full", "on_budget", "satisfaction", "delivered_on"]
+    search_fields = ["partner__name", "promised", "delivered"]
+    list_select_related = ["partner"]
+    raw_id_fields = ["partner", "referral", "recorded_by"]
+
+
+@admin.register(Ask)
+class AskAdmin(admin.ModelAdmin):
+    list_display = ["partner", "channel", "asked_by", "asked_at"]
+    list_filter = ["channel", "asked_at"]
+    search_fields = ["partner__name", "note"]
+    list_select_related = ["partner", "asked_by"]
+    raw_id_fields = ["partner", "asked_by"]

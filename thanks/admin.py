@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import transaction
 
-from thanks.models import ThankYou, ThankYouMoment
+from thanks.models import AskEmail, AskTemplate, ThankYou, ThankYouMoment
 from thanks.services import partners_last_thanked_rebuild
 
 
@@ -65,3 +65,35 @@ class ThankYouAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             sources = {obj.source_id, form.initial.get("source")} - {None}
             partners_last_thanked_rebuild(partner_ids=sources)
+
+
+@admin.register(AskTemplate)
+class AskTemplateAdmin(admin.ModelAdmin):
+    # One row, made on first read; edited here or at /thanks/settings/ask/.
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    list_display = ["subject", "updated_at", "updated_by"]
+    list_filter = ["updated_at"]
+    search_fields = ["subject", "body"]
+    readonly_fields = ["updated_by"]
+
+
+@admin.register(AskEmail)
+class AskEmailAdmin(admin.ModelAdmin):
+    list_display = ["source", "status", "due_at", "sent_at", "attempts"]
+    list_filter = ["status", "due_at"]
+    search_fields = ["source__name", "source__email", "last_error"]
+    list_select_related = ["source"]
+    raw_id_fields = ["ask", "source"]
+    readonly_fields = [
+        "subject",
+        "body_text",
+        "body_html",
+        "last_error",
+        "claimed_at",
+        "sent_at",
+    ]

@@ -48,9 +48,11 @@ BODY_TEMPLATE_MAX = 10_000
 MIN_PROMISE = timedelta(minutes=15)
 
 
-def _check_snippet(value: str, limit: int) -> None:
+def _check_snippet(
+    value: str, limit: int, placeholders: dict = THANK_YOU_PLACEHOLDERS
+) -> None:
     try:
-        snippet_check(value, placeholders=THANK_YOU_PLACEHOLDERS, limit=limit)
+        snippet_check(value, placeholders=placeholders, limit=limit)
     except TemplateSyntaxError as error:
         raise ValidationError(f"This template does not work: {error}") from error
 
@@ -327,3 +329,144 @@ class ThankYou(models.Model):
         if self.status not in self.FINISHED:
             return None
         return self.finished_at <= self.deadline_at
+
+
+# -- Asking a customer for referrals --------------------------------------------
+
+# The placeholders of the ask email, each with its longest value.
+ASK_PLACEHOLDERS = {
+    "source_first_name": 200,
+    "source_name": 200,
+    "source_company": 200,
+    "rep_name": 254,
+    "rep_signature": SIGNATURE_MAX,
+    "team_name": 100,
+}
+
+
+def validate_ask_subject(value: str) -> None:
+    _check_snippet(value, SUBJECT_LIMIT, ASK_PLACEHOLDERS)
+
+
+def validate_ask_body(value: str) -> None:
+    _check_snippet(value, BODY_LIMIT, ASK_PLACEHOLDERS)
+
+
+ASK_SUBJECT = "A small favour, {{ source_first_name }}?"
+ASK_BODY = """Hi {{ source_first_name }},
+
+I am glad the work we did together turned out as we promised, and thank you
+for telling us so.
+
+Most of the clients we help best come to us through people like you. If you
+know someone who could use the same help, an introduction would mean a lot.
+The page linked below says who we help best and has a short email you can
+forward.
+
+{{ rep_signature }}"""
+
+
+class AskTemplate(models.Model):
+    """The ask email's subject and body (admins edit them at
+    /thanks/settings/ask/). One row; current() makes it with the default
+    text the first time it is read. The email adds the team's "How to refer
+    us" link and the unsubscribe link after the body, whatever the text."""
+
+    subject = models.CharField(
+        max_length=200, default=ASK_SUBJECT, validators=[validate_ask_subject]
+    )
+    body = models.TextField(
+        max_length=BODY_TEMPLATE_MAX, default=ASK_BODY, validators=[validate_ask_body]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "ask email template"
+
+    def __str__(self):
+        return "The ask email"
+
+    @classmethod
+    def current(cls) -> "AskTemplate":
+        template, _ = cls.objects.get_or_create(pk=1)
+        return template
+
+
+class AskEmail(models.Model):
+    """The email of one ask (partners.Ask by email): an outbox row with the
+    thank-yous' delivery fields, claimed, sent, retried and recorded by the
+    same code (thanks.services, OUTGOING), shown on Today when it failed.
+
+    The row is the truth, as for a thank-you: it exists (scheduled) in the
+    ask's transaction, before anything is sent."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ask = models.OneToOneField(
+        "partners.Ask", on_delete=models.CASCADE, related_name="email"
+    )
+    # The customer asked (the ask's, copied: Today's failed emails and an
+    # opt-out find theirs without a join).
+    source = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        related_name="ask_emails",
+        db_index=False,
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    due_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="Why it was cancelled.")
+    created_at = models.DateTimeField(default=timezone.now)
+    message_token = models.CharField(
+        max_length=32, default=new_message_token, editable=False
+    )
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            # The dispatch and the sweep: emails not yet sent.
+            models.Index(
+                fields=["due_at"],
+                name="askemail_pending_due",
+                condition=models.Q(status__in=["scheduled", "sending"]),
+            ),
+            # A customer's emails (their page; an opt-out cancels the pending).
+            models.Index(fields=["source", "status"]),
+            # Today's failed ask emails: few, found without reading the rest.
+            models.Index(
+                fields=["due_at", "id"],
+                name="askemail_failed",
+                condition=models.Q(status="failed"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Ask email to {self.source_id}"
+
+    @property
+    def message_id(self) -> str:
+        """Stable across retries, random (as a thank-you's)."""
+        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
+        return f"<ask.{self.message_token}@{domain}>"

@@ -9,8 +9,9 @@ from accounts.models import User
 from accounts.scoping import scope_for_user, users_for_user
 from core.models import OutboxMessage
 from core.urls_for_rows import url_maker
+from partners.asking import customers_for_user, with_readiness
 from partners.models import Partner
-from thanks.models import ThankYou
+from thanks.models import AskEmail, ThankYou
 
 
 def team_ids(user) -> list[int] | None:
@@ -203,3 +204,36 @@ def outbox_for_user(user) -> QuerySet:
 def _address(email: str) -> str:
     """A pattern matching `email` as a whole address in a list of them."""
     return rf"(^|[\s<]){re.escape(email)}($|[\s>])"
+
+
+def ask_emails_for_user(*, user, team: list[int] | None = None) -> QuerySet:
+    """The ask emails to the customers the user may see (the one scoping
+    rule, on the customer's owner). `team`: see in_view."""
+    emails = AskEmail.objects.all()
+    if team is not None:
+        return emails.filter(source__owner__in=team)
+    return scope_for_user(emails, user, owner_field="source__owner")
+
+
+def failed_ask_emails(*, user, team: list[int] | None = None) -> QuerySet:
+    """Ask emails that failed after their retries: Today shows them, with Retry."""
+    return (
+        ask_emails_for_user(user=user, team=team)
+        .filter(status=AskEmail.Status.FAILED)
+        .order_by("due_at", "pk")
+    )
+
+
+def ask_preview_customers(*, user) -> QuerySet:
+    """Customers the ask email's preview can be written for: the user's
+    customers who take email, those ready to ask first."""
+    return (
+        with_readiness(
+            customers_for_user(user=user)
+            .filter(email_consent=Partner.Consent.OPTED_IN)
+            .exclude(email=""),
+            now=timezone.now(),
+        )
+        .select_related("owner__team")
+        .order_by("-ready", "name", "pk")
+    )

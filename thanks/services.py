@@ -12,7 +12,9 @@ import logging
 import smtplib
 import time
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING
 
@@ -20,7 +22,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.template import TemplateSyntaxError
 from django.urls import reverse
@@ -29,10 +31,17 @@ from django.utils import timezone
 from core.emails import build_email, one_line
 from core.health import heartbeat_record
 from core.snippets import render_snippet
-from partners.models import Partner
-from partners.services import partner_thanked
+from partners.models import Ask, Partner
+from partners.services import ask_create, partner_no_asks, partner_thanked
 from thanks import sql
-from thanks.models import BODY_LIMIT, SUBJECT_LIMIT, ThankYou, ThankYouMoment
+from thanks.models import (
+    BODY_LIMIT,
+    SUBJECT_LIMIT,
+    AskEmail,
+    AskTemplate,
+    ThankYou,
+    ThankYouMoment,
+)
 from thanks.queue import queue_dispatch, request_dispatch
 
 if TYPE_CHECKING:  # thanks reads referrals through its foreign key, never imports them
@@ -55,6 +64,8 @@ REREAD_SECONDS = 1.0
 # process is plenty; extra ones find nothing and return).
 SWEEP_DISPATCHES = 4
 UNSUBSCRIBE_SALT = "partners.unsubscribe"
+# The ask email's unsubscribe link: no more email, and no more asks.
+ASK_UNSUBSCRIBE_SALT = "partners.unsubscribe.asks"
 # The heartbeat each sweep writes as it ends (/healthz reads its age).
 SWEEP_HEARTBEAT = "thanks:sweep"
 
@@ -64,6 +75,13 @@ NOT_AN_EMAIL = "Only an email can be sent; mark a call or card as done."
 MOMENT_OFF = "Thanks for this moment were switched off before it was sent."
 COPY_NOT_KEPT = "Sent, but the copy of what was sent could not be kept."
 GAVE_UP = "Its worker stopped answering on every attempt; check the workers and retry."
+ASK_NO_EMAIL = "They take no email (opted out, or no address) since the ask."
+ASK_OPTED_OUT = "They asked not to be asked for referrals since the ask."
+NO_EMAIL_FOR_ASK = (
+    "{name} takes no email (no address, or opted out): ask them in person or "
+    "by phone, and record that."
+)
+NOT_FAILED = "This email is not waiting for a retry."
 
 
 def stuck_after() -> timedelta:
@@ -196,13 +214,153 @@ def thank_you_message(thank_you: ThankYou, config: ThankYouMoment):
     )
 
 
-# -- Dispatch -----------------------------------------------------------------
+def ask_unsubscribe_url(partner) -> str:
+    """The ask email's unsubscribe link: it opts the customer out of email
+    and out of asks (partner_opt_out_of_asks)."""
+    token = signing.dumps(partner.pk, salt=ASK_UNSUBSCRIBE_SALT)
+    return settings.SITE_URL + reverse("ask_unsubscribe", args=[token])
+
+
+def partner_id_from_ask_token(token: str) -> int | None:
+    try:
+        return signing.loads(token, salt=ASK_UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+
+
+def ask_team(*, rep, partner: Partner):
+    """Whose "How to refer us" card an ask carries: the asking rep's team,
+    else the customer's owner's; None when neither has one (the
+    organisation's card has no public link)."""
+    return rep.team or partner.owner.team
+
+
+def card_url(team) -> str:
+    """The public link of the team's card, as an email carries it ("" for none)."""
+    return settings.SITE_URL + team.card_path() if team else ""
+
+
+def ask_context(*, partner: Partner, rep) -> dict:
+    team = ask_team(rep=rep, partner=partner)
+    return {
+        "source_first_name": partner.name.split()[0] if partner.name else "",
+        "source_name": partner.name,
+        "source_company": partner.company,
+        "rep_name": rep.get_full_name(),
+        "rep_signature": rep.signature or rep.get_full_name(),
+        "team_name": team.name if team else "",
+    }
+
+
+def render_ask(template: AskTemplate, *, partner: Partner, rep) -> tuple[str, str]:
+    """(subject, body) of the ask template for one customer and rep."""
+    context = ask_context(partner=partner, rep=rep)
+    subject = one_line(render_snippet(template.subject, context, limit=SUBJECT_LIMIT))
+    return subject, render_snippet(template.body, context, limit=BODY_LIMIT)
+
+
+def ask_email_context(template: AskTemplate, *, partner: Partner, rep) -> dict:
+    """What the ask email's three templates (emails/ask_*) read: the admin's
+    text, then the card's public link and the unsubscribe link, always."""
+    subject, body = render_ask(template, partner=partner, rep=rep)
+    return {
+        "subject": subject,
+        "body": body,
+        "card_url": card_url(ask_team(rep=rep, partner=partner)),
+        "unsubscribe_url": ask_unsubscribe_url(partner),
+    }
+
+
+def ask_message(ask_email: AskEmail, template: AskTemplate):
+    """The ask email, sent as the rep who asked (as a thank-you is)."""
+    rep, partner = ask_email.ask.asked_by or ask_email.source.owner, ask_email.source
+    context = ask_email_context(template, partner=partner, rep=rep)
+    _, crm_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return build_email(
+        "ask",
+        context,
+        to=[partner.email],
+        from_email=formataddr((one_line(rep.get_full_name()), crm_address)),
+        reply_to=[rep.email],
+        headers={
+            "Message-ID": ask_email.message_id,
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+# -- Dispatch: one claim, send and retry path for every outgoing email --------
+#
+# A thank-you (ThankYou) and an ask's email (AskEmail) are rows of their own
+# tables with the same delivery fields: status (scheduled, sending, sent,
+# failed, cancelled), due_at, next_attempt_at, claimed_at, attempts,
+# last_error, sent_at, the copy sent, message_id. The functions below claim,
+# send, retry and record either kind through one path; each kind (Outgoing)
+# says which of its rows are due, how to read them, and how to deliver one
+# (its own checks, then _send_and_record).
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One kind of outgoing email row, as the dispatch sees it."""
+
+    model: type
+    # now -> the rows to send now: scheduled, due, past any retry's wait.
+    due: Callable[[datetime], QuerySet]
+    # ids -> those rows with what sending them reads.
+    read: Callable[[list[int]], QuerySet]
+    # () -> what delivering reads besides the row (templates), read again
+    # with the rows.
+    settings: Callable[[], object]
+    # (row, settings, connection) -> an outcome ("sent", "retry", ...).
+    deliver: Callable[[object, object, object], str]
 
 
 def due_filter(now) -> Q:
     return Q(due_at__lte=now) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
+
+
+def due_emails(now):
+    """The thank-you emails to send now: scheduled, due, and past any retry's wait."""
+    return ThankYou.objects.filter(
+        due_filter(now),
+        status=ThankYou.Status.SCHEDULED,
+        channel=ThankYou.Channel.EMAIL,
+    )
+
+
+def ask_emails_due(now):
+    """The ask emails to send now (the same rule as due_emails)."""
+    return AskEmail.objects.filter(due_filter(now), status=AskEmail.Status.SCHEDULED)
+
+
+# The lambdas look their functions up when called, so a test that replaces
+# one (thanks.services._deliver) replaces it here too.
+THANK_YOUS = Outgoing(
+    model=ThankYou,
+    due=lambda now: due_emails(now),
+    read=lambda ids: ThankYou.objects.select_related(
+        "referral__owner", "referral__stage", "referral__source", "source"
+    ).filter(pk__in=ids),
+    settings=lambda: _moment_configs(),
+    deliver=lambda row, configs, connection: _deliver(
+        row, configs.get(row.moment), connection
+    ),
+)
+ASK_EMAILS = Outgoing(
+    model=AskEmail,
+    due=lambda now: ask_emails_due(now),
+    read=lambda ids: AskEmail.objects.select_related(
+        "ask__asked_by__team", "source__owner__team"
+    ).filter(pk__in=ids),
+    settings=lambda: AskTemplate.current(),
+    deliver=lambda row, template, connection: _deliver_ask(row, template, connection),
+)
+# Thank-yous first: they carry a promise with a deadline.
+OUTGOING = (THANK_YOUS, ASK_EMAILS)
 
 
 def thank_you_dispatch(*, thank_you_id: int, connection=None) -> str:
@@ -219,10 +377,20 @@ def thank_you_dispatch(*, thank_you_id: int, connection=None) -> str:
     return _deliver(thank_you, _moment_configs().get(thank_you.moment), connection)
 
 
+def ask_email_dispatch(*, ask_email_id: int, connection=None) -> str:
+    """Send one due ask email (thank_you_dispatch's twin for asks)."""
+    now = timezone.now()
+    if not _claim(ASK_EMAILS, now, 1, ids=[ask_email_id]):
+        return "not claimed"
+    (ask_email,) = _read_claimed(ASK_EMAILS, [ask_email_id])
+    return _deliver_ask(ask_email, AskTemplate.current(), connection)
+
+
 def thank_yous_dispatch_due(
     *, connection=None, batch: int = DISPATCH_BATCH, seconds: float = DRAIN_SECONDS
 ) -> tuple[Counter, bool]:
-    """Send every due thank-you email, a batch at a time, until none is left.
+    """Send every due email (thank-yous, then asks), a batch at a time,
+    until none is left.
 
     Returns the outcomes and whether it finished; after `seconds` it stops
     and hands the rows it claimed but did not reach back to the queue.
@@ -239,93 +407,103 @@ def thank_yous_dispatch_due(
 def _dispatch_due(connection, batch: int, seconds: float) -> tuple[Counter, bool]:
     outcomes: Counter = Counter()
     began = time.monotonic()
+    for outgoing in OUTGOING:
+        if not _drain(outgoing, outcomes, connection, batch, began, seconds):
+            return outcomes, False
+    return outcomes, True
+
+
+def _drain(
+    outgoing: Outgoing, outcomes: Counter, connection, batch, began, seconds
+) -> bool:
+    """Send `outgoing`'s due rows into `outcomes`; False when time ran out."""
     while True:
         claimed_at = timezone.now()
-        ids = _claim_due(claimed_at, batch)
+        ids = _claim(outgoing, claimed_at, batch)
         if not ids:
-            return outcomes, True
-        pending = _claimed(ids=ids)
-        configs = _moment_configs()
+            return True
+        pending = _read_claimed(outgoing, ids)
+        settings_read = outgoing.settings()
         read_at = time.monotonic()
         try:
             while pending:
                 if time.monotonic() - began >= seconds:
                     _release(pending, claimed_at)
-                    return outcomes, False
+                    return False
                 if time.monotonic() - read_at >= REREAD_SECONDS:
                     # Slow sends: read again what is left, so an opt-out, a
                     # deleted referral or a switched-off moment counts, and a
                     # row the sweep gave to another worker is left to it.
-                    pending = _claimed(
-                        ids=[thank_you.pk for thank_you in pending],
-                        claimed_at=claimed_at,
+                    pending = _read_claimed(
+                        outgoing, [row.pk for row in pending], claimed_at=claimed_at
                     )
-                    configs, read_at = _moment_configs(), time.monotonic()
+                    settings_read, read_at = outgoing.settings(), time.monotonic()
                     if not pending:
                         break
-                thank_you = pending.pop(0)
-                config = configs.get(thank_you.moment)
-                outcomes[_deliver(thank_you, config, connection)] += 1
+                row = pending.pop(0)
+                outcomes[outgoing.deliver(row, settings_read, connection)] += 1
         except BaseException:  # a database error, a time limit: untried rows go back
             _release(pending, claimed_at)
             raise
         if time.monotonic() - began >= seconds:
-            return outcomes, False
+            return False
 
 
 def _moment_configs() -> dict:
     return {config.moment: config for config in ThankYouMoment.objects.all()}
 
 
-def due_emails(now):
-    """The emails to send now: scheduled, due, and past any retry's wait."""
-    return ThankYou.objects.filter(
-        due_filter(now),
-        status=ThankYou.Status.SCHEDULED,
-        channel=ThankYou.Channel.EMAIL,
-    )
+def _claim(
+    outgoing: Outgoing, now, limit: int, *, ids: list[int] | None = None
+) -> list[int]:
+    """Claim up to `limit` due rows of `outgoing` (of `ids`, if given),
+    oldest first, in one statement.
 
-
-def _claim_due(now, limit: int, *, ids: list[int] | None = None) -> list[int]:
-    """Claim up to `limit` due emails (of `ids`, if given), oldest first, in
-    one statement.
-
-    Which rows are due is the ORM's `due_emails` (the rule written once); the
-    UPDATE around it is SQL (thanks.sql.thank_yous_claim) because RETURNING
-    says which rows are ours, and the ORM's update() cannot. PostgreSQL skips
-    rows another worker is claiming (SKIP LOCKED); SQLite runs one writer at
-    a time.
+    Which rows are due is the ORM's (`outgoing.due`: the rule written once);
+    the UPDATE around it is SQL (thanks.sql.emails_claim) because RETURNING
+    says which rows are ours, and the ORM's update() cannot. PostgreSQL
+    skips rows another worker is claiming (SKIP LOCKED); SQLite runs one
+    writer at a time.
     """
-    due = due_emails(now)
+    due = outgoing.due(now)
     if ids is not None:
         due = due.filter(pk__in=ids)
     pick_sql, pick_params = (
         due.order_by("due_at").values("id")[:limit].query.sql_with_params()
     )
-    return sql.thank_yous_claim(pick_sql, pick_params, now=now)
+    return sql.emails_claim(outgoing.model, pick_sql, pick_params, now=now)
 
 
-def _claimed(*, ids: list[int], claimed_at=None) -> list[ThankYou]:
+def _claim_due(now, limit: int, *, ids: list[int] | None = None) -> list[int]:
+    """Claim due thank-you emails (_claim for thank-yous)."""
+    return _claim(THANK_YOUS, now, limit, ids=ids)
+
+
+def _read_claimed(outgoing: Outgoing, ids: list[int], claimed_at=None) -> list:
     """The claimed rows with what sending needs; with `claimed_at`, only those
     still claimed by that claim."""
-    rows = ThankYou.objects.select_related(
-        "referral__owner", "referral__stage", "referral__source", "source"
-    ).filter(pk__in=ids)
+    rows = outgoing.read(ids)
     if claimed_at is not None:
-        rows = rows.filter(status=ThankYou.Status.SENDING, claimed_at=claimed_at)
+        rows = rows.filter(status=outgoing.model.Status.SENDING, claimed_at=claimed_at)
     return list(rows.order_by("due_at", "pk"))
 
 
-def _release(thank_yous: list[ThankYou], claimed_at) -> None:
+def _claimed(*, ids: list[int], claimed_at=None) -> list[ThankYou]:
+    """Claimed thank-yous (_read_claimed for thank-yous)."""
+    return _read_claimed(THANK_YOUS, ids, claimed_at)
+
+
+def _release(rows: list, claimed_at) -> None:
     """Hand claimed rows that were not tried back, as if never claimed."""
-    if not thank_yous:
+    if not rows:
         return
-    ThankYou.objects.filter(
-        pk__in=[thank_you.pk for thank_you in thank_yous],
-        status=ThankYou.Status.SENDING,
+    model = type(rows[0])
+    model.objects.filter(
+        pk__in=[row.pk for row in rows],
+        status=model.Status.SENDING,
         claimed_at=claimed_at,
     ).update(
-        status=ThankYou.Status.SCHEDULED,
+        status=model.Status.SCHEDULED,
         claimed_at=None,
         attempts=F("attempts") - 1,
     )
@@ -339,7 +517,7 @@ def _deliver(thank_you: ThankYou, config: ThankYouMoment | None, connection) -> 
        cancelled.
     2. Render and send, outside any transaction.
     3. Record: sent (with what was sent), or a retry time, or failed after
-       MAX_ATTEMPTS, with the error for the rep to see.
+       MAX_ATTEMPTS, with the error for the rep to see (_send_and_record).
     """
     if thank_you.referral is None:
         _claim_of(thank_you).update(
@@ -358,38 +536,77 @@ def _deliver(thank_you: ThankYou, config: ThankYouMoment | None, connection) -> 
             completed_at=timezone.now(),
         )
         return "cancelled"
+    return _send_and_record(
+        thank_you,
+        lambda: thank_you_message(thank_you, config),
+        connection,
+        template=str(config),
+        on_sent=lambda at: partner_thanked(partner_id=thank_you.source_id, at=at),
+    )
+
+
+def _deliver_ask(ask_email: AskEmail, template: AskTemplate, connection) -> str:
+    """Send one claimed ask email and record the result.
+
+    1. Re-check the world: the customer opted out of email, or asked not to
+       be asked, since the ask -> cancelled, with why.
+    2. Render, send and record as a thank-you is (_send_and_record).
+    """
+    source = ask_email.source
+    if not source.can_email or source.do_not_ask:
+        _claim_of(ask_email).update(
+            status=AskEmail.Status.CANCELLED,
+            note=ASK_OPTED_OUT if source.do_not_ask else ASK_NO_EMAIL,
+        )
+        return "cancelled"
+    return _send_and_record(
+        ask_email,
+        lambda: ask_message(ask_email, template),
+        connection,
+        template="ask email",
+    )
+
+
+def _send_and_record(row, build, connection, *, template: str, on_sent=None) -> str:
+    """Build the message (`build()`), send it outside any transaction, and
+    record what happened on `row`, under its claim."""
     try:
-        message = thank_you_message(thank_you, config)
+        message = build()
         _send(message, connection)
     except TemplateSyntaxError as error:
         return _record_failure(
-            thank_you, f"The {config} template is broken: {error}", final=True
+            row, f"The {template} template is broken: {error}", final=True
         )
     except (smtplib.SMTPException, OSError) as error:
-        return _record_failure(thank_you, describe_smtp_error(error))
+        return _record_failure(row, describe_smtp_error(error))
     except Exception as error:  # never leave a claimed row in "sending" unexplained
-        log.exception("Thank-you %s could not be sent", thank_you.pk)
+        log.exception("%s %s could not be sent", _name(row), row.pk)
         return _record_failure(
-            thank_you, f"Unexpected error: {type(error).__name__}: {error}"
+            row, f"Unexpected error: {type(error).__name__}: {error}"
         )
-    _record_sent(thank_you, message)
+    _record_sent(row, message, on_sent)
     return "sent"
 
 
-def _record_sent(thank_you: ThankYou, message) -> None:
+def _name(row) -> str:
+    return str(type(row)._meta.verbose_name).capitalize()
+
+
+def _record_sent(row, message, on_sent=None) -> None:
     """Record a send that happened, whatever it takes: a row left "sending"
-    would be revived by the sweep and the source thanked again.
+    would be revived by the sweep and the email sent again.
 
     1. Record it with the copy of what was sent.
     2. If the database refuses that copy, record the send without it, saying
        why: the fields left are ours (a status, a time), never user data.
+    3. Then `on_sent(sent_at)` (a thank-you: the source's last thanks).
     """
     html = next(
         (c for c, mimetype in message.alternatives if mimetype == "text/html"), ""
     )
     sent_at = timezone.now()
-    mine = _claim_of(thank_you)
-    sent = {"status": ThankYou.Status.SENT, "sent_at": sent_at}
+    mine = _claim_of(row)
+    sent = {"status": type(row).Status.SENT, "sent_at": sent_at}
     try:
         with transaction.atomic():
             recorded = mine.update(
@@ -401,14 +618,14 @@ def _record_sent(thank_you: ThankYou, message) -> None:
                 next_attempt_at=None,
             )
     except (DatabaseError, ValueError) as error:  # ValueError: psycopg2 on a NUL
-        log.exception("Thank-you %s was sent; its copy could not be kept", thank_you.pk)
+        log.exception("%s %s was sent; its copy could not be kept", _name(row), row.pk)
         recorded = mine.update(
             **sent,
             next_attempt_at=None,
             last_error=f"{COPY_NOT_KEPT} ({type(error).__name__}: {error})"[:2000],
         )
-    if recorded:
-        partner_thanked(partner_id=thank_you.source_id, at=sent_at)
+    if recorded and on_sent is not None:
+        on_sent(sent_at)
 
 
 def _send(message, connection) -> None:
@@ -449,61 +666,66 @@ def describe_smtp_error(error: Exception) -> str:
     return f"Could not reach the mail server: {type(error).__name__}: {error}"
 
 
-def _record_failure(thank_you: ThankYou, error: str, *, final: bool = False) -> str:
-    attempts = thank_you.attempts
+def _record_failure(row, error: str, *, final: bool = False) -> str:
+    status = type(row).Status
+    attempts = row.attempts
     if final or attempts >= MAX_ATTEMPTS:
-        fields = {"status": ThankYou.Status.FAILED, "next_attempt_at": None}
+        fields = {"status": status.FAILED, "next_attempt_at": None}
         outcome = "failed"
     else:
         wait = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
         fields = {
-            "status": ThankYou.Status.SCHEDULED,
+            "status": status.SCHEDULED,
             "next_attempt_at": timezone.now() + wait,
         }
         outcome = "retry"
     log.warning(
-        "Thank-you %s: attempt %s %s: %s", thank_you.pk, attempts, outcome, error
+        "%s %s: attempt %s %s: %s", _name(row), row.pk, attempts, outcome, error
     )
-    _claim_of(thank_you).update(last_error=error[:2000], **fields)
+    _claim_of(row).update(last_error=error[:2000], **fields)
     return outcome
 
 
-def _claim_of(thank_you: ThankYou):
+def _claim_of(row):
     """The row, if it is still under this worker's claim.
 
     A send slower than TOUCHPOINT_STUCK_SECONDS is revived by the sweep and
     may be claimed by another worker: the claim's time tells the two claims
     apart, so the first worker's result never overwrites the second's.
     """
-    return ThankYou.objects.filter(
-        pk=thank_you.pk,
-        status=ThankYou.Status.SENDING,
-        claimed_at=thank_you.claimed_at,
+    model = type(row)
+    return model.objects.filter(
+        pk=row.pk,
+        status=model.Status.SENDING,
+        claimed_at=row.claimed_at,
     )
 
 
 def thank_yous_sweep(*, now=None, enqueue=None) -> int:
-    """Every minute: have workers send what is due and not sent. Returns how many.
+    """Every minute: have workers send what is due and not sent (thank-yous
+    and asks' emails). Returns how many.
 
     Safe to run twice at once (two beats): a second dispatch only finds the
     rows claimed. `enqueue` defaults to queuing a dispatch task.
     """
     enqueue = enqueue or queue_dispatch
     now = now or timezone.now()
-    # A send claimed long ago died with its worker: make it due again, unless
-    # it has used up its attempts (then a person has to look).
-    stuck = ThankYou.objects.filter(
-        status=ThankYou.Status.SENDING, claimed_at__lt=now - stuck_after()
-    )
-    stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=ThankYou.Status.FAILED, last_error=GAVE_UP
-    )
-    stuck.update(status=ThankYou.Status.SCHEDULED)
+    for outgoing in OUTGOING:
+        # A send claimed long ago died with its worker: make it due again,
+        # unless it has used up its attempts (then a person has to look).
+        model = outgoing.model
+        stuck = model.objects.filter(
+            status=model.Status.SENDING, claimed_at__lt=now - stuck_after()
+        )
+        stuck.filter(attempts__gte=MAX_ATTEMPTS).update(
+            status=model.Status.FAILED, last_error=GAVE_UP
+        )
+        stuck.update(status=model.Status.SCHEDULED)
     # Thanks for a deleted referral are owed to no one.
     ThankYou.objects.filter(referral__isnull=True, status__in=ThankYou.PENDING).exclude(
         status=ThankYou.Status.SENDING
     ).update(status=ThankYou.Status.CANCELLED)
-    due = due_emails(now).count()
+    due = sum(outgoing.due(now).count() for outgoing in OUTGOING)
     for _ in range(min(-(-due // DISPATCH_BATCH), SWEEP_DISPATCHES)):
         enqueue()
     heartbeat_record(SWEEP_HEARTBEAT, at=now)
@@ -572,7 +794,8 @@ def thank_you_send_now(*, thank_you: ThankYou, user) -> None:
 def partner_opt_out(*, partner: Partner) -> bool:
     """The source asked for no more email. Returns False if they already had.
 
-    They are still thanked: pending thank-you emails become calls for the rep.
+    They are still thanked: pending thank-you emails become calls for the
+    rep. A pending ask email is cancelled.
     """
     with transaction.atomic():
         changed = Partner.objects.filter(
@@ -585,6 +808,11 @@ def partner_opt_out(*, partner: Partner) -> bool:
             channel=ThankYou.Channel.EMAIL,
             status__in=[ThankYou.Status.SCHEDULED, ThankYou.Status.FAILED],
         ).update(**ThankYou.as_a_call())
+        # An ask by email not sent yet is not sent at all.
+        AskEmail.objects.filter(
+            source=partner,
+            status__in=[AskEmail.Status.SCHEDULED, AskEmail.Status.FAILED],
+        ).update(status=AskEmail.Status.CANCELLED, note=ASK_NO_EMAIL)
     return bool(changed)
 
 
@@ -601,3 +829,51 @@ def partners_last_thanked_rebuild(*, partner_ids=None) -> None:
     if partner_ids is not None:
         partners = partners.filter(pk__in=partner_ids)
     partners.update(last_thanked_at=Subquery(last))
+
+
+# -- Asking customers for referrals ------------------------------------------------
+
+
+def ask_record(*, partner: Partner, user, channel: str, note: str = "") -> Ask:
+    """Ask a customer for referrals, or record that `user` did (in person,
+    by phone): the ask, and for an email, its outbox row, in one
+    transaction; the email goes once it commits, as the rep.
+
+    Refuses what partners.services.ask_create refuses (not a customer, asked
+    not to be asked) and an email to a customer who takes none.
+    """
+    if channel == Ask.Channel.EMAIL and not partner.can_email:
+        raise ValidationError({"channel": NO_EMAIL_FOR_ASK.format(name=partner.name)})
+    with transaction.atomic():
+        ask = ask_create(partner=partner, user=user, channel=channel, note=note)
+        if channel == Ask.Channel.EMAIL:
+            AskEmail.objects.create(ask=ask, source=partner)
+            dispatch_on_commit()
+    return ask
+
+
+def ask_email_retry(*, ask_email: AskEmail) -> None:
+    """Send a failed ask email again, from its first attempt."""
+    with transaction.atomic():
+        changed = AskEmail.objects.filter(
+            pk=ask_email.pk, status=AskEmail.Status.FAILED
+        ).update(
+            status=AskEmail.Status.SCHEDULED,
+            due_at=timezone.now(),
+            next_attempt_at=None,
+            attempts=0,
+        )
+        if not changed:
+            raise ValidationError(NOT_FAILED)
+        dispatch_on_commit()
+    ask_email.refresh_from_db()
+
+
+def partner_opt_out_of_asks(*, partner: Partner) -> bool:
+    """The ask email's unsubscribe: no more email (partner_opt_out: their
+    thank-yous become calls) and no more asks (Partner.do_not_ask). Returns
+    False if they had already opted out of both."""
+    with transaction.atomic():
+        emails = partner_opt_out(partner=partner)
+        asks = partner_no_asks(partner=partner)
+    return emails or asks

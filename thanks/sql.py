@@ -1,5 +1,5 @@
-"""The thanks app's raw SQL, all of it: claiming due emails, and the
-sending worker's commits.
+"""The thanks app's raw SQL, all of it: claiming due emails (thank-yous and
+asks' emails alike), and the sending worker's commits.
 
 services.py decides which rows are due (the ORM's due_emails) and calls
 these. Where SQLite and PostgreSQL differ, core.sql decides.
@@ -10,13 +10,13 @@ from contextlib import contextmanager
 from django.db import connection
 
 from core import sql as portable
-from thanks.models import ThankYou
 
 
-def thank_yous_claim(pick_sql: str, pick_params, *, now) -> list[int]:
-    """Claim the scheduled thank-yous whose ids `pick_sql` (a compiled
-    SELECT of ids, with `pick_params`) picks, in one statement: each becomes
-    SENDING, claimed at `now`, one attempt more. Returns the ids claimed.
+def emails_claim(model, pick_sql: str, pick_params, *, now) -> list[int]:
+    """Claim the scheduled rows of `model` (ThankYou, AskEmail: the same
+    delivery fields) whose ids `pick_sql` (a compiled SELECT of ids, with
+    `pick_params`) picks, in one statement: each becomes SENDING, claimed at
+    `now`, one attempt more. Returns the ids claimed.
 
     An UPDATE ... RETURNING, because RETURNING says which rows are ours and
     the ORM's update() cannot. PostgreSQL skips rows another worker is
@@ -24,13 +24,13 @@ def thank_yous_claim(pick_sql: str, pick_params, *, now) -> list[int]:
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {portable.quote_table(ThankYou)} SET status = %s, "
+            f"UPDATE {portable.quote_table(model)} SET status = %s, "
             "claimed_at = %s, attempts = attempts + 1 WHERE status = %s "
             f"AND id IN ({pick_sql}{portable.skip_locked()}) RETURNING id",
             [
-                ThankYou.Status.SENDING,
+                model.Status.SENDING,
                 connection.ops.adapt_datetimefield_value(now),
-                ThankYou.Status.SCHEDULED,
+                model.Status.SCHEDULED,
                 *pick_params,
             ],
         )

@@ -14,22 +14,40 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.http import safe_next
-from partners.models import Partner
-from thanks.forms import ThankYouActionForm, ThankYouMomentForm
+from partners.asking import customer_asking
+from partners.models import Ask, Partner
+from partners.selectors import partner_for_user
+from thanks.forms import (
+    AskForm,
+    AskTemplateForm,
+    ThankYouActionForm,
+    ThankYouMomentForm,
+)
 from thanks.models import (
+    AskTemplate,
     ThankYouMoment,
+    validate_ask_body,
+    validate_ask_subject,
     validate_body_template,
     validate_subject_template,
 )
 from thanks.selectors import (
+    ask_emails_for_user,
+    ask_preview_customers,
     outbox_for_user,
     thank_yous_for_preview,
     thank_yous_for_user,
     with_row_links,
 )
 from thanks.services import (
+    ask_email_context,
+    ask_email_retry,
+    ask_record,
+    ask_team,
+    partner_id_from_ask_token,
     partner_id_from_token,
     partner_opt_out,
+    partner_opt_out_of_asks,
     render_thank_you,
     thank_you_mark_done,
     thank_you_send_now,
@@ -246,3 +264,178 @@ def outbox_test_email(request):
     send_test_email.delay_on_commit(request.user.email)
     messages.success(request, TEST_EMAIL_QUEUED)
     return redirect("outbox")
+
+
+# -- Asking a customer for referrals -------------------------------------------
+
+ASKED = {
+    Ask.Channel.EMAIL: "Asked {name} by email: it goes out within seconds, as you.",
+    Ask.Channel.IN_PERSON: "Recorded: you asked {name} in person.",
+    Ask.Channel.PHONE: "Recorded: you asked {name} by phone.",
+}
+RETRYING = "Sending the ask email again."
+
+
+def _customer_for_user(request, pk) -> Partner:
+    """A customer source the user may see; 404 for any other source (no page
+    offers an ask of a partner, a colleague or a prospect)."""
+    partner = partner_for_user(user=request.user, pk=pk)
+    if partner.kind != Partner.Kind.CUSTOMER:
+        raise Http404("Only customers are asked for referrals.")
+    return partner
+
+
+def _ask_preview(template: AskTemplate, *, partner: Partner, rep) -> dict:
+    """The ask email as `partner` would get it from `rep`, or why not."""
+    try:
+        validate_ask_subject(template.subject)
+        validate_ask_body(template.body)
+        return ask_email_context(template, partner=partner, rep=rep)
+    except ValidationError as error:
+        return {"error": error.messages[0]}
+    except TemplateSyntaxError as error:  # too long with these names
+        return {"error": f"This template does not work: {error}"}
+
+
+@login_required
+def ask_new(request, pk):
+    """Ask a customer for referrals: why they are suggested (or why not),
+    the email as they would get it, and the choice to send it or record an
+    ask made in person or by phone."""
+    partner = _customer_for_user(request, pk)
+    form = AskForm(request.POST or None, can_email=partner.can_email)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid() and not partner.do_not_ask:
+            try:
+                ask_record(
+                    partner=partner,
+                    user=request.user,
+                    channel=form.cleaned_data["channel"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)  # a field's error lands by its field
+            else:
+                channel = form.cleaned_data["channel"]
+                messages.success(request, ASKED[channel].format(name=partner.name))
+                return redirect(partner)
+    context = {
+        "partner": partner,
+        "form": form,
+        "asking": customer_asking(partner=partner),
+        "preview": _ask_preview(
+            AskTemplate.current(), partner=partner, rep=request.user
+        )
+        if partner.can_email
+        else None,
+        "team": ask_team(rep=request.user, partner=partner),
+    }
+    return render(request, "thanks/ask_new.html", context, status=status)
+
+
+@login_required
+@require_POST
+def ask_email_retry_view(request, pk):
+    """Today's Retry on an ask email that failed."""
+    ask_email = get_object_or_404(ask_emails_for_user(user=request.user), pk=pk)
+    try:
+        ask_email_retry(ask_email=ask_email)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, RETRYING)
+    return redirect(safe_next(request, reverse("today")))
+
+
+def _ask_preview_customer(request, customers):
+    chosen = (
+        request.POST.get("preview_customer")
+        or request.GET.get("preview_customer")
+        or ""
+    )
+    picked = customers.filter(pk=chosen).first() if chosen.isdigit() else None
+    return picked or customers.first()
+
+
+NO_ASK_PREVIEW = (
+    "None of the customers you can see takes email. Once one does, the "
+    "preview shows the ask as they would get it."
+)
+
+
+def _ask_settings_preview(request, form) -> dict:
+    """The ask email as a real customer would get it, from the form's text."""
+    current = AskTemplate.current()
+    draft = AskTemplate(
+        subject=form.data.get("subject", current.subject)
+        if form.is_bound
+        else current.subject,
+        body=form.data.get("body", current.body) if form.is_bound else current.body,
+    )
+    customer = _ask_preview_customer(request, ask_preview_customers(user=request.user))
+    if customer is None:
+        problem = _ask_preview(
+            draft, partner=Partner(name="A customer"), rep=request.user
+        )
+        return {"error": problem.get("error") or NO_ASK_PREVIEW}
+    preview = _ask_preview(draft, partner=customer, rep=customer.owner)
+    return {**preview, "customer": customer}
+
+
+@login_required
+def ask_settings(request):
+    """The ask email's text (admins), with a live preview."""
+    require_admin(request.user)
+    template = AskTemplate.current()
+    form = AskTemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and "save" in request.POST and form.is_valid():
+        template = form.save(commit=False)
+        template.updated_by = request.user
+        template.save()
+        messages.success(request, SAVED)
+        return redirect("thank_you_settings")
+    return render(
+        request,
+        "thanks/ask_settings.html",
+        {
+            "form": form,
+            "preview": _ask_settings_preview(request, form),
+            "preview_choices": ask_preview_customers(user=request.user)[:20],
+        },
+        status=400 if request.method == "POST" and "save" in request.POST else 200,
+    )
+
+
+@login_required
+@require_POST
+def ask_settings_preview(request):
+    """htmx: re-render the ask email's preview as the admin types."""
+    require_admin(request.user)
+    form = AskTemplateForm(request.POST, instance=AskTemplate.current())
+    return render(
+        request,
+        "thanks/_ask_preview.html",
+        {"preview": _ask_settings_preview(request, form)},
+    )
+
+
+# One-click unsubscribe (RFC 8058) from an ask email: as `unsubscribe`, and
+# it also stops every ask for referrals. The signed token is the credential.
+@csrf_exempt
+def ask_unsubscribe(request, token):
+    partner_id = partner_id_from_ask_token(token)
+    partner = Partner.objects.filter(pk=partner_id).first() if partner_id else None
+    if partner is None:
+        raise Http404("This unsubscribe link is not valid.")
+    if request.method == "POST":
+        partner_opt_out_of_asks(partner=partner)
+        return render(request, "thanks/ask_unsubscribed.html", {"partner": partner})
+    if partner.email_consent == Partner.Consent.OPTED_OUT and partner.do_not_ask:
+        return render(
+            request,
+            "thanks/ask_unsubscribed.html",
+            {"partner": partner, "already": True},
+        )
+    return render(request, "thanks/ask_unsubscribe.html", {"partner": partner})

@@ -12,8 +12,8 @@ PUBLIC = {
     "healthz",
 }
 # Public, but only with a valid token (tests/partners/test_unsubscribe.py,
-# tests/referrals/test_card.py).
-PUBLIC_WITH_TOKEN = {"unsubscribe", "card_public"}
+# tests/thanks/test_asks.py, tests/referrals/test_card.py).
+PUBLIC_WITH_TOKEN = {"unsubscribe", "ask_unsubscribe", "card_public"}
 SAMPLE_KWARGS = {"pk": 1, "uidb64": "MQ", "token": "set-password"}
 
 
