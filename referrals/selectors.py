@@ -100,7 +100,9 @@ TODAY_ROW_FIELDS = [
 
 
 def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
-    """The Today page: thanks owed, new referrals not yet contacted, stale ones.
+    """The Today page: thanks owed, new referrals not yet contacted, stale
+    ones, and those not yet checked against the referral criteria a day
+    after they were logged.
 
     Each list reads about as many rows as it shows, for a rep, a manager or
     an admin: one branch per stage, oldest first, as the board picks its
@@ -127,6 +129,7 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     stale_branches = [
         visible.filter(condition) for condition in stale_per_stage(now, stages)
     ]
+    unassessed_branches = _unassessed_branches(visible, open_ids, now)
     owed = pending_thanks(user=user, team=team)
     shown, before = owed, []
     if thanks_after is not None:
@@ -138,6 +141,7 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         thanks_before=before,
         not_contacted=waiting_branches,
         stale=stale_branches,
+        unassessed=unassessed_branches,
     )
     thanks = thank_you_rows(shown[:TODAY_THANKS], now=now)
     shown_to = counts["thanks_before"] + len(thanks)
@@ -156,7 +160,27 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         "stale": _today_rows(
             _oldest(stale_branches, ("stage_entered_at", "pk")), now, stages
         ),
+        "unassessed": _today_rows(
+            _oldest(unassessed_branches, ("created_at", "pk")), now, stages
+        ),
     }
+
+
+# An open referral still Not assessed this long after it was logged is a
+# nudge on Today (issue 26): a day to answer the criteria while the
+# conversation with the source is fresh.
+ASSESS_WITHIN = timedelta(days=1)
+
+
+def _unassessed_branches(visible: QuerySet, open_ids: list[int], now) -> list[QuerySet]:
+    """Today's "Not assessed yet": the open referrals in `visible`, one
+    branch per open stage, logged more than ASSESS_WITHIN ago and never
+    checked against the referral criteria."""
+    logged_before = now - ASSESS_WITHIN
+    return [
+        visible.filter(stage=pk, label=Label.UNASSESSED, created_at__lt=logged_before)
+        for pk in open_ids
+    ]
 
 
 def _oldest(branches: list[QuerySet], order: tuple[str, ...]) -> QuerySet:
