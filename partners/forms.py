@@ -2,7 +2,7 @@ from django import forms
 
 from accounts.scoping import users_for_user
 from core.forms import valid_data
-from partners.models import Partner
+from partners.models import SATISFACTION_CHOICES, Outcome, Partner
 
 
 class PartnerForm(forms.ModelForm):
@@ -70,6 +70,7 @@ class PartnerFilterForm(forms.Form):
             ("-referrals", "Most referrals"),
             ("-won_value", "Most won value"),
             ("-last", "Latest referral"),
+            ("-qualified", "Most qualified first"),
         ],
     )
 
@@ -87,3 +88,36 @@ class SourceSearchForm(forms.Form):
     """What a rep types in Log referral's "Referred by", searched live."""
 
     source_query = forms.CharField(required=False, max_length=200)
+
+
+class OutcomeForm(forms.ModelForm):
+    """What was promised to a customer and, once known, what was delivered."""
+
+    class Meta:
+        model = Outcome
+        fields = [
+            "promised",
+            "promised_by",
+            "delivered",
+            "delivered_on",
+            "in_full",
+            "on_budget",
+            "satisfaction",
+        ]
+        widgets = {
+            "promised": forms.Textarea(attrs={"rows": 2}),
+            "delivered": forms.Textarea(attrs={"rows": 2}),
+            "promised_by": forms.DateInput(attrs={"type": "date"}),
+            "delivered_on": forms.DateInput(attrs={"type": "date"}),
+        }
+        help_texts = {
+            "promised": "In the customer's words if you can: what they bought us for.",
+            "delivered": "Leave empty until it is delivered.",
+            "in_full": "Did they get all that was promised?",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["satisfaction"].choices = [("", "Not asked yet")] + list(
+            SATISFACTION_CHOICES
+        )
