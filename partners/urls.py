@@ -8,4 +8,6 @@ urlpatterns = [
     path("search/", views.partner_search, name="partner_search"),
     path("<int:pk>/", views.partner_detail, name="partner_detail"),
     path("<int:pk>/edit/", views.partner_edit, name="partner_edit"),
+    path("<int:pk>/outcomes/new/", views.outcome_new, name="outcome_new"),
+    path("outcomes/<int:pk>/", views.outcome_edit, name="outcome_edit"),
 ]

@@ -1,10 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from partners.forms import PartnerFilterForm, PartnerForm, SourceSearchForm
-from partners.models import Partner
+from accounts.scoping import get_for_user_or_404
+from partners.forms import OutcomeForm, PartnerFilterForm, PartnerForm, SourceSearchForm
+from partners.models import Outcome, Partner
 from partners.selectors import (
     partner_for_user,
     partner_list_page,
@@ -12,10 +15,11 @@ from partners.selectors import (
     source_referrals,
     with_referral_stats,
 )
-from partners.services import partner_create
+from partners.services import outcome_record, outcome_update, partner_create
 
 SAVED = "Source saved."
 ADDED = "Source added."
+OUTCOME_SAVED = "Outcome saved."
 
 
 @login_required
@@ -97,3 +101,67 @@ def partner_search(request):
         "partners/_source_options.html",
         {"matches": matches, "query": query, "errors": form.errors.get("source_query")},
     )
+
+
+def _customer_for_user(user, pk) -> Partner:
+    """A customer source the user may see; 404 for any other source: only a
+    customer's outcomes are recorded."""
+    partner = partner_for_user(user=user, pk=pk)
+    if partner.kind != Partner.Kind.CUSTOMER:
+        raise Http404("Only customers have outcomes.")
+    return partner
+
+
+def _outcome_page(request, partner, form, outcome=None, status=200):
+    return render(
+        request,
+        "partners/outcome_form.html",
+        {"partner": partner, "form": form, "outcome": outcome},
+        status=status,
+    )
+
+
+@login_required
+def outcome_new(request, pk):
+    """Record an outcome on a customer's page: what was promised and by
+    when, and what was delivered once it is."""
+    partner = _customer_for_user(request.user, pk)
+    form = OutcomeForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                outcome_record(partner=partner, user=request.user, **form.cleaned_data)
+            except ValidationError as error:  # next to its field, the input kept
+                form.add_error(None, error)
+            else:
+                messages.success(request, OUTCOME_SAVED)
+                return redirect(partner)
+        return _outcome_page(request, partner, form, status=400)
+    return _outcome_page(request, partner, form)
+
+
+@login_required
+def outcome_edit(request, pk):
+    """Revise an outcome: most often, what was delivered, when, on budget or
+    not, and how satisfied the customer is."""
+    outcome = get_for_user_or_404(
+        Outcome.objects.select_related("partner__owner"),
+        request.user,
+        pk,
+        owner_field="partner__owner",
+    )
+    partner = outcome.partner
+    if partner.kind != Partner.Kind.CUSTOMER:
+        raise Http404("Only customers have outcomes.")
+    form = OutcomeForm(request.POST or None, instance=outcome)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                outcome_update(outcome=outcome, user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, OUTCOME_SAVED)
+                return redirect(partner)
+        return _outcome_page(request, partner, form, outcome, status=400)
+    return _outcome_page(request, partner, form, outcome)

@@ -33,5 +33,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.referral_edit, name="referral_edit"),
     path("<int:pk>/move/", views.referral_move_view, name="referral_move"),
     path("<int:pk>/assess/", views.referral_assess_view, name="referral_assess"),
+    path("<int:pk>/outcome/", views.referral_outcome, name="referral_outcome"),
     path("<int:pk>/activities/", views.activity_add_view, name="activity_add"),
 ]

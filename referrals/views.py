@@ -14,6 +14,8 @@ from accounts.models import Team
 from core.csv import csv_response
 from core.http import safe_next
 from core.paginator import CountingPaginator, UncountedPaginator
+from partners.forms import OutcomeForm
+from partners.services import NOT_WON
 from referrals.card import introduction_email, plain_sentence
 from referrals.forms import (
     ActivityForm,
@@ -36,6 +38,7 @@ from referrals.models import (
     Stage,
     ValueStatement,
 )
+from referrals.outcomes import referral_customer, referral_outcome_record
 from referrals.selectors import (
     LIST_ROW_FIELDS,
     board_columns,
@@ -79,6 +82,7 @@ NOT_CHANGED = "No answer changed."
 CRITERION_ADDED = "Criterion added at the end of the list."
 STATEMENT_ADDED = "Statement added."
 STATEMENT_DELETED = "Statement deleted."
+OUTCOME_RECORDED = "Outcome recorded for {customer}, the customer."
 
 
 @login_required
@@ -265,11 +269,16 @@ def referral_new(request):
 @login_required
 def referral_detail(request, pk):
     referral = referral_for_user(user=request.user, pk=pk)
+    won = referral.stage.kind == Stage.Kind.WON
     return render(
         request,
         "referrals/referral_detail.html",
         {
             "referral": referral,
+            # A won referral's outcomes (one query more, on won referrals only).
+            "outcomes": list(referral.outcomes.select_related("partner"))
+            if won
+            else [],
             "timeline": referral_timeline(referral=referral),
             "move_form": MoveForm(initial={"stage": referral.stage_id}),
             "activity_form": ActivityForm(),
@@ -278,6 +287,39 @@ def referral_detail(request, pk):
             ),
         },
     )
+
+
+@login_required
+def referral_outcome(request, pk):
+    """Record what was promised to a won referral's prospect and, once
+    known, what was delivered: on their customer source, found or made
+    (referrals.outcomes). A referral that is not won offers no form."""
+    referral = referral_for_user(user=request.user, pk=pk)
+    if referral.stage.kind != Stage.Kind.WON:
+        messages.error(request, NOT_WON.format(stage=referral.stage.name))
+        return redirect(referral)
+    form = OutcomeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                outcome = referral_outcome_record(
+                    referral=referral, user=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:  # next to its field, the input kept
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request, OUTCOME_RECORDED.format(customer=outcome.partner.name)
+                )
+                return redirect(outcome.partner)
+    context = {
+        "referral": referral,
+        "form": form,
+        "customer": referral_customer(referral=referral, user=request.user),
+    }
+    return render(request, "referrals/referral_outcome.html", context, status=status)
 
 
 @login_required
