@@ -19,6 +19,7 @@ class PartnerForm(forms.ModelForm):
             "client_focus",
             "client_focus_industry",
             "email_consent",
+            "do_not_ask",
             "owner",
             "notes",
         ]
@@ -73,6 +74,7 @@ class PartnerFilterForm(forms.Form):
             ("-qualified", "Most qualified first"),
         ],
     )
+    ready = forms.BooleanField(label="Ready to ask only", required=False)
 
     def values(self) -> dict:
         """The valid filters (an invalid one is left out, and said)."""
@@ -81,6 +83,7 @@ class PartnerFilterForm(forms.Form):
             "query": data.get("q", "").strip(),
             "kind": data.get("kind", ""),
             "sort": data.get("sort") or "name",
+            "ready": data.get("ready", False),
         }
 
 

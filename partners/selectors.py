@@ -11,9 +11,11 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.paginator import CountingPaginator
+from partners.asking import ready_filter
 from partners.models import Partner
 
 
@@ -90,13 +92,18 @@ PARTNER_SORTS = {
 }
 
 
-def partners_listed(*, user, query: str = "", kind: str = "") -> QuerySet:
-    """Which sources the partner list shows (without their stats: to count them)."""
+def partners_listed(
+    *, user, query: str = "", kind: str = "", ready: bool = False
+) -> QuerySet:
+    """Which sources the partner list shows (without their stats: to count
+    them). `ready`: only the customers ready to ask (partners.asking)."""
     partners = (
         partners_matching(user=user, query=query)
         if query
         else partners_for_user(user=user)
     )
+    if ready:
+        partners = partners.filter(ready_filter(now=timezone.now()))
     return partners.filter(kind=kind) if kind else partners
 
 
@@ -116,7 +123,13 @@ REFERRAL_STATS = (
 
 
 def partner_list_page(
-    *, user, query: str = "", kind: str = "", sort: str = "name", number=None
+    *,
+    user,
+    query: str = "",
+    kind: str = "",
+    sort: str = "name",
+    ready: bool = False,
+    number=None,
 ) -> Page:
     """A page of the partner list: the user's sources, searched, sorted, with
     their referral figures.
@@ -125,7 +138,7 @@ def partner_list_page(
     only its sources are counted: counting every source first, to keep 50,
     was slow for a manager and slower for an admin at a million referrals
     (bench/RESULTS.md). A sort by a figure counts them all."""
-    partners = partners_listed(user=user, query=query, kind=kind)
+    partners = partners_listed(user=user, query=query, kind=kind, ready=ready)
     by_name = sort not in PARTNER_SORTS or sort == "name"
     ordered = (
         partners.order_by(*PARTNER_SORTS["name"])

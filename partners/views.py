@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.scoping import get_for_user_or_404
+from partners import asking
 from partners.forms import OutcomeForm, PartnerFilterForm, PartnerForm, SourceSearchForm
 from partners.models import Outcome, Partner
 from partners.selectors import (
@@ -29,6 +30,8 @@ def partner_list(request):
     page = partner_list_page(
         user=request.user, **filters, number=request.GET.get("page")
     )
+    if filters["ready"]:  # the Ready to ask list: each row says why
+        _with_why(page.object_list)
     return render(
         request,
         "partners/partner_list.html",
@@ -39,13 +42,37 @@ def partner_list(request):
             "kind": filters["kind"],
             "sort": filters["sort"],
             "kinds": Partner.Kind.choices,
+            "ready": filters["ready"],
         },
     )
 
 
+def _with_why(partners: list[Partner]) -> None:
+    """Why each customer of the Ready to ask list is suggested (two
+    queries, on the page's rows)."""
+    now = timezone.now()
+    rows = asking.customer_rows(
+        asking.with_readiness(
+            Partner.objects.filter(pk__in=[partner.pk for partner in partners]),
+            now=now,
+        ).select_related("owner"),
+        now=now,
+    )
+    why = {row["pk"]: row["why"] for row in rows}
+    for partner in partners:
+        partner.ask_why = why.get(partner.pk, "")
+
+
 @login_required
 def partner_detail(request, pk):
-    partner = partner_for_user(user=request.user, pk=pk)
+    # Read with whether they are ready to ask (a customer's Asking card).
+    partner = get_for_user_or_404(
+        asking.with_readiness(
+            Partner.objects.select_related("owner"), now=timezone.now()
+        ),
+        request.user,
+        pk,
+    )
     stats = with_referral_stats(Partner.objects.filter(pk=partner.pk)).get()
     referrals = source_referrals(user=request.user, partner=partner)
     return render(
@@ -55,6 +82,10 @@ def partner_detail(request, pk):
             "partner": partner,
             "stats": stats,
             "referrals": referrals,
+            # Outcomes, asks and why (two queries, customers only).
+            "asking": asking.customer_asking(partner=partner)
+            if partner.kind == Partner.Kind.CUSTOMER
+            else None,
         },
     )
 

@@ -6,6 +6,7 @@ from django.utils import formats, timezone
 
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.urls_for_rows import url_maker
+from partners import asking
 from referrals import sql
 from referrals.criteria import DEFAULT_LUKEWARM_FROM, DEFAULT_QUALIFIED_FROM
 from referrals.models import (
@@ -21,6 +22,7 @@ from referrals.models import (
     is_stale,
 )
 from thanks.selectors import (
+    failed_ask_emails,
     in_view,
     pending_thanks,
     team_ids,
@@ -136,12 +138,18 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         visible_thanks = thank_yous_for_user(user=user, team=team)
         after, up_to = _around(thanks_after, visible_thanks)
         shown, before = owed.filter(after), [owed.filter(up_to)]
+    # Ready to ask (partners.asking: the rule), counted with the rest; their
+    # rows are read only when there are some.
+    failed_asks = failed_ask_emails(user=user, team=team)
     counts = _counts(
         thanks=[owed],
         thanks_before=before,
         not_contacted=waiting_branches,
         stale=stale_branches,
         unassessed=unassessed_branches,
+        ready_to_ask=[asking.ready_customers(user=user, now=now, team=team)],
+        not_now=[asking.not_now_customers(user=user, now=now, team=team)],
+        asks_failed=[failed_asks],
     )
     thanks = thank_you_rows(shown[:TODAY_THANKS], now=now)
     shown_to = counts["thanks_before"] + len(thanks)
@@ -163,6 +171,16 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         "unassessed": _today_rows(
             _oldest(unassessed_branches, ("created_at", "pk")), now, stages
         ),
+        "asking": asking.today_lists(
+            user=user,
+            now=now,
+            ready=counts["ready_to_ask"],
+            not_now=counts["not_now"],
+            team=team,
+        ),
+        "failed_asks": list(failed_asks.select_related("source")[:TODAY_ROWS])
+        if counts["asks_failed"]
+        else [],
     }
 
 
