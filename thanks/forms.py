@@ -31,7 +31,7 @@ class ThankYouMomentForm(forms.ModelForm):
 
 class AskForm(forms.Form):
     channel = forms.ChoiceField(
-        label="How",
+        label="How you ask",
         choices=[
             (Ask.Channel.EMAIL, "Send the email below, as you"),
             (Ask.Channel.IN_PERSON, "I asked in person"),

@@ -353,17 +353,16 @@ def validate_ask_body(value: str) -> None:
 
 
 ASK_SUBJECT = "A small favour, {{ source_first_name }}?"
-ASK_BODY = """Hi {{ source_first_name }},
-
-I am glad the work we did together turned out as we promised, and thank you
-for telling us so.
-
-Most of the clients we help best come to us through people like you. If you
-know someone who could use the same help, an introduction would mean a lot.
-The page linked below says who we help best and has a short email you can
-forward.
-
-{{ rep_signature }}"""
+ASK_BODY = (
+    "Hi {{ source_first_name }},\n\n"
+    "I am glad the work we did together turned out as we promised, and thank "
+    "you for telling us so.\n\n"
+    "Most of the clients we help best come to us through people like you. If "
+    "you know someone who could use the same help, an introduction would mean "
+    "a lot. The page linked below says who we help best and has a short email "
+    "you can forward.\n\n"
+    "{{ rep_signature }}"
+)
 
 
 class AskTemplate(models.Model):

@@ -119,6 +119,15 @@ def test_a_reps_pages(page, demo):
     base_url = demo("rep@example.com")
     referral = Referral.objects.filter(owner__email="rep@example.com").first()
     partner = Partner.objects.filter(owner__email="rep@example.com").first()
+    # Ready to ask (issue 26): a customer delivered as promised (seed_demo's
+    # outcomes), its outcome, and a won referral.
+    customer = Partner.objects.filter(
+        owner__email="rep@example.com", outcomes__satisfaction=5
+    ).first()
+    outcome = customer.outcomes.first()
+    won = Referral.objects.filter(
+        owner__email="rep@example.com", stage__kind="won"
+    ).first()
     paths = [
         "/",
         "/referrals/board/",
@@ -129,6 +138,13 @@ def test_a_reps_pages(page, demo):
         "/referrals/card/",
         "/partners/",
         f"/partners/{partner.pk}/",
+        "/partners/?ready=on",
+        f"/partners/{customer.pk}/",
+        f"/partners/{customer.pk}/ask/",
+        f"/partners/{customer.pk}/outcomes/new/",
+        f"/partners/outcomes/{outcome.pk}/",
+        f"/referrals/{won.pk}/",
+        f"/referrals/{won.pk}/outcome/",
         "/accounts/profile/",
         "/no-such-page/",
     ]
@@ -148,6 +164,7 @@ def test_an_admins_pages(page, demo):
         "/thanks/settings/",
         "/thanks/settings/received/",
         "/thanks/settings/meeting/",
+        "/thanks/settings/ask/",
         "/referrals/stages/",
         "/referrals/criteria/",
     ]
@@ -157,7 +174,7 @@ def test_an_admins_pages(page, demo):
 def test_a_sources_unsubscribe_pages(page, live_server, demo):
     """A referral source never logs in: the unsubscribe link, before and
     after they opted out."""
-    from thanks.services import unsubscribe_url
+    from thanks.services import ask_unsubscribe_url, unsubscribe_url
 
     opted_in, opted_out = Partner.objects.exclude(email="")[:2]
     Partner.objects.filter(pk=opted_out.pk).update(
@@ -165,6 +182,12 @@ def test_a_sources_unsubscribe_pages(page, live_server, demo):
     )
     paths = [
         unsubscribe_url(partner).removeprefix(settings.SITE_URL)
+        for partner in (opted_in, opted_out)
+    ]
+    # The ask email's link (issue 26), before and after.
+    Partner.objects.filter(pk=opted_out.pk).update(do_not_ask=True)
+    paths += [
+        ask_unsubscribe_url(partner).removeprefix(settings.SITE_URL)
         for partner in (opted_in, opted_out)
     ]
     assert_no_blocking_violations(page, live_server.url, paths, "source")

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 (
                     "body",
                     models.TextField(
-                        default="Hi {{ source_first_name }},\n\nI am glad the work we did together turned out as we promised, and thank you\nfor telling us so.\n\nMost of the clients we help best come to us through people like you. If you\nknow someone who could use the same help, an introduction would mean a lot.\nThe page linked below says who we help best and has a short email you can\nforward.\n\n{{ rep_signature }}",
+                        default="Hi {{ source_first_name }},\n\nI am glad the work we did together turned out as we promised, and thank you for telling us so.\n\nMost of the clients we help best come to us through people like you. If you know someone who could use the same help, an introduction would mean a lot. The page linked below says who we help best and has a short email you can forward.\n\n{{ rep_signature }}",
                         max_length=10000,
                         validators=[thanks.models.validate_ask_body],
                     ),

@@ -17,7 +17,8 @@ from django.utils import timezone
 from faker import Faker
 
 from accounts.models import ADMIN, MANAGER, REP, Team, User
-from partners.models import Partner
+from partners.models import Ask, Partner
+from partners.services import outcome_record
 from referrals.models import Activity, Criterion, Referral, Stage, StageChange
 from referrals.services import (
     criterion_create,
@@ -91,6 +92,23 @@ VALUE_STATEMENTS = [
 ]
 # The share of demo referrals assessed; the rest stay Not assessed.
 ASSESSED_SHARE = 0.8
+# Each demo rep's customers' outcomes: (delivered how many days ago, or None
+# when in progress; late; satisfaction; asked how many days ago), for Ready
+# to ask (partners.asking): ready, late, satisfaction not asked, in
+# progress, asked lately.
+OUTCOMES = [
+    (12, False, 5, None),
+    (30, True, 4, None),
+    (20, False, None, None),
+    (None, False, None, None),
+    (45, False, 5, 30),
+]
+PROMISES = [
+    "Migrate their 40 mailboxes to the new system",
+    "Onboard the finance team of 12",
+    "Deliver the quarterly audit report",
+    "Set up payroll for the new office",
+]
 
 # What a rep notes by hand (an assessment is the criteria's).
 DEMO_ACTIVITY_KINDS = ["call", "email", "meeting", "note"]
@@ -143,6 +161,7 @@ class Command(BaseCommand):
             return False
         self.create_sample_data(reps, n_partners, n_referrals, seed)
         self.create_criteria(seed)
+        self.create_outcomes(reps, seed)
         # The sample rows were bulk-created: compute their summaries.
         call_command("rollups_rebuild", verbosity=0)
         return True
@@ -240,6 +259,50 @@ class Command(BaseCommand):
                 user=referral.owner,
                 answers={c.pk: rng.random() < warmth + 0.15 for c in criteria},
             )
+
+    def create_outcomes(self, reps, seed: int) -> None:
+        """What was delivered to the demo customers (through the service), so
+        that Today's Ready to ask has customers to ask, and to leave for
+        now, for every demo rep (OUTCOMES)."""
+        rng = random.Random(seed + 5)
+        today = timezone.localdate()
+        for rep in reps:
+            customers = list(
+                Partner.objects.filter(owner=rep, kind=Partner.Kind.CUSTOMER)
+                .exclude(email="")
+                .order_by("pk")[: len(OUTCOMES)]
+            )
+            for customer, (days_ago, late, satisfaction, asked) in zip(
+                customers, OUTCOMES, strict=False
+            ):
+                promised = rng.choice(PROMISES)
+                if asked is not None:
+                    Ask.objects.create(
+                        partner=customer,
+                        asked_by=rep,
+                        channel=Ask.Channel.IN_PERSON,
+                        asked_at=timezone.now() - timedelta(days=asked),
+                    )
+                if days_ago is None:  # in progress
+                    outcome_record(
+                        partner=customer,
+                        user=rep,
+                        promised=promised,
+                        promised_by=today + timedelta(days=rng.randint(5, 30)),
+                    )
+                    continue
+                delivered_on = today - timedelta(days=days_ago)
+                outcome_record(
+                    partner=customer,
+                    user=rep,
+                    promised=promised,
+                    promised_by=delivered_on + timedelta(days=-4 if late else 3),
+                    delivered=f"Done: {promised[0].lower()}{promised[1:]}",
+                    delivered_on=delivered_on,
+                    in_full="yes",
+                    on_budget="yes",
+                    satisfaction=satisfaction,
+                )
 
     def partner(self, fake, rng, reps, now) -> Partner:
         opted_out = rng.random() < 0.15
