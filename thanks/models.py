@@ -261,15 +261,18 @@ class ThankYou(models.Model):
             # millions, found without reading the rest; for one rep or team,
             # and for everyone (soonest deadline first).
             # (With the id, in the order Today lists them: many share a
-            # deadline.)
+            # deadline. With the referral, Today counts them from the index
+            # alone: an admin's count read 5,000 table pages for 6,000.)
             models.Index(
                 fields=["owner", "deadline_at", "id"],
                 name="touchpoint_owner_pending",
+                include=["referral"],
                 condition=models.Q(status__in=["scheduled", "sending", "failed"]),
             ),
             models.Index(
                 fields=["deadline_at", "id"],
                 name="touchpoint_pending_deadline",
+                include=["referral"],
                 condition=models.Q(status__in=["scheduled", "sending", "failed"]),
             ),
         ]
