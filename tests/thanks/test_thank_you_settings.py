@@ -14,6 +14,13 @@ def test_the_page_is_titled_as_the_navigation_names_it(client, admin):
     assert 'aria-current="page" href="/thanks/settings/">Settings</a>' in html
 
 
+def test_the_settings_pages_below_it_keep_settings_current(client, admin):
+    client.force_login(admin)
+    for path in ("/thanks/settings/received/", "/thanks/settings/ask/"):
+        html = client.get(path).content.decode()
+        assert 'aria-current="page" href="/thanks/settings/">Settings</a>' in html
+
+
 def test_times_read_as_a_person_reads_them(client, admin):
     ThankYouMoment.objects.filter(moment=Moment.WON).update(
         within_minutes=24 * 60, email_delay_minutes=240
