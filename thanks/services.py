@@ -232,7 +232,9 @@ def ask_team(*, rep, partner: Partner):
     """Whose "How to refer us" card an ask carries: the asking rep's team,
     else the customer's owner's; None when neither has one (the
     organisation's card has no public link)."""
-    return rep.team or partner.owner.team
+    if rep.team:
+        return rep.team
+    return partner.owner.team if partner.owner_id else None
 
 
 def card_url(team) -> str:
