@@ -36,7 +36,14 @@ from accounts.models import Team, User
 from accounts.scoping import scope_for_user
 from core.sql import median_seconds_sql
 from partners.models import Partner
-from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral, Stage
+from referrals.models import (
+    ClosedTotal,
+    Label,
+    PipelineTotal,
+    ReceivedTotal,
+    Referral,
+    Stage,
+)
 from referrals.rollups import month_of
 from referrals.selectors import stale_cutoffs
 from thanks.models import Moment, ThankYou
@@ -120,8 +127,9 @@ class DashboardFilters:
 
     @cached_property
     def received(self) -> list[dict]:
-        """The period's referrals per owner, stage, furthest stage reached and
-        lost reason: the funnel and the reps' counts, from one read."""
+        """The period's referrals per owner, stage, furthest stage reached,
+        lost reason and label: the funnel, the reps' counts and the figures
+        by label, from one read."""
         return _month_rows(self.part("received"), RECEIVED_GROUP)
 
     @cached_property
@@ -357,10 +365,14 @@ def _batched(parts: list[Part | None]) -> list[list[tuple]]:
         selects.append(f"SELECT {number}, {', '.join(picked)} FROM part{number}")
         params += part.params
     statement = f"WITH {', '.join(named)} {' UNION ALL '.join(selects)}"
+    # Where each part's own columns are in a row of the statement, worked
+    # out once per part, not per row (a thousand rows on a team's page).
+    places = {
+        number: [columns.index(name) for name in _column_names(part.kinds)]
+        for number, part in live
+    }
     for number, *values in _rows(statement, params):
-        row = dict(zip(columns, values, strict=True))
-        own = _column_names(parts[number].kinds)
-        found[number].append(tuple(row[name] for name in own))
+        found[number].append(tuple(values[place] for place in places[number]))
     return found
 
 
@@ -566,15 +578,17 @@ GROUPED = {
     "stage": "stage_id",
     "furthest_position": "furthest_position",
     "lost_reason": "lost_reason",
+    "label": "label",
 }
 GROUPED_KINDS = {
     "owner": "i",
     "stage": "i",
     "furthest_position": "i",
     "lost_reason": "t",
+    "label": "t",
 }
-# The period's referrals as the funnel and the reps count them.
-RECEIVED_GROUP = ["owner", "stage", "furthest_position", "lost_reason"]
+# The period's referrals as the funnel, the reps and the labels count them.
+RECEIVED_GROUP = ["owner", "stage", "furthest_position", "lost_reason", "label"]
 
 
 def _joined(pieces: list[tuple[date, date, date]]) -> list[tuple[date, date, date]]:
@@ -823,14 +837,41 @@ def _share(part, whole):
     return None if not whole else part / whole
 
 
-def sources(filters: DashboardFilters, limit: int = 10) -> dict:
-    """Best sources of the period, and those who sent referrals but were never thanked.
+# A source is listed by its qualified share once this many of the period's
+# referrals from it were assessed: one lucky referral does not top the list.
+QUALIFIED_SHARE_MIN_ASSESSED = 3
+QUALIFIED_SHARE_SHOWN = 5
+# Each list's order, written once for its LIMIT and its rows' places.
+BEST_ORDER = "sent DESC, won_value DESC, source_id"
+SHARE_ORDER = (
+    "qualified * 1.0 / NULLIF(assessed, 0) DESC, qualified DESC, sent DESC, "
+    "won_value DESC, source_id"
+)
+NEGLECTED_ORDER = "sent DESC, source_id"
 
-    One statement, written out: the period's referrals grouped by source,
-    the first few of each list (best, by referrals sent then value won;
-    never thanked, by referrals sent), the best ones' median days to close,
-    and only the sources listed joined to their partner (no scan of every
-    partner, no query per list).
+
+def _top(rows: str, order: str) -> str:
+    """The first rows of `rows` (a FROM clause) by `order`, as many as the
+    parameter of its LIMIT says, each with its place (1, 2, ...): numbered
+    after the LIMIT, over those few rows only."""
+    return (
+        f"SELECT first_rows.*, ROW_NUMBER() OVER (ORDER BY {order}) AS place "
+        f"FROM (SELECT * FROM {rows} ORDER BY {order} LIMIT %s) first_rows"
+    )
+
+
+def sources(filters: DashboardFilters, limit: int = 10) -> dict:
+    """Best sources of the period by volume and by qualified share, and those
+    who sent referrals but were never thanked.
+
+    One statement, written out: the period's referrals grouped by source
+    once (sent, won, value won, qualified, assessed), the first few of each
+    list (best: by referrals sent then value won; by qualified share: the
+    qualified of the assessed, among sources with at least
+    QUALIFIED_SHARE_MIN_ASSESSED assessed; never thanked: by referrals
+    sent), the best ones' median days to close, and only the sources
+    listed joined to their partner (no scan of every partner, no query per
+    list).
     """
     won_ids = filters.stage_ids(Stage.Kind.WON)
     is_won = _in_sql("r.stage_id", won_ids)
@@ -846,47 +887,106 @@ def sources(filters: DashboardFilters, limit: int = 10) -> dict:
         f" AND {is_won} AND r.source_id IN (SELECT source_id FROM best)",
         won_ids,
     )
+    figures = "sent, won_count, won_value, qualified, assessed"
     listed = list(
         Partner.objects.raw(
-            "WITH best AS (SELECT r.source_id, COUNT(*) AS sent, "
+            "WITH per_source AS (SELECT r.source_id, COUNT(*) AS sent, "
             f"COUNT(*) FILTER (WHERE {is_won}) AS won_count, "
-            f"COALESCE(SUM(r.estimated_value) FILTER (WHERE {is_won}), 0) AS won_value "
-            f"{period} GROUP BY r.source_id "
-            "ORDER BY sent DESC, won_value DESC, r.source_id LIMIT %s), "
-            f"neglected AS (SELECT r.source_id, COUNT(*) AS sent {period} "
+            f"COALESCE(SUM(r.estimated_value) FILTER (WHERE {is_won}), 0) AS won_value, "
+            "COUNT(*) FILTER (WHERE r.label = %s) AS qualified, "
+            "COUNT(*) FILTER (WHERE r.label <> %s) AS assessed "
+            f"{period} GROUP BY r.source_id), "
+            f"best AS ({_top('per_source', BEST_ORDER)}), "
+            f"by_share AS ({_top('per_source WHERE assessed >= %s', SHARE_ORDER)}), "
+            f"never_thanked AS (SELECT r.source_id, COUNT(*) AS sent {period} "
             f"AND r.source_id IN (SELECT id FROM {_table(Partner)} "
-            "WHERE last_thanked_at IS NULL) "
-            "GROUP BY r.source_id ORDER BY sent DESC, r.source_id LIMIT %s), "
+            "WHERE last_thanked_at IS NULL) GROUP BY r.source_id), "
+            f"neglected AS ({_top('never_thanked', NEGLECTED_ORDER)}), "
             f"closing AS ({closing}) "
             "SELECT p.id, p.name, p.company, p.kind, p.last_thanked_at, "
-            "listed.which, listed.sent, listed.won_count, listed.won_value, "
+            f"listed.which, listed.place, {figures}, "
             "closing.seconds AS close_seconds "
-            "FROM (SELECT 1 AS which, source_id, sent, won_count, won_value "
-            "FROM best UNION ALL "
-            "SELECT 2, source_id, sent, 0, 0 FROM neglected) listed "
+            f"FROM (SELECT 1 AS which, place, source_id, {figures} FROM best "
+            f"UNION ALL SELECT 3, place, source_id, {figures} FROM by_share "
+            "UNION ALL SELECT 2, place, source_id, sent, 0, 0, 0, 0 "
+            "FROM neglected) listed "
             f"JOIN {_table(Partner)} p ON p.id = listed.source_id "
             "LEFT JOIN closing ON listed.which = 1 "
             "AND closing.median_of = listed.source_id "
-            "ORDER BY listed.which, listed.sent DESC, listed.won_value DESC, p.id",
+            "ORDER BY listed.which, listed.place",
             [
                 *won_ids,
                 *won_ids,
+                Label.QUALIFIED,
+                Label.UNASSESSED,
                 *in_period,
                 limit,
+                QUALIFIED_SHARE_MIN_ASSESSED,
+                QUALIFIED_SHARE_SHOWN,
                 *in_period,
                 limit,
                 *closing_params,
             ],
         )
     )
-    best = [partner for partner in listed if partner.which == 1]
-    neglected = [partner for partner in listed if partner.which == 2]
-    for partner in best:
+    for partner in listed:
         partner.won_value = _money(partner.won_value)
         partner.conversion = _share(partner.won_count, partner.sent)
+        partner.qualified_share = _share(partner.qualified, partner.assessed)
         median = partner.close_seconds
         partner.median_days_to_close = None if median is None else float(median) / 86400
-    return {"best": best, "neglected": neglected}
+    return {
+        "best": [partner for partner in listed if partner.which == 1],
+        "by_share": [partner for partner in listed if partner.which == 3],
+        "neglected": [partner for partner in listed if partner.which == 2],
+        "min_assessed": QUALIFIED_SHARE_MIN_ASSESSED,
+    }
+
+
+# The labels as the dashboard lists them: the best first, not assessed last.
+LABELS = [Label.QUALIFIED, Label.LUKEWARM, Label.COLD, Label.UNASSESSED]
+
+
+def labels(filters: DashboardFilters) -> dict:
+    """The period's referrals by label: how many were received, reached the
+    first meeting (the stage marked "First meeting held", or a later open or
+    won one, as the funnel counts a step; None without such a stage), are
+    won now, are closed now (won or lost), the win rate (won of closed) and
+    the value won.
+
+    From the period's grouped read the funnel and the reps share: no query
+    of its own (the summaries are kept by label).
+    """
+    meeting = next(
+        (s for s in filters.stages if s.milestone == Stage.Milestone.MEETING), None
+    )
+    won_ids = set(filters.stage_ids(Stage.Kind.WON))
+    closed_ids = won_ids | set(filters.stage_ids(Stage.Kind.LOST))
+    rows = {
+        label: {
+            "label": label,
+            "name": label.label,
+            "received": 0,
+            "meeting": 0 if meeting else None,
+            "won": 0,
+            "closed": 0,
+            "won_value": Decimal(0),
+        }
+        for label in LABELS
+    }
+    for each in filters.received:
+        row = rows[each["label"]]
+        row["received"] += each["n"]
+        if meeting and each["furthest_position"] >= meeting.position:
+            row["meeting"] += each["n"]
+        if each["stage"] in closed_ids:
+            row["closed"] += each["n"]
+        if each["stage"] in won_ids:
+            row["won"] += each["n"]
+            row["won_value"] += each["total"]
+    for row in rows.values():
+        row["win_rate"] = _share(row["won"], row["closed"])
+    return {"rows": list(rows.values()), "meeting_stage": meeting}
 
 
 THANKS_FIELDS = ("total", "on_time", "skipped")
@@ -1143,6 +1243,7 @@ def dashboard(filters: DashboardFilters) -> dict:
     return {
         "pipeline": pipeline_now(filters),
         "funnel": funnel(filters),
+        "labels": labels(filters),
         "sources": sources(filters),
         "reps": reps(filters),
         "compliance": thank_you_compliance(filters),

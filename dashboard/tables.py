@@ -11,7 +11,7 @@ from django.template.defaultfilters import date as date_filter
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
@@ -20,6 +20,7 @@ from core.templatetags.numbers import amount, count, percent, tenths
 from core.urls_for_rows import url_maker
 from dashboard import queries
 from dashboard.queries import DashboardFilters
+from referrals.models import Label
 
 
 def list_links(filters: DashboardFilters):
@@ -62,10 +63,18 @@ def drill_down(data: dict, link) -> None:
     for row in data["funnel"]["lost_reasons"]:
         if row["lost_reason"]:
             row["url"] = link(stage_kind="lost", lost_reason=row["lost_reason"])
-    for partner in (*data["sources"]["best"], *data["sources"]["neglected"]):
+    sources = data["sources"]
+    for partner in (*sources["best"], *sources["by_share"], *sources["neglected"]):
         partner.url = partner_url(partner.pk)
         partner.sent_url = link(source=partner.pk)
         partner.won_url = link(source=partner.pk, stage_kind="won")
+        partner.qualified_url = link(source=partner.pk, label=Label.QUALIFIED)
+    meeting = data["labels"]["meeting_stage"]
+    for row in data["labels"]["rows"]:
+        label = row["label"]
+        row["received_url"] = link(label=label)
+        row["meeting_url"] = link(reached=meeting.pk, label=label) if meeting else None
+        row["won_url"] = link(stage_kind="won", label=label)
     for row in data["reps"]:
         rep = row["rep"].pk
         row["open_url"] = link("now", owner=rep, stage_kind="open")
@@ -148,7 +157,9 @@ def figures_html(filters, view: str) -> SafeString:
             "charts": dashboard_charts(data, link),
             "tables": {
                 "pipeline": PIPELINE.page(data["pipeline"]),
+                "labels": LABELS.page(data["labels"]),
                 "sources": SOURCES.page(data["sources"]),
+                "by_share": BY_SHARE.page(data["sources"]),
                 "reps": REPS.page(data["reps"]),
                 "compliance": COMPLIANCE.page(data["compliance"]),
             },
@@ -176,10 +187,13 @@ class Column:
         return self.header(section) if callable(self.header) else self.header
 
     def cell(self, row) -> SafeString:
+        # As format_html would, without its formatting (a few hundred cells
+        # a page): the content escaped unless already safe.
+        content = conditional_escape(self.html(row))
         if self.row_header:
-            return format_html('<th scope="row">{}</th>', self.html(row))
-        css = mark_safe(' class="text-end"') if self.numeric else ""
-        return format_html("<td{}>{}</td>", css, self.html(row))
+            return mark_safe(f'<th scope="row">{content}</th>')
+        css = ' class="text-end"' if self.numeric else ""
+        return mark_safe(f"<td{css}>{content}</td>")
 
 
 @dataclass(frozen=True)
@@ -265,33 +279,54 @@ def _last_thanked(p) -> SafeString:
     return mark_safe('<span class="text-danger">never</span>')
 
 
+def _source_name(p) -> SafeString:
+    return format_html(
+        '{} <span class="small text-muted">{}</span>', _link(p.url, p.name), p.company
+    )
+
+
+# The sources' columns both tables show.
+SOURCE = Column("Source", lambda p: p.name, _source_name)
+COMPANY = Column("Company", lambda p: p.company)
+KIND = Column("Kind", lambda p: p.get_kind_display())
+SENT = Column(
+    "Sent", lambda p: p.sent, lambda p: _link(p.sent_url, count(p.sent)), numeric=True
+)
+QUALIFIED = Column(
+    "Qualified",
+    lambda p: p.qualified,
+    lambda p: _link(p.qualified_url, count(p.qualified)),
+    numeric=True,
+)
+ASSESSED_CSV = Column("Assessed", lambda p: p.assessed)  # on the page: "of N"
+WON = Column(
+    "Won",
+    lambda p: p.won_count,
+    lambda p: _link(p.won_url, count(p.won_count)),
+    numeric=True,
+)
+
 SOURCES = Table(
     queries.sources,
     lambda sources: sources["best"],
     (
+        SOURCE,
+        COMPANY,
+        KIND,
+        SENT,
+        QUALIFIED,
+        ASSESSED_CSV,
         Column(
-            "Source",
-            lambda p: p.name,
+            "Qualified share",
+            lambda p: _percent(p.qualified_share),
             lambda p: format_html(
-                '{} <span class="small text-muted">{}</span>',
-                _link(p.url, p.name),
-                p.company,
+                '{} <span class="small text-muted">of {}</span>',
+                _share(p.qualified_share),
+                count(p.assessed),
             ),
-        ),
-        Column("Company", lambda p: p.company),
-        Column("Kind", lambda p: p.get_kind_display()),
-        Column(
-            "Sent",
-            lambda p: p.sent,
-            lambda p: _link(p.sent_url, count(p.sent)),
             numeric=True,
         ),
-        Column(
-            "Won",
-            lambda p: p.won_count,
-            lambda p: _link(p.won_url, count(p.won_count)),
-            numeric=True,
-        ),
+        WON,
         Column(
             "Won value",
             lambda p: p.won_value,
@@ -314,6 +349,85 @@ SOURCES = Table(
             "Last thanked",
             lambda p: p.last_thanked_at.isoformat() if p.last_thanked_at else "never",
             _last_thanked,
+        ),
+    ),
+)
+
+
+# Sources by qualified share: those with enough referrals assessed
+# (queries.QUALIFIED_SHARE_MIN_ASSESSED), the best share first.
+BY_SHARE = Table(
+    queries.sources,
+    lambda sources: sources["by_share"],
+    (
+        SOURCE,
+        COMPANY,
+        KIND,
+        Column(
+            "Qualified share",
+            lambda p: _percent(p.qualified_share),
+            lambda p: _share(p.qualified_share),
+            numeric=True,
+        ),
+        QUALIFIED,
+        Column(
+            "Assessed", lambda p: p.assessed, lambda p: count(p.assessed), numeric=True
+        ),
+        SENT,
+        WON,
+    ),
+)
+
+
+def _label_name(row) -> SafeString:
+    return format_html('<span class="lb lb-{}">{}</span>', row["label"], row["name"])
+
+
+def _meeting(row) -> SafeString:
+    if row["meeting"] is None:  # no stage marks the first meeting
+        return mark_safe("–")
+    return _link(row["meeting_url"], count(row["meeting"]))
+
+
+LABELS = Table(
+    queries.labels,
+    lambda labels: labels["rows"],
+    (
+        Column("Label", lambda r: r["name"], _label_name, row_header=True),
+        Column(
+            "Received",
+            lambda r: r["received"],
+            lambda r: _link(r["received_url"], count(r["received"])),
+            numeric=True,
+        ),
+        Column(
+            "First meeting",
+            lambda r: "" if r["meeting"] is None else r["meeting"],
+            _meeting,
+            numeric=True,
+        ),
+        Column(
+            "Won",
+            lambda r: r["won"],
+            lambda r: _link(r["won_url"], count(r["won"])),
+            numeric=True,
+        ),
+        Column("Closed", lambda r: r["closed"]),  # on the page: "of N closed"
+        Column(
+            "Win rate",
+            lambda r: _percent(r["win_rate"]),
+            lambda r: format_html(
+                '{} <span class="small text-muted">of {} closed</span>',
+                _share(r["win_rate"]),
+                count(r["closed"]),
+            ),
+            numeric=True,
+        ),
+        Column(
+            "Won value",
+            lambda r: r["won_value"],
+            lambda r: _link(r["won_url"], amount(r["won_value"]), "drill-value"),
+            numeric=True,
         ),
     ),
 )
@@ -473,7 +587,9 @@ TREND = Table(
 DASHBOARD_TABLES = {
     "pipeline": PIPELINE,
     "funnel": FUNNEL,
+    "labels": LABELS,
     "sources": SOURCES,
+    "qualified-sources": BY_SHARE,
     "neglected": NEGLECTED,
     "reps": REPS,
     "compliance": COMPLIANCE,

@@ -13,7 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from core.templatetags.numbers import amount
 from referrals.models import Referral, Stage
 from referrals.services import referral_log
-from tests.dashboard.helpers import NOW, at, get, log, move
+from tests.dashboard.helpers import (
+    NOW,
+    at,
+    get,
+    linked_amounts,
+    linked_numbers,
+    log,
+    move,
+)
 from tests.factories import PartnerFactory, UserFactory, stage
 from tests.helpers import csv_rows
 
@@ -183,6 +191,8 @@ def test_every_table_exports_to_csv(client, carol, data):
     for table in (
         "pipeline",
         "funnel",
+        "labels",
+        "qualified-sources",
         "neglected",
         "reps",
         "compliance",
@@ -225,9 +235,10 @@ def test_charts_are_svg_with_their_numbers_in_text(client, carol, data):
 # A manager's team dashboard, whatever the period and however many rows:
 # session; user with role; the owners in view; the stages; one statement of
 # every section's grouped reads (pipeline per owner and stage, the period's
-# referrals per owner/stage/furthest/lost reason, value won per owner, thanks
+# referrals per owner/stage/furthest/lost reason/label, value won per owner, thanks
 # due per owner and moment, median speed to contact, and the trend per day
-# or per month); the sources (best, never thanked, medians to close); the
+# or per month); the sources (best, by qualified share, never thanked,
+# medians to close); the
 # overdue thank-yous' first rows with their count; the stale referrals;
 # the rep choices (the filter form).
 TEAM_DASHBOARD_QUERIES = 9
@@ -276,8 +287,13 @@ CSV_QUERIES = {
     "pipeline": 5,
     # the stages; the owners; the period's referrals per owner/stage/furthest
     "funnel": 5,
-    # the stages; the owners; the sources' one statement (both lists, medians)
+    # the stages; the owners; the period's referrals per owner/stage/furthest/
+    # lost reason/label
+    "labels": 5,
+    # the stages; the owners; the sources' one statement (the three lists,
+    # medians)
     "sources": 5,
+    "qualified-sources": 5,
     "neglected": 5,
     # the owners; the stages; the reps' grouped reads in one statement
     "reps": 5,
@@ -334,24 +350,6 @@ def test_a_csv_runs_as_many_queries_for_many_rows_as_for_few(
     assert len(lines) > 5  # header and the five rows at least
 
 
-# Every number that links to the referral list: <a href="/referrals/?...">N</a>
-# (or "N referrals"), the chart bars' links with the number in their title.
-LINKED_NUMBER = re.compile(
-    r'<a href="(/referrals/\?[^"]*)">(?:All )?([\d,]+)(?: referrals?| in the list →)?</a>'
-)
-LINKED_BAR = re.compile(
-    r'<a href="(/referrals/\?[^"]*)"><rect[^>]*><title>[^<:]*: ([\d,]+)</title>'
-)
-
-
-# The won-value chart: its bars are amounts, not counts.
-WON_CHART = re.compile(r'<svg[^>]*aria-labelledby="won-chart-title.*?</svg>', re.S)
-# Every amount that links: <a class="drill-value|drill-weighted" href=...>N</a>.
-LINKED_AMOUNT = re.compile(
-    r'<a class="drill-(value|weighted)" href="(/referrals/\?[^"]*)">([\d,]+)</a>'
-)
-
-
 def view_html(client, request, who: str, params: dict) -> str:
     """The dashboard as `who` sees it with `params`; "alice" in a rep or
     team parameter stands for her id or her team's."""
@@ -361,22 +359,6 @@ def view_html(client, request, who: str, params: dict) -> str:
     }
     params = {k: values[k]() if k in values else v for k, v in params.items()}
     return get(client, request.getfixturevalue(who), **params).content.decode()
-
-
-def linked_numbers(html: str) -> list[tuple[str, int]]:
-    html = WON_CHART.sub("", html)
-    found = LINKED_NUMBER.findall(html) + LINKED_BAR.findall(html)
-    return [(unescape(url), int(number.replace(",", ""))) for url, number in found]
-
-
-def linked_amounts(html: str) -> list[tuple[str, str, str]]:
-    """(value or weighted, url, the amount as shown) of every linked amount,
-    the won-value chart's bars included."""
-    won_chart = WON_CHART.search(html)
-    bars = LINKED_BAR.findall(won_chart.group()) if won_chart else []
-    return [
-        (kind, unescape(url), shown) for kind, url, shown in LINKED_AMOUNT.findall(html)
-    ] + [("value", unescape(url), shown) for url, shown in bars]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,9 @@ from tests.helpers import csv_rows
     ("table", "heading", "csv_only"),
     [
         ("pipeline", "pipeline-h", []),
-        ("sources", "sources-h", ["Company", "Kind"]),
+        ("labels", "labels-h", ["Closed"]),
+        ("sources", "sources-h", ["Company", "Kind", "Assessed"]),
+        ("qualified-sources", "by-share-h", ["Company", "Kind"]),
         ("reps", "reps-h", []),
         ("compliance", "thanks-h", ["Skipped"]),
     ],
