@@ -285,7 +285,7 @@ class SummaryAdmin(admin.ModelAdmin):
 
 @admin.register(PipelineTotal)
 class PipelineTotalAdmin(SummaryAdmin):
-    list_display = ["owner", "stage", "count", "value"]
+    list_display = ["owner", "stage", "label", "count", "value"]
 
 
 @admin.register(ReceivedTotal)
@@ -296,6 +296,7 @@ class ReceivedTotalAdmin(SummaryAdmin):
         "stage",
         "furthest_position",
         "lost_reason",
+        "label",
         "count",
         "value",
     ]
@@ -304,7 +305,7 @@ class ReceivedTotalAdmin(SummaryAdmin):
 
 @admin.register(ClosedTotal)
 class ClosedTotalAdmin(SummaryAdmin):
-    list_display = ["owner", "month", "stage", "count", "value"]
+    list_display = ["owner", "month", "stage", "label", "count", "value"]
     date_hierarchy = "month"
 
 

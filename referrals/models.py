@@ -281,8 +281,20 @@ class Referral(models.Model):
         )
 
 
+def summary_label():
+    """A summary row's label (the referrals it counts have it): a constant
+    database default too, so adding the column rewrote no row (0023)."""
+    return models.CharField(
+        max_length=10,
+        choices=Label.choices,
+        default=Label.UNASSESSED,
+        db_default=Label.UNASSESSED,
+    )
+
+
 class PipelineTotal(models.Model):
-    """How many referrals an owner has in a stage now, and their value.
+    """How many referrals an owner has in a stage now, by label, and their
+    value.
 
     A summary of the referral table, so "pipeline now" reads a few hundred
     rows instead of counting every referral. It is changed in the same
@@ -298,13 +310,15 @@ class PipelineTotal(models.Model):
         db_index=False,
     )
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    label = summary_label()
     count = models.IntegerField(default=0)
     value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "stage"], name="one_pipeline_total_per_owner_stage"
+                fields=["owner", "stage", "label"],
+                name="one_pipeline_total_per_label",
             )
         ]
 
@@ -314,7 +328,8 @@ class PipelineTotal(models.Model):
 
 class ReceivedTotal(models.Model):
     """How many referrals an owner received in a month, by where they are now
-    (stage, furthest stage reached, lost reason), and their value.
+    (stage, furthest stage reached, lost reason) and their label, and their
+    value.
 
     The funnel, the reps' received and won counts and the monthly trend read
     whole months here and only the period's partial months from the
@@ -332,14 +347,22 @@ class ReceivedTotal(models.Model):
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
     furthest_position = models.PositiveIntegerField()
     lost_reason = models.CharField(max_length=200, blank=True)
+    label = summary_label()
     count = models.IntegerField(default=0)
     value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "month", "stage", "furthest_position", "lost_reason"],
-                name="one_received_total_per_key",
+                fields=[
+                    "owner",
+                    "month",
+                    "stage",
+                    "furthest_position",
+                    "lost_reason",
+                    "label",
+                ],
+                name="one_received_total_per_label",
             )
         ]
         indexes = [models.Index(fields=["month"])]
@@ -350,8 +373,8 @@ class ReceivedTotal(models.Model):
 
 class ClosedTotal(models.Model):
     """How many referrals an owner closed in a month (by closed_at, in the
-    site's time zone), per closed stage, and their value: won value per rep
-    and per month. Kept like PipelineTotal (referrals.rollups).
+    site's time zone), per closed stage and label, and their value: won
+    value per rep and per month. Kept like PipelineTotal (referrals.rollups).
     """
 
     # Indexed by the unique constraint below, which starts with it.
@@ -363,13 +386,15 @@ class ClosedTotal(models.Model):
     )
     month = models.DateField(help_text="The first day of the month closed.")
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    label = summary_label()
     count = models.IntegerField(default=0)
     value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "month", "stage"], name="one_closed_total_per_key"
+                fields=["owner", "month", "stage", "label"],
+                name="one_closed_total_per_label",
             )
         ]
         indexes = [models.Index(fields=["month"])]

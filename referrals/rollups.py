@@ -10,6 +10,11 @@ recomputes everything from the referrals, for imports and repairs.
 - ReceivedTotal: per owner and month received, by stage, furthest stage
   reached and lost reason.
 - ClosedTotal: per owner and month closed, by stage.
+
+Each is by label too (qualified, lukewarm, cold, not assessed): a referral
+assessed again moves from its old label's rows to its new label's
+(referral_assess), so the dashboard splits its figures by label without
+reading the referrals.
 """
 
 from datetime import date, datetime
@@ -35,15 +40,16 @@ from referrals.models import (
 
 # Each summary and the columns that identify one of its rows.
 KEYS = {
-    PipelineTotal: ("owner_id", "stage_id"),
+    PipelineTotal: ("owner_id", "stage_id", "label"),
     ReceivedTotal: (
         "owner_id",
         "month",
         "stage_id",
         "furthest_position",
         "lost_reason",
+        "label",
     ),
-    ClosedTotal: ("owner_id", "month", "stage_id"),
+    ClosedTotal: ("owner_id", "month", "stage_id", "label"),
 }
 
 
@@ -57,10 +63,11 @@ class Snapshot(NamedTuple):
     furthest_position: int
     lost_reason: str
     closed_month: date | None
+    label: str
 
     def rows(self):
         """(summary, row key) of each summary row the referral counts in."""
-        yield PipelineTotal, (self.owner, self.stage)
+        yield PipelineTotal, (self.owner, self.stage, self.label)
         yield (
             ReceivedTotal,
             (
@@ -69,10 +76,11 @@ class Snapshot(NamedTuple):
                 self.stage,
                 self.furthest_position,
                 self.lost_reason,
+                self.label,
             ),
         )
         if self.closed_month:
-            yield ClosedTotal, (self.owner, self.closed_month, self.stage)
+            yield ClosedTotal, (self.owner, self.closed_month, self.stage, self.label)
 
 
 def month_of(day: date) -> date:
@@ -95,6 +103,7 @@ def snapshot(referral: Referral) -> Snapshot:
         )
         if closed_at
         else None,
+        label=referral.label,
     )
 
 
@@ -174,13 +183,13 @@ def rollups_rebuild(*, owner_ids=None) -> int:
     if owner_ids is not None:
         referrals = referrals.filter(owner__in=owner_ids)
     groups = {
-        PipelineTotal: referrals.values("owner", "stage"),
+        PipelineTotal: referrals.values("owner", "stage", "label"),
         ReceivedTotal: referrals.annotate(month=TruncMonth("received_on")).values(
-            "owner", "month", "stage", "furthest_position", "lost_reason"
+            "owner", "month", "stage", "furthest_position", "lost_reason", "label"
         ),
         ClosedTotal: referrals.filter(closed_at__isnull=False)
         .annotate(month=TruncMonth("closed_at", tzinfo=timezone.get_default_timezone()))
-        .values("owner", "month", "stage"),
+        .values("owner", "month", "stage", "label"),
     }
     written = 0
     with transaction.atomic():
@@ -243,7 +252,7 @@ def positions_swapped(*, moved_up: Stage, moved_down: Stage) -> int:
     deltas: Deltas = {}
     grouped = (
         changed.annotate(month=TruncMonth("received_on"))
-        .values("owner", "month", "stage", "furthest_position", "lost_reason")
+        .values("owner", "month", "stage", "furthest_position", "lost_reason", "label")
         .annotate(n=Count("*"), total=Sum("estimated_value"))
     )
     for row in grouped:
@@ -255,6 +264,7 @@ def positions_swapped(*, moved_up: Stage, moved_down: Stage) -> int:
                 row["stage"],
                 furthest,
                 row["lost_reason"],
+                row["label"],
             )
             value = row["total"] or Decimal(0)
             _count(deltas, ReceivedTotal, key, sign * row["n"], sign * value)

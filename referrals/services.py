@@ -156,6 +156,7 @@ def referral_log(
         first_change = StageChange(
             referral=referral, to_stage=stage, at=entered, by=user
         )
+        # Counted under the label its answers give it (Not assessed without).
         rollups.referral_counted(
             before=None, after=rollups.snapshot(referral), recorded=(first_change,)
         )
@@ -237,8 +238,14 @@ def referral_assess(*, referral: Referral, user, answers: dict[int, bool]) -> bo
     counts). The label changes only here: changing the criteria or the
     thresholds leaves every referral's label as it was. The caller has
     checked that `user` may see the referral.
+
+    The summaries count referrals by label: a new label moves the
+    referral's counts from its old label's rows to the new one's, in the
+    same transaction (waiting for a stage reorder first, as a move does:
+    the rows are keyed by the furthest stage reached too).
     """
     with transaction.atomic():
+        rollups.wait_for_reorder()
         locked = (
             Referral.objects.select_for_update(of=("self",))
             .select_related("owner")
@@ -250,10 +257,13 @@ def referral_assess(*, referral: Referral, user, answers: dict[int, bool]) -> bo
                 "criterion"
             )
         }
+        before = rollups.snapshot(locked)
         assessed = _assessment(locked, answers, owner=locked.owner, had=had)
         if assessed is None:
             return False
         locked.save(update_fields=["score", "label", "updated_at"])
+        # Nothing to write when the label stays (a score changed within it).
+        rollups.referral_counted(before=before, after=rollups.snapshot(locked))
         _assessment_saved(locked, user, *assessed, at=timezone.now())
     referral.score, referral.label = locked.score, locked.label
     return True

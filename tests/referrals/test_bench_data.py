@@ -7,12 +7,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
 
 from accounts.models import User
 from partners.models import Partner
-from referrals.models import PipelineTotal, Referral, Stage, StageChange
+from referrals.criteria import DEFAULT_LUKEWARM_FROM, DEFAULT_QUALIFIED_FROM
+from referrals.models import Label, PipelineTotal, Referral, Stage, StageChange
 from referrals.services import referral_enter
 from thanks.models import ThankYou, ThankYouMoment
 
@@ -71,16 +72,32 @@ def test_bench_data_makes_a_seeded_data_set_the_pages_can_use(transactional_db):
     assert not ThankYou.objects.exclude(owner=F("referral__owner")).exists()
     pending = ThankYou.objects.filter(status="scheduled")
     assert pending.exists() and not pending.exclude(attempts=0).exists()
-    # The summaries were rebuilt over what COPY wrote.
+    # Most referrals assessed, each label met; the summaries were rebuilt
+    # over what COPY wrote, by label too.
+    labels = dict(Referral.objects.values_list("label").annotate(Count("pk")))
+    assert set(labels) == set(Label.values)
+    assert 0.7 < 1 - labels[Label.UNASSESSED] / 3000 < 0.9
+    # Each label's scores within its thresholds (the one rule gave them).
+    scores = {
+        row["label"]: (row["low"], row["high"])
+        for row in Referral.objects.values("label").annotate(
+            low=Min("score"), high=Max("score")
+        )
+    }
+    assert scores[Label.UNASSESSED] == (None, None)
+    assert scores[Label.QUALIFIED][0] >= DEFAULT_QUALIFIED_FROM
+    assert scores[Label.LUKEWARM][0] >= DEFAULT_LUKEWARM_FROM
+    assert scores[Label.LUKEWARM][1] < DEFAULT_QUALIFIED_FROM
+    assert scores[Label.COLD][1] < DEFAULT_LUKEWARM_FROM
     counted = {
-        (row["owner"], row["stage"]): (row["n"], row["total"])
-        for row in Referral.objects.values("owner", "stage").annotate(
+        (row["owner"], row["stage"], row["label"]): (row["n"], row["total"])
+        for row in Referral.objects.values("owner", "stage", "label").annotate(
             n=Count("pk"), total=Sum("estimated_value")
         )
     }
     summed = {
-        (row["owner"], row["stage"]): (row["n"], row["total"])
-        for row in PipelineTotal.objects.values("owner", "stage").annotate(
+        (row["owner"], row["stage"], row["label"]): (row["n"], row["total"])
+        for row in PipelineTotal.objects.values("owner", "stage", "label").annotate(
             n=Sum("count"), total=Sum("value")
         )
         if row["n"]

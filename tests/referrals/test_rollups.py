@@ -13,11 +13,20 @@ from django.utils.timezone import get_default_timezone as site_tz
 from django.utils.timezone import localdate
 
 from referrals import rollups
-from referrals.models import ClosedTotal, PipelineTotal, ReceivedTotal, Referral, Stage
+from referrals.models import (
+    ClosedTotal,
+    Label,
+    PipelineTotal,
+    ReceivedTotal,
+    Referral,
+    Stage,
+)
 from referrals.rollups import month_of, rollups_rebuild
 from referrals.services import referral_log, referral_move, stage_shift
 from tests.factories import PartnerFactory, ReferralFactory, stage
 from tests.helpers import at_once, form_data, totals
+
+NA = Label.UNASSESSED  # the summaries' label of referrals nobody assessed
 
 
 def recounted() -> dict:
@@ -67,16 +76,21 @@ def test_logging_moving_editing_and_deleting_keep_the_totals(
     before, after = recounted()
     assert before == after
     pipeline = totals(PipelineTotal)
-    assert pipeline[(bob.pk, stage("Received").pk)] == (1, Decimal("75.50"))
-    assert pipeline[(alice.pk, stage("Lost").pk)] == (1, Decimal("300"))
-    assert (alice.pk, stage("Won").pk) not in pipeline  # deleted with its referral
+    assert pipeline[(bob.pk, stage("Received").pk, NA)] == (1, Decimal("75.50"))
+    assert pipeline[(alice.pk, stage("Lost").pk, NA)] == (1, Decimal("300"))
+    assert (alice.pk, stage("Won").pk, NA) not in pipeline  # deleted with its referral
     month = two.received_on.replace(day=1)
-    assert totals(ReceivedTotal)[(alice.pk, month, stage("Lost").pk, 0, "No")] == (
+    assert totals(ReceivedTotal)[(alice.pk, month, stage("Lost").pk, 0, "No", NA)] == (
         1,
         Decimal("300"),
     )
     assert totals(ClosedTotal) == {
-        (alice.pk, month_of(localdate(two.closed_at, site_tz())), stage("Lost").pk): (
+        (
+            alice.pk,
+            month_of(localdate(two.closed_at, site_tz())),
+            stage("Lost").pk,
+            NA,
+        ): (
             1,
             Decimal("300"),
         )
@@ -117,7 +131,7 @@ def test_the_admin_deleting_many_and_revaluing_one_keeps_the_totals(
     assert referral.stage == stage("Received")  # moves happen on the board
     before, after = recounted()
     assert before == after
-    assert totals(PipelineTotal)[(alice.pk, stage("Received").pk)] == (
+    assert totals(PipelineTotal)[(alice.pk, stage("Received").pk, NA)] == (
         2,
         Decimal(40),
     )
@@ -141,7 +155,7 @@ def test_the_month_closed_is_the_sites_whoever_closes_it(
         )
     assert response.status_code == 302
     assert totals(ClosedTotal) == {
-        (alice.pk, date(2026, 11, 1), stage("Won").pk): (1, Decimal(10))
+        (alice.pk, date(2026, 11, 1), stage("Won").pk, NA): (1, Decimal(10))
     }
     before, after = recounted()
     assert before == after
@@ -151,7 +165,9 @@ def test_the_rebuild_command_counts_rows_made_behind_the_applications_back(alice
     ReferralFactory.create_batch(3, owner=alice, estimated_value=10)
     assert totals() == {}  # made without the services: not counted yet
     call_command("rollups_rebuild", verbosity=0)
-    assert totals(PipelineTotal) == {(alice.pk, stage("Received").pk): (3, Decimal(30))}
+    assert totals(PipelineTotal) == {
+        (alice.pk, stage("Received").pk, NA): (3, Decimal(30))
+    }
     assert sum(count for count, _ in totals(ReceivedTotal).values()) == 3
 
 
@@ -164,7 +180,9 @@ def test_referrals_logged_at_once_are_all_counted(alice, alice_partner):
             referral_log(user=alice, source=source, prospect_name=f"Racer {i}")
 
     at_once(log_five, workers=4)
-    assert totals(PipelineTotal) == {(alice.pk, stage("Received").pk): (20, Decimal(0))}
+    assert totals(PipelineTotal) == {
+        (alice.pk, stage("Received").pk, NA): (20, Decimal(0))
+    }
     assert list(totals(ReceivedTotal).values()) == [(20, Decimal(0))]
 
 
@@ -185,7 +203,9 @@ def test_a_rebuild_while_reps_log_referrals_counts_every_one(alice, alice_partne
 
     # A worker that raised (a duplicate key in the rebuild) returns nothing.
     assert sorted(at_once(work, workers=4)) == ["log", "log", "log", "rebuild"]
-    assert totals(PipelineTotal) == {(alice.pk, stage("Received").pk): (18, Decimal(0))}
+    assert totals(PipelineTotal) == {
+        (alice.pk, stage("Received").pk, NA): (18, Decimal(0))
+    }
     before, after = recounted()
     assert before == after
 

@@ -26,6 +26,7 @@ from faker.providers.person import es_ES as person_es
 from faker.providers.person import fr_FR as person_fr
 
 from accounts.models import Team, User
+from referrals.criteria import assess
 from referrals.models import Referral, Stage
 from referrals.services import milestone_positions, referral_enter
 from thanks.models import ThankYouMoment
@@ -41,6 +42,12 @@ TABLES = [
 ]
 KINDS = (["customer"] * 5) + (["partner"] * 3) + (["network"] * 2) + ["other"]
 LOST = ["Chose a competitor", "No budget this year", "Went quiet", "Not a fit"]
+# Referral criteria (issue 26): most referrals assessed against four
+# criteria's weights, as the demo data's are; the label and score as the
+# one rule (referrals.criteria.assess) gives them. The answers are not
+# written: the pages the bench times read the label.
+CRITERIA_WEIGHTS = (3, 2, 3, 1)
+ASSESSED_SHARE = 0.8
 NOTES = [
     "Left a voicemail.",
     "Good call, sending a proposal.",
@@ -316,6 +323,15 @@ class Command(BaseCommand):
         copier.flush()
         return partners
 
+    @staticmethod
+    def assessment(rng) -> tuple[int | None, str]:
+        """(score, label) of one referral: not assessed, or answered as
+        seed_demo answers (some referrals are good all round)."""
+        if rng.random() >= ASSESSED_SHARE:
+            return assess([])
+        warmth = rng.random()
+        return assess((w, rng.random() < warmth + 0.15) for w in CRITERIA_WEIGHTS)
+
     def referrals(self, cursor, rng, partners, options) -> dict:
         stages = list(Stage.objects.filter(is_archived=False).order_by("position"))
         open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
@@ -349,6 +365,8 @@ class Command(BaseCommand):
                 "created_at",
                 "updated_at",
                 "furthest_position",
+                "label",
+                "score",
             ],
         )
         change_copy = Copier(
@@ -387,6 +405,9 @@ class Command(BaseCommand):
             ],
         )
         now = datetime.now(UTC)
+        # The assessments from a stream of their own: the rest of the data
+        # set is the same as before labels were added.
+        labels = random.Random(options["seed"] + 26)
         span = options["years"] * 365 * 86400
         per_referral = options["activities_per_referral"]
         change_id = activity_id = touch_id = 0
@@ -442,6 +463,7 @@ class Command(BaseCommand):
                     rng.choice(NOTES),
                 )
             first, last = names.person()
+            score, label = self.assessment(labels)
             referral_copy.add(
                 pk,
                 f"{first} {last}",
@@ -464,6 +486,8 @@ class Command(BaseCommand):
                 ts(created),
                 ts(now),
                 referral.furthest_position,
+                label,
+                score,
             )
             for moment, when in owed:
                 if moment not in configs:  # switched off

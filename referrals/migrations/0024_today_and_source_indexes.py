@@ -22,7 +22,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("partners", "0007_outcomes_and_asks"),
-        ("referrals", "0022_closed_covering"),
+        ("referrals", "0023_summaries_by_label"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
