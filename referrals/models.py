@@ -201,10 +201,11 @@ class Referral(models.Model):
                 include=RECEIVED_COLUMNS,
                 name="referral_owner_received",
             ),
-            # A source's page and the partner list's counts, from the index alone.
+            # A source's page and the partner list's counts (labels too), from
+            # the index alone.
             models.Index(
                 fields=["source", "received_on"],
-                include=["stage", "estimated_value"],
+                include=["stage", "estimated_value", "label"],
                 name="referral_source_received",
             ),
             # Date-range filters, and every team's referrals received in a
@@ -237,6 +238,15 @@ class Referral(models.Model):
                 include=["owner"],
                 condition=models.Q(first_contacted_at__isnull=True),
                 name="referral_not_contacted",
+            ),
+            # Today's "Not assessed yet": each open stage's referrals never
+            # assessed, logged longest ago first, whoever owns them (few among
+            # many once a team assesses what it logs).
+            models.Index(
+                fields=["stage", "created_at", "id"],
+                include=["owner"],
+                condition=models.Q(label=Label.UNASSESSED),
+                name="referral_unassessed",
             ),
             # Stale referrals: each stage's SLA cut-off, with the last activity
             # that decides it, from the index alone (every team's).
