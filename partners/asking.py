@@ -16,6 +16,10 @@ A source is **ready to ask** when
    budget, a satisfaction under SATISFIED_FROM, or promised by a date gone
    by and not delivered.
 
+An outcome recorded from a won referral counts only while that referral is
+won: moved back out of Won, its prospect is a prospect again, and an open
+prospect is never suggested.
+
 `outcome_conditions` writes each part as a condition on an outcome,
 `ready_filter` puts them together for a source; the pages read both from
 here: which sources are ready (SQL, any number of them in one statement)
@@ -43,6 +47,7 @@ from django.utils import formats, timezone
 
 from accounts.scoping import scope_for_user
 from partners.models import Answer, Ask, Outcome, Partner
+from partners.services import WON
 
 WINDOW_DAYS = 90
 SATISFIED_FROM = 4
@@ -59,8 +64,11 @@ def outcome_conditions(today: date) -> dict[str, Q]:
     on the day `today`. `recent`: it counts for the rule at all (delivered
     in the window, or owed and overdue); the problems each stop an ask."""
     overdue = Q(delivered_on__isnull=True, promised_by__lt=today)
+    # Recorded on the customer's page, or from a referral still won.
+    won = Q(referral__isnull=True) | Q(referral__stage__kind=WON)
     return {
-        "recent": Q(delivered_on__gte=window_start(today)) | overdue,
+        "won": won,
+        "recent": (Q(delivered_on__gte=window_start(today)) | overdue) & won,
         "as_promised": Q(
             delivered_on__isnull=False,
             delivered_on__lte=F("promised_by"),
@@ -264,9 +272,17 @@ def explain(partner: Partner, outcomes: list[Outcome], *, now: datetime) -> dict
         )
     for outcome in recent:
         why_not += outcome_problems(outcome)
+    # Recorded from a referral moved out of Won since: not counted at all.
+    not_won = [outcome for outcome in outcomes if not outcome.won]
+    why_not += [
+        f"{_what(outcome)} came from a referral that is no longer won."
+        for outcome in not_won
+    ]
+    counted = [outcome for outcome in outcomes if outcome.won]
     if not good:
         unknowns = [text for outcome in recent for text in outcome_unknowns(outcome)]
-        why_not += unknowns or [_nothing_delivered(outcomes)]
+        if unknowns or counted or not not_won:
+            why_not += unknowns or [_nothing_delivered(counted)]
     why = ""
     if partner.ready and good:
         best = max(good, key=lambda outcome: (outcome.delivered_on, outcome.pk))

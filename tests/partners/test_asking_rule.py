@@ -188,6 +188,30 @@ def test_open_prospects_never_appear(alice, customer):
     assert set(asking.ready_customers(user=alice, now=NOW)) == {customer}
 
 
+@pytest.mark.parametrize("stage_name", ["Meeting held", "Lost"])
+def test_an_outcome_of_a_referral_no_longer_won_does_not_count(
+    client, alice, stage_name
+):
+    """A won referral's prospect becomes a customer with its outcome; moved
+    back out of Won (a mistake put right, a deal that fell through), the
+    prospect is not a customer we delivered to: no list suggests asking them."""
+    prospect = PartnerFactory(owner=alice, name="Pia Prospect", kind="customer")
+    referral = ReferralFactory(owner=alice, stage=stage("Won"))
+    delivered(prospect, referral=referral)
+    assert set(asking.ready_customers(user=alice, now=NOW)) == {prospect}
+
+    type(referral).objects.filter(pk=referral.pk).update(stage=stage(stage_name))
+    assert not asking.ready_customers(user=alice, now=NOW).exists()
+    assert not asking.not_now_customers(user=alice, now=NOW).exists()
+    page = asking.customer_asking(partner=prospect, now=NOW)
+    assert not page["ready"]
+    assert any("no longer won" in reason for reason in page["why_not"])
+    client.force_login(alice)
+    assert "Pia Prospect" not in client.get("/").content.decode()
+    listed = client.get("/partners/?ready=on").content.decode()
+    assert "Pia Prospect" not in listed
+
+
 def test_the_referrals_won_kind_is_the_one_partners_checks():
     assert WON == Stage.Kind.WON
 
