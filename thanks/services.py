@@ -82,6 +82,13 @@ NO_EMAIL_FOR_ASK = (
     "by phone, and record that."
 )
 NOT_FAILED = "This email is not waiting for a retry."
+ASK_EMAIL_ON_ITS_WAY = (
+    "An ask email to {name} went out a moment ago (or is on its way): it is "
+    "not sent twice."
+)
+# An email ask of a customer whose last one is still to send, or was sent
+# this recently, is a double click or the form sent again: refused.
+ASK_EMAIL_AGAIN_AFTER = timedelta(minutes=10)
 
 
 def stuck_after() -> timedelta:
@@ -842,16 +849,35 @@ def ask_record(*, partner: Partner, user, channel: str, note: str = "") -> Ask:
     transaction; the email goes once it commits, as the rep.
 
     Refuses what partners.services.ask_create refuses (not a customer, asked
-    not to be asked) and an email to a customer who takes none.
+    not to be asked), an email to a customer who takes none, and a second
+    email while the last is on its way or just sent (ASK_EMAIL_AGAIN_AFTER).
     """
     if channel == Ask.Channel.EMAIL and not partner.can_email:
         raise ValidationError({"channel": NO_EMAIL_FOR_ASK.format(name=partner.name)})
     with transaction.atomic():
+        if channel == Ask.Channel.EMAIL:
+            _refuse_a_second_ask_email(partner)
         ask = ask_create(partner=partner, user=user, channel=channel, note=note)
         if channel == Ask.Channel.EMAIL:
             AskEmail.objects.create(ask=ask, source=partner)
             dispatch_on_commit()
     return ask
+
+
+def _refuse_a_second_ask_email(partner: Partner) -> None:
+    """In ask_record's transaction: the customer's row locked (two clicks at
+    once wait for each other on PostgreSQL), no ask email to them pending or
+    sent in the last ASK_EMAIL_AGAIN_AFTER."""
+    list(Partner.objects.select_for_update().filter(pk=partner.pk).values("pk"))
+    lately = timezone.now() - ASK_EMAIL_AGAIN_AFTER
+    if AskEmail.objects.filter(
+        Q(status__in=[AskEmail.Status.SCHEDULED, AskEmail.Status.SENDING])
+        | Q(status=AskEmail.Status.SENT, sent_at__gte=lately),
+        source=partner,
+    ).exists():
+        raise ValidationError(
+            {"channel": ASK_EMAIL_ON_ITS_WAY.format(name=partner.name)}
+        )
 
 
 def ask_email_retry(*, ask_email: AskEmail) -> None:

@@ -87,6 +87,18 @@ def test_a_ready_customer_is_asked_by_email(client, alice, customer):
     assert ASKED["email"].format(name="Cleo Customer") in page
 
 
+def test_asking_twice_by_email_sends_one_email_and_says_why(client, alice, customer):
+    client.force_login(alice)
+    url = f"/partners/{customer.pk}/ask/"
+    assert client.post(url, {"channel": "email"}).status_code == 302
+    again = client.post(url, {"channel": "email", "note": "double click"})
+    assert again.status_code == 400
+    text = again.content.decode()
+    assert "An ask email to Cleo Customer went out a moment ago" in text
+    assert 'id="error_1_id_channel"' in text and "double click" in text
+    assert Ask.objects.count() == AskEmail.objects.count() == 1
+
+
 def test_a_customer_not_ready_is_said_so_and_may_be_asked_anyway(
     client, alice, customer
 ):

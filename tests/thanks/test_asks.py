@@ -17,6 +17,7 @@ from referrals.services import referral_log
 from tests.factories import PartnerFactory, UserFactory
 from thanks.models import AskEmail, AskTemplate, ThankYou
 from thanks.services import (
+    ASK_EMAIL_ON_ITS_WAY,
     ASK_NO_EMAIL,
     ASK_OPTED_OUT,
     MAX_ATTEMPTS,
@@ -207,6 +208,36 @@ def test_no_ask_of_a_source_that_is_not_a_customer(alice, kind):
     with pytest.raises(ValidationError):
         ask_record(partner=source, user=alice, channel="email")
     assert not Ask.objects.exists() and not AskEmail.objects.exists()
+
+
+def test_an_ask_email_is_not_sent_twice(alice, customer, smtp_sink):
+    """A double click on Ask, or the form sent again, must not email the
+    customer the same ask twice."""
+    first = ask_by_email(customer, alice)
+    refused_message = {"channel": [ASK_EMAIL_ON_ITS_WAY.format(name="Cleo Customer")]}
+    with pytest.raises(ValidationError) as refused:  # still to be sent
+        ask_record(partner=customer, user=alice, channel="email")
+    assert refused.value.message_dict == refused_message
+    assert thank_yous_dispatch_due() == ({"sent": 1}, True)
+    with pytest.raises(ValidationError) as refused:  # sent a moment ago
+        ask_record(partner=customer, user=alice, channel="email")
+    assert refused.value.message_dict == refused_message
+    assert Ask.objects.count() == AskEmail.objects.count() == 1
+    assert len(smtp_sink.messages) == 1
+    ask_record(partner=customer, user=alice, channel="phone")  # that, they may
+    # Long enough after, the rep may ask by email again (Ask anyway).
+    AskEmail.objects.filter(pk=first.pk).update(
+        sent_at=timezone.now() - timedelta(hours=1)
+    )
+    assert ask_by_email(customer, alice).status == "scheduled"
+
+
+@pytest.mark.parametrize("status", ["failed", "cancelled"])
+def test_an_ask_email_that_failed_or_was_cancelled_does_not_stop_a_new_one(
+    alice, customer, status
+):
+    AskEmail.objects.filter(pk=ask_by_email(customer, alice).pk).update(status=status)
+    assert ask_by_email(customer, alice).status == "scheduled"
 
 
 def test_an_opt_out_before_the_send_cancels_it(alice, customer, smtp_sink):
