@@ -99,6 +99,7 @@ RECEIVED_COLUMNS = [
     "lost_reason",
     "created_at",
     "first_contacted_at",
+    "label",  # the dashboard by label
 ]
 
 
