@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
 from accounts.models import Team
+from accounts.scoping import scope_for_user
 from core.csv import csv_response
 from core.http import safe_next
 from core.paginator import CountingPaginator, UncountedPaginator
@@ -275,8 +276,16 @@ def referral_detail(request, pk):
         "referrals/referral_detail.html",
         {
             "referral": referral,
-            # A won referral's outcomes (one query more, on won referrals only).
-            "outcomes": list(referral.outcomes.select_related("partner"))
+            # A won referral's outcomes (one query more, on won referrals
+            # only), those of customers the user may see: a customer given
+            # to another rep since keeps its outcomes out of this page.
+            "outcomes": list(
+                scope_for_user(
+                    referral.outcomes.select_related("partner"),
+                    request.user,
+                    owner_field="partner__owner",
+                )
+            )
             if won
             else [],
             "timeline": referral_timeline(referral=referral),

@@ -194,6 +194,24 @@ def test_a_won_referrals_page_offers_the_outcome_and_shows_those_recorded(
     assert f'href="/partners/{outcome.partner_id}/"' in page
 
 
+def test_a_won_referrals_page_shows_only_outcomes_of_customers_the_user_may_see(
+    client, alice, bob, admin, won
+):
+    """A customer given to another rep since keeps its outcomes (and its
+    name) off the referral's page for its old owner; an admin sees them."""
+    outcome = referral_outcome_record(
+        referral=won, user=alice, promised="Onboard 12 people", promised_by=TODAY
+    )
+    Partner.objects.filter(pk=outcome.partner_id).update(owner=bob)
+    client.force_login(alice)
+    page = client.get(f"/referrals/{won.pk}/").content.decode()
+    assert "Onboard 12 people" not in page
+    assert f'href="/partners/{outcome.partner_id}/"' not in page
+    client.force_login(admin)
+    page = client.get(f"/referrals/{won.pk}/").content.decode()
+    assert "Onboard 12 people" in page
+
+
 def test_a_won_referrals_page_reads_one_query_more(
     client, alice, won, django_assert_num_queries
 ):
