@@ -83,7 +83,7 @@ def test_a_rep_sees_each_sources_figures_on_a_phone(
     page.screenshot(path=SCREENSHOTS / "partners-390.png", full_page=True)
 
     # Every one of them is hers: no Owner column.
-    assert visible_headers(page) == ["Source", "Sent", "Won", "Value (USD)"]
+    assert visible_headers(page) == ["Source", "Sent", "Won", "Value (USD)", "Qual."]
     assert tables_cut(page) == [0]
 
 
@@ -100,6 +100,7 @@ def test_a_manager_sees_whose_source_it_is(live_server, page, carol, long_names)
         "Referrals sent",
         "Won",
         "Won value (USD)",
+        "Qualified",
         "Last referral",
     ]
     assert tables_cut(page) == [0]
