@@ -266,19 +266,22 @@ def test_each_column_shows_its_oldest_cards_and_a_manager_their_teams(
     client, alice, bob, carol, dave
 ):
     now = timezone.now()
-    for owner in (alice, bob, dave):
+    # Each rep an hour older than the one before (not their id: on
+    # PostgreSQL ids grow across the whole test run, and a few hundred hours
+    # put the Won cards past the board's 30 days).
+    for hours, owner in enumerate((alice, bob, dave)):
         source = PartnerFactory(owner=owner)
         for days in range(30):  # 30 each in Received, 1 to 30 days in it
             ReferralFactory(
                 source=source,
                 prospect_name=f"{owner.display_name} {days}",
-                stage_entered_at=now - timedelta(days=days + 1, hours=owner.pk),
+                stage_entered_at=now - timedelta(days=days + 1, hours=hours),
             )
         ReferralFactory(
             source=source,
             prospect_name=f"{owner.display_name} won",
             stage=stage("Won"),
-            closed_at=now - timedelta(days=1, hours=owner.pk),  # alice's latest
+            closed_at=now - timedelta(days=1, hours=hours),  # alice's latest
         )
     rollups_rebuild()
     client.force_login(carol)
