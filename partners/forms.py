@@ -3,6 +3,7 @@ from django import forms
 from accounts.scoping import users_for_user
 from core.forms import valid_data
 from partners.models import SATISFACTION_CHOICES, Outcome, Partner
+from partners.services import OUTCOME_FIELDS
 
 
 class PartnerForm(forms.ModelForm):
@@ -98,15 +99,7 @@ class OutcomeForm(forms.ModelForm):
 
     class Meta:
         model = Outcome
-        fields = [
-            "promised",
-            "promised_by",
-            "delivered",
-            "delivered_on",
-            "in_full",
-            "on_budget",
-            "satisfaction",
-        ]
+        fields = list(OUTCOME_FIELDS)  # what outcome_update() writes
         widgets = {
             "promised": forms.Textarea(attrs={"rows": 2}),
             "delivered": forms.Textarea(attrs={"rows": 2}),
