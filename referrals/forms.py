@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, When
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from accounts.models import Team
 from accounts.scoping import users_for_user
@@ -37,6 +36,16 @@ DUPLICATE_WARNING = (
     "to log it anyway, tick “Log it anyway” and save again."
 )
 FUTURE_DATE = "A referral cannot be received in the future."
+# Log referral's answers, posted for a list other than the owner's (the owner
+# changed without JavaScript, or the list changed since the form was shown).
+CRITERIA_OF_ANOTHER_LIST = (
+    "Your answers were to another team's criteria. Below are those {owner}'s "
+    "referrals are asked: answer them, or leave them for the referral's page."
+)
+CRITERIA_NONE_FOR_OWNER = (
+    "Your answers were to another team's criteria; {owner}'s referrals are "
+    "asked none, so they are left out. Save again to log it without them."
+)
 DATE_RANGE = "The start date must be before the end date."
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -144,6 +153,23 @@ class ThresholdsForm(forms.ModelForm):
         help_texts = {"qualified_from": "", "lukewarm_from": ""}  # said below
 
 
+class CriteriaAnswersWidget(forms.Widget):
+    """The checklist's radios (criterion_<id>: yes or no) read as one value:
+    criterion id to answered yes. Drawn by _log_checklist.html, not here."""
+
+    def value_from_datadict(self, data, files, name) -> dict[int, bool]:
+        return {
+            int(key.removeprefix("criterion_")): value == "yes"
+            for key, value in data.items()
+            if key.startswith("criterion_")
+            and key.removeprefix("criterion_").isdigit()
+            and value in ("yes", "no")
+        }
+
+    def value_omitted_from_data(self, data, files, name) -> bool:
+        return False
+
+
 class SourceQueryField(forms.CharField):
     """Who referred: required, and marked so, but answered by a source picked
     from the results or a new source as well as by the text typed here, so
@@ -208,6 +234,9 @@ class ReferralLogForm(forms.Form):
         label="Received", widget=DATE_INPUT, validators=[not_in_future]
     )
     owner = forms.ModelChoiceField(queryset=None, required=False, empty_label=None)
+    # The criteria checklist's answers, checked against the owner's list
+    # (cleaned after the owner: fields are cleaned in this order).
+    criteria = forms.Field(required=False, widget=CriteriaAnswersWidget)
     note = forms.CharField(
         label="First note",
         required=False,
@@ -235,36 +264,82 @@ class ReferralLogForm(forms.Form):
             }
         )
         self.fields["received_on"].initial = timezone.localdate
+        self._asked = None  # (team id, its criteria), read once
         if user.is_manager or user.is_admin:
-            self.fields["owner"].queryset = users_for_user(user)
+            # The team read with the owner: whose list the checklist is.
+            self.fields["owner"].queryset = users_for_user(user).select_related("team")
             self.fields["owner"].initial = user.pk
+            # Another owner, another team's criteria: htmx swaps the
+            # checklist (the answers still asked kept); without JavaScript,
+            # clean_criteria says so beside it.
+            self.fields["owner"].widget.attrs.update(
+                {
+                    "hx-get": reverse("referral_new_checklist"),
+                    "hx-target": "#log-checklist",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "#log-checklist",
+                }
+            )
         else:
             del self.fields["owner"]
 
-    @cached_property
+    @property
+    def criteria_owner(self):
+        """Whose referral it is, so whose team's criteria the checklist
+        asks: the owner chosen (a valid choice; `initial` for the checklist
+        alone), else the user."""
+        if "owner" not in self.fields:
+            return self.user
+        if self.is_bound:
+            return getattr(self, "cleaned_data", {}).get("owner") or self.user
+        return self.initial.get("owner") or self.user
+
+    def criteria_asked(self) -> list[Criterion]:
+        """The criteria the owner's referrals are asked (their team's, else
+        the organisation's), read once. A referral logged without answers
+        reads none: referral_log checks the answers again anyway."""
+        team_id = self.criteria_owner.team_id
+        if self._asked is None or self._asked[0] != team_id:
+            self._asked = (team_id, criteria_in_use(team_id=team_id))
+        return self._asked[1]
+
+    @property
     def criteria_fields(self) -> list[dict]:
-        """The checklist of the logger's team's criteria, read when the form
-        is shown (a referral logged reads none: its answers come from the
-        posted names, and referral_log checks them)."""
+        """The checklist: each criterion asked with what was answered."""
+        answered = self.data if self.is_bound else self.initial
         return [
             {
                 "criterion": criterion,
                 "name": f"criterion_{criterion.pk}",
-                "value": self.data.get(f"criterion_{criterion.pk}"),
+                "value": answered.get(f"criterion_{criterion.pk}"),
             }
-            for criterion in criteria_in_use(team_id=self.user.team_id)
+            for criterion in self.criteria_asked()
         ]
 
     @property
+    def criteria_of_the_owners_team(self) -> bool:
+        """Whether the checklist is the owner's team's own list (else the
+        organisation's)."""
+        return any(criterion.team_id for criterion in self.criteria_asked())
+
+    @property
+    def criteria_for_someone_else(self) -> bool:
+        return self.criteria_owner.pk != self.user.pk
+
+    @property
     def answers(self) -> dict[int, bool]:
-        """The criteria answered (criterion_<id>: yes or no), by id."""
-        return {
-            int(name.removeprefix("criterion_")): value == "yes"
-            for name, value in self.data.items()
-            if name.startswith("criterion_")
-            and name.removeprefix("criterion_").isdigit()
-            and value in ("yes", "no")
-        }
+        """The criteria answered, by id (a valid form's)."""
+        return self.cleaned_data.get("criteria") or {}
+
+    def clean_criteria(self) -> dict[int, bool]:
+        answers = self.cleaned_data["criteria"]
+        if not answers or ("owner" in self.fields and "owner" in self.errors):
+            return answers  # nothing to check, or the owner's error says it
+        asked = self.criteria_asked()
+        if set(answers) - {criterion.pk for criterion in asked}:
+            message = CRITERIA_OF_ANOTHER_LIST if asked else CRITERIA_NONE_FOR_OWNER
+            raise ValidationError(message.format(owner=self.criteria_owner))
+        return answers
 
     @property
     def creates_source(self) -> bool:

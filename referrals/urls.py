@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.referral_list, name="referral_list"),
     path("export.csv", views.referral_export, name="referral_export"),
     path("new/", views.referral_new, name="referral_new"),
+    path("new/checklist/", views.referral_new_checklist, name="referral_new_checklist"),
     path("board/", views.board, name="board"),
     path("stages/", views.stage_list, name="stage_list"),
     path("stages/add/", views.stage_add, name="stage_add"),

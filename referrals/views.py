@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import retarget
 
 from accounts.models import Team
-from accounts.scoping import scope_for_user
+from accounts.scoping import scope_for_user, users_for_user
 from core.csv import csv_response
 from core.http import safe_next
 from core.paginator import CountingPaginator, UncountedPaginator
@@ -265,6 +265,21 @@ def referral_new(request):
             messages.success(request, LOGGED.format(source=referral.source.name))
             return redirect(referral)
     return render(request, "referrals/referral_new.html", {"form": form})
+
+
+@login_required
+def referral_new_checklist(request):
+    """The Log referral form's checklist for ?owner= (htmx, when the owner
+    changes): the criteria their referrals are asked, with the answers sent
+    along kept where still asked. The owner must be one the user may assign
+    to (the one scoping rule's users_for_user); 404 otherwise."""
+    owner = get_object_or_404(
+        users_for_user(request.user).select_related("team"),
+        pk=_id(request.GET.get("owner")),
+    )
+    answers = {k: v for k, v in request.GET.items() if k.startswith("criterion_")}
+    form = ReferralLogForm(user=request.user, initial={**answers, "owner": owner})
+    return render(request, "referrals/_log_checklist.html", {"form": form})
 
 
 @login_required
