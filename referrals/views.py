@@ -850,7 +850,8 @@ def card_renew(request):
     """Revoke the team's public link: a new token, the old URL a 404."""
     team = get_object_or_404(Team, pk=_id(request.POST.get("team")))
     if not _may_edit_criteria(request.user, team):
-        raise PermissionDenied(CARD_RENEW_DENIED)
+        # A team outside one's scope answers as a team that does not exist.
+        raise Http404(CARD_RENEW_DENIED)
     team.card_token_renew()
     messages.success(request, CARD_RENEWED)
     return redirect(f"{reverse('card')}?team={team.pk}")
