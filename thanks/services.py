@@ -82,6 +82,14 @@ NO_EMAIL_FOR_ASK = (
     "by phone, and record that."
 )
 NOT_FAILED = "This email is not waiting for a retry."
+ASK_RETRY_OPTED_OUT = (
+    "{name} asked not to be asked for referrals: the ask email is cancelled, "
+    "not sent again."
+)
+ASK_RETRY_NO_EMAIL = (
+    "{name} takes no email now (opted out, or no address): the ask email is "
+    "cancelled, not sent again. Ask them in person or by phone, and record that."
+)
 ASK_EMAIL_ON_ITS_WAY = (
     "An ask email to {name} went out a moment ago (or is on its way): it is "
     "not sent twice."
@@ -561,12 +569,8 @@ def _deliver_ask(ask_email: AskEmail, template: AskTemplate, connection) -> str:
        be asked, since the ask -> cancelled, with why.
     2. Render, send and record as a thank-you is (_send_and_record).
     """
-    source = ask_email.source
-    if not source.can_email or source.do_not_ask:
-        _claim_of(ask_email).update(
-            status=AskEmail.Status.CANCELLED,
-            note=ASK_OPTED_OUT if source.do_not_ask else ASK_NO_EMAIL,
-        )
+    if why := ask_refused_because(ask_email.source):
+        _claim_of(ask_email).update(status=AskEmail.Status.CANCELLED, note=why)
         return "cancelled"
     return _send_and_record(
         ask_email,
@@ -797,7 +801,38 @@ def thank_you_send_now(*, thank_you: ThankYou, user) -> None:
         dispatch_on_commit()
 
 
-# -- What happens to a source's thank-yous ----------------------------------------
+# -- What happens to a source's thank-yous and asks when they opt out --------------
+
+
+def ask_refused_because(source: Partner) -> str | None:
+    """Why no ask email goes to `source` now (ASK_OPTED_OUT, ASK_NO_EMAIL),
+    None when one may: the one rule for sending, Retry and an opt-out."""
+    if source.do_not_ask:
+        return ASK_OPTED_OUT
+    if not source.can_email:
+        return ASK_NO_EMAIL
+    return None
+
+
+def _stop_emails(partner_id: int, *, ask_note: str) -> None:
+    """What is still to send to a source who opted out: thank-you emails
+    become calls (they are still thanked), ask emails not sent yet
+    (scheduled, or failed and waiting for Retry) are cancelled with
+    `ask_note`. One sending now is checked again by _deliver/_deliver_ask."""
+    ThankYou.objects.filter(
+        source=partner_id,
+        channel=ThankYou.Channel.EMAIL,
+        status__in=[ThankYou.Status.SCHEDULED, ThankYou.Status.FAILED],
+    ).update(**ThankYou.as_a_call())
+    _cancel_ask_emails(partner_id, note=ask_note)
+
+
+def _cancel_ask_emails(partner_id: int, *, note: str) -> None:
+    """An ask by email not sent yet is not sent at all."""
+    AskEmail.objects.filter(
+        source=partner_id,
+        status__in=[AskEmail.Status.SCHEDULED, AskEmail.Status.FAILED],
+    ).update(status=AskEmail.Status.CANCELLED, note=note)
 
 
 def partner_opt_out(*, partner: Partner) -> bool:
@@ -812,17 +847,27 @@ def partner_opt_out(*, partner: Partner) -> bool:
         ).update(
             email_consent=Partner.Consent.OPTED_OUT, email_consent_at=timezone.now()
         )
-        ThankYou.objects.filter(
-            source=partner,
-            channel=ThankYou.Channel.EMAIL,
-            status__in=[ThankYou.Status.SCHEDULED, ThankYou.Status.FAILED],
-        ).update(**ThankYou.as_a_call())
-        # An ask by email not sent yet is not sent at all.
-        AskEmail.objects.filter(
-            source=partner,
-            status__in=[AskEmail.Status.SCHEDULED, AskEmail.Status.FAILED],
-        ).update(status=AskEmail.Status.CANCELLED, note=ASK_NO_EMAIL)
+        _stop_emails(partner.pk, ask_note=ASK_NO_EMAIL)
     return bool(changed)
+
+
+def partner_opt_outs_apply(*, partner: Partner) -> None:
+    """A source's opt-outs as their record now stands (saved from their
+    form or the admin), applied as the unsubscribes apply them: taking no
+    email (withdrawn, or no address), what partner_opt_out stops; asked not
+    to be asked, their ask emails not sent yet cancelled. Nothing for a
+    source who takes email and may be asked.
+
+    thanks.apps calls it whenever a Partner is saved (not created): the
+    partners app, below this one, cannot call it."""
+    why = ask_refused_because(partner)
+    if why is None:
+        return
+    with transaction.atomic():
+        if partner.can_email:
+            _cancel_ask_emails(partner.pk, note=why)
+        else:
+            _stop_emails(partner.pk, ask_note=why)
 
 
 def partners_last_thanked_rebuild(*, partner_ids=None) -> None:
@@ -881,7 +926,18 @@ def _refuse_a_second_ask_email(partner: Partner) -> None:
 
 
 def ask_email_retry(*, ask_email: AskEmail) -> None:
-    """Send a failed ask email again, from its first attempt."""
+    """Send a failed ask email again, from its first attempt.
+
+    Refused, with why, when the customer has opted out since (asked not to
+    be asked, or takes no email): their ask emails not sent are cancelled
+    instead, as the opt-out would have (a change that did not go through
+    partner_opt_outs_apply). An opt-out after this check is caught when it
+    is sent (_deliver_ask)."""
+    source = Partner.objects.get(pk=ask_email.source_id)  # as it stands now
+    if why := ask_refused_because(source):
+        _cancel_ask_emails(source.pk, note=why)
+        refused = {ASK_OPTED_OUT: ASK_RETRY_OPTED_OUT, ASK_NO_EMAIL: ASK_RETRY_NO_EMAIL}
+        raise ValidationError(refused[why].format(name=source.name))
     with transaction.atomic():
         changed = AskEmail.objects.filter(
             pk=ask_email.pk, status=AskEmail.Status.FAILED
