@@ -39,3 +39,23 @@ def users_for_user(user) -> QuerySet:
     if user.is_manager:
         return active.filter(Q(pk=user.pk) | Q(team__manager=user))
     return active.filter(pk=user.pk)
+
+
+def owner_ids_for_user(user, *, team: list[int] | None = None) -> list[int] | None:
+    """The same rule as the owners whose records the user sees, for a
+    statement written out in SQL: None for an admin (every owner's), a
+    manager's team as ids (`team`, when the page has read it already), the
+    rep's own id, and no one for a signed-out or inactive user."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    if user.is_admin:
+        return None
+    if user.is_manager:
+        if team is None:
+            team = list(
+                User.objects.filter(Q(pk=user.pk) | Q(team__manager=user))
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+        return team
+    return [user.pk]

@@ -4,7 +4,11 @@ from decimal import Decimal
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import formats, timezone
 
-from accounts.scoping import get_for_user_or_404, scope_for_user
+from accounts.scoping import (
+    get_for_user_or_404,
+    owner_ids_for_user,
+    scope_for_user,
+)
 from core.urls_for_rows import url_maker
 from partners import asking
 from referrals import sql
@@ -23,7 +27,6 @@ from referrals.models import (
 )
 from thanks.selectors import (
     failed_ask_emails,
-    in_view,
     pending_thanks,
     team_ids,
     thank_you_rows,
@@ -122,16 +125,21 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     """
     now = now or timezone.now()
     team = team_ids(user)
-    visible = in_view(Referral.objects.all(), user, team)
+    owners = owner_ids_for_user(user, team=team)
     stages = list(Stage.objects.all())
     open_ids = [stage.pk for stage in stages if stage.kind == Stage.Kind.OPEN]
-    waiting_branches = [
-        visible.filter(stage=pk, first_contacted_at__isnull=True) for pk in open_ids
-    ]
+    logged_before = sql.moment(now - ASSESS_WITHIN)
+    # Each list a branch per open stage (each a range on its own index),
+    # written out: as querysets, building them cost more than running them.
+    waiting_branches = [(sql.NOT_CONTACTED_IN_STAGE, [pk]) for pk in open_ids]
     stale_branches = [
-        visible.filter(condition) for condition in stale_per_stage(now, stages)
+        (sql.STALE_IN_STAGE, [stage.pk, sql.moment(cutoff), sql.moment(cutoff)])
+        for stage, cutoff in stale_cutoffs(now, stages)
     ]
-    unassessed_branches = _unassessed_branches(visible, open_ids, now)
+    unassessed_branches = [
+        (sql.UNASSESSED_IN_STAGE, [pk, Label.UNASSESSED, logged_before])
+        for pk in open_ids
+    ]
     owed = pending_thanks(user=user, team=team)
     shown, before = owed, []
     if thanks_after is not None:
@@ -144,9 +152,13 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     counts = _counts(
         thanks=[owed],
         thanks_before=before,
-        not_contacted=waiting_branches,
-        stale=stale_branches,
-        unassessed=unassessed_branches,
+        not_contacted=[
+            sql.referrals_where(owners, *branch) for branch in waiting_branches
+        ],
+        stale=[sql.referrals_where(owners, *branch) for branch in stale_branches],
+        unassessed=[
+            sql.referrals_where(owners, *branch) for branch in unassessed_branches
+        ],
         ready_to_ask=[asking.ready_customers(user=user, now=now, team=team)],
         not_now=[asking.not_now_customers(user=user, now=now, team=team)],
         asks_failed=[failed_asks],
@@ -163,13 +175,13 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         else None,
         "counts": counts,
         "not_contacted": _today_rows(
-            _oldest(waiting_branches, ("received_on", "pk")), now, stages
+            _oldest(owners, waiting_branches, ("received_on", "id")), now, stages
         ),
         "stale": _today_rows(
-            _oldest(stale_branches, ("stage_entered_at", "pk")), now, stages
+            _oldest(owners, stale_branches, ("stage_entered_at", "id")), now, stages
         ),
         "unassessed": _today_rows(
-            _oldest(unassessed_branches, ("created_at", "pk")), now, stages
+            _oldest(owners, unassessed_branches, ("created_at", "id")), now, stages
         ),
         "asking": asking.today_lists(
             user=user,
@@ -190,28 +202,28 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
 ASSESS_WITHIN = timedelta(days=1)
 
 
-def _unassessed_branches(visible: QuerySet, open_ids: list[int], now) -> list[QuerySet]:
-    """Today's "Not assessed yet": the open referrals in `visible`, one
-    branch per open stage, logged more than ASSESS_WITHIN ago and never
-    checked against the referral criteria."""
-    logged_before = now - ASSESS_WITHIN
-    return [
-        visible.filter(stage=pk, label=Label.UNASSESSED, created_at__lt=logged_before)
-        for pk in open_ids
-    ]
-
-
-def _oldest(branches: list[QuerySet], order: tuple[str, ...]) -> QuerySet:
-    """The first TODAY_ROWS in `order` of the referrals the `branches`
-    (disjoint: one per stage) hold: each branch's first TODAY_ROWS
-    (_first_of_each), then the first of those picked by id alone, so that
-    only the rows shown are joined to their source."""
-    first = _first_of_each(
-        [branch.order_by(*order)[:TODAY_ROWS] for branch in branches]
+def _oldest(
+    owners: list[int] | None, branches: list[tuple[str, list]], order: tuple[str, ...]
+) -> QuerySet:
+    """The first TODAY_ROWS in `order` (columns) of the referrals of
+    `owners` the `branches` hold (sql.referrals_where's conditions, disjoint:
+    one per stage): each branch's first TODAY_ROWS, then the first of those
+    picked by id alone, so that only the rows shown are joined to their
+    source."""
+    ids = sql.union_ids(
+        [
+            sql.referrals_where(owners, *branch, order=order, limit=TODAY_ROWS)
+            for branch in branches
+        ]
     )
+    if ids is None:
+        return Referral.objects.none()
+    by = [column if column != "id" else "pk" for column in order]
     return Referral.objects.filter(
-        pk__in=first.order_by(*order).values("pk")[:TODAY_ROWS]
-    ).order_by(*order)
+        pk__in=Referral.objects.filter(pk__in=ids)
+        .order_by(*by)
+        .values("pk")[:TODAY_ROWS]
+    ).order_by(*by)
 
 
 def _today_rows(referrals: QuerySet, now, stages: list[Stage]) -> list[dict]:
@@ -246,14 +258,18 @@ def _around(pk: int, visible: QuerySet) -> tuple[Q, Q]:
     )
 
 
-def _counts(**lists: list[QuerySet]) -> dict[str, int]:
-    """How many rows each named list of querysets holds in all (a list's
-    querysets are disjoint: one per stage), in one statement: each
-    queryset counted on its own index, as its rows are picked."""
+def _counts(**lists: list) -> dict[str, int]:
+    """How many rows each named list of querysets or written-out statements
+    (sql.referrals_where) holds in all (a list's branches are disjoint: one
+    per stage), in one statement: each branch counted on its own index, as
+    its rows are picked."""
     return sql.union_counts(
         {
-            name: [queryset.order_by() for queryset in querysets]
-            for name, querysets in lists.items()
+            name: [
+                branch.order_by() if isinstance(branch, QuerySet) else branch
+                for branch in branches
+            ]
+            for name, branches in lists.items()
         }
     )
 

@@ -80,26 +80,32 @@ def referrals_lock_wait(timeout_ms: int) -> None:
 # -- Lists in one statement (selectors.py) -------------------------------------
 
 
-def union_all(querysets: list[QuerySet], select: str) -> tuple[str, list]:
-    """`select` (a SELECT list) over each queryset's ids, glued with UNION
-    ALL, and its parameters; ("", []) when none has anything in view."""
+def union_all(branches: list, select: str) -> tuple[str, list]:
+    """`select` (a SELECT list) over each branch's ids, glued with UNION ALL,
+    and its parameters; ("", []) when none has anything in view. A branch
+    is a queryset, or a statement written out (referrals_where) with its
+    parameters."""
     parts, params = [], []
-    for number, queryset in enumerate(querysets):
-        try:
-            sql, queryset_params = queryset.values("pk").query.sql_with_params()
-        except EmptyResultSet:  # nothing in view (scope_for_user's none())
-            continue
+    for number, branch in enumerate(branches):
+        if isinstance(branch, QuerySet):
+            try:
+                sql, branch_params = branch.values("pk").query.sql_with_params()
+            except EmptyResultSet:  # nothing in view (scope_for_user's none())
+                continue
+        else:
+            sql, branch_params = branch
         parts.append(f"{select} FROM ({sql}) AS branch{number}")
-        params += queryset_params
+        params += branch_params
     return " UNION ALL ".join(parts), params
 
 
-def union_counts(lists: dict[str, list[QuerySet]]) -> dict[str, int]:
-    """How many rows each named list of disjoint querysets holds in all, in
-    one statement: each queryset counted on its own, summed per list."""
+def union_counts(lists: dict[str, list]) -> dict[str, int]:
+    """How many rows each named list of disjoint branches (querysets or
+    statements: union_all) holds in all, in one statement: each branch
+    counted on its own, summed per list."""
     selects, params = [], []
-    for name, querysets in lists.items():
-        union, union_params = union_all(querysets, "SELECT COUNT(*) AS n")
+    for name, branches in lists.items():
+        union, union_params = union_all(branches, "SELECT COUNT(*) AS n")
         selects.append(f"(SELECT SUM(n) FROM ({union}) AS {name})" if union else "0")
         params += union_params
     with connection.cursor() as cursor:
@@ -108,8 +114,72 @@ def union_counts(lists: dict[str, list[QuerySet]]) -> dict[str, int]:
     return {name: int(n or 0) for name, n in zip(lists, found, strict=True)}
 
 
-def union_ids(querysets: list[QuerySet]) -> RawSQL | None:
-    """The ids the querysets pick, glued with UNION ALL, as a subquery for
-    pk__in; None when none has anything in view."""
-    union, params = union_all(querysets, "SELECT *")
+def union_ids(branches: list) -> RawSQL | None:
+    """The ids the branches pick (querysets or statements: union_all), glued
+    with UNION ALL, as a subquery for pk__in; None when none has anything in
+    view."""
+    union, params = union_all(branches, "SELECT *")
     return RawSQL(union, params) if union else None
+
+
+# -- One stage's referrals, written out (selectors.py: Today) ------------------
+#
+# Today's lists are a branch per open stage and per list, each counted and
+# each read for its oldest rows: built as querysets, Django spent longer
+# compiling their 36 statements than PostgreSQL took to run them
+# (bench/RESULTS.md). Written out, a branch is a format string.
+
+
+def moment(value):
+    """A time as a query parameter (SQLite compares times as UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def owned_by(owner_ids: list[int] | None, alias: str = "r") -> tuple[str, list]:
+    """The referrals of `owner_ids` (accounts.scoping.owner_ids_for_user:
+    None for everyone's), as a condition on `alias` and its parameters."""
+    if owner_ids is None:
+        return "1 = 1", []
+    if not owner_ids:
+        return "1 = 0", []
+    marks = ", ".join(["%s"] * len(owner_ids))
+    return f"{alias}.owner_id IN ({marks})", list(owner_ids)
+
+
+# Stale, in one stage (selectors.stale_per_stage, the rule in the ORM): in it
+# since before the cut-off, with no activity since. Parameters: the stage's
+# id, then its cut-off twice (moment()).
+STALE_IN_STAGE = (
+    "{r}.stage_id = %s AND {r}.stage_entered_at < %s "
+    "AND ({r}.last_activity_at IS NULL OR {r}.last_activity_at < %s)"
+)
+# Open and never contacted, in one stage. Parameter: the stage's id. (The
+# referral_not_contacted index's own condition.)
+NOT_CONTACTED_IN_STAGE = "{r}.stage_id = %s AND {r}.first_contacted_at IS NULL"
+# Never assessed and logged before a time, in one stage. Parameters: the
+# stage's id, the label Not assessed, the time (moment()).
+UNASSESSED_IN_STAGE = "{r}.stage_id = %s AND {r}.label = %s AND {r}.created_at < %s"
+
+
+def referrals_where(
+    owner_ids: list[int] | None,
+    condition: str,
+    params: list,
+    *,
+    order: tuple[str, ...] = (),
+    limit: int | None = None,
+) -> tuple[str, list]:
+    """SELECT the ids of the referrals of `owner_ids` (owned_by) that meet
+    `condition` (one of the *_IN_STAGE above, or any with {r} for the
+    table's alias), first `limit` in `order` (columns), and its parameters:
+    a branch for union_counts and union_ids."""
+    scope, scope_params = owned_by(owner_ids)
+    sql = (
+        f"SELECT r.id FROM {quote_table(Referral)} r "
+        f"WHERE {scope} AND {condition.format(r='r')}"
+    )
+    if order:
+        sql += " ORDER BY " + ", ".join(f"r.{column}" for column in order)
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return sql, [*scope_params, *params]

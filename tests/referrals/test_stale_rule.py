@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from referrals.models import Referral, Stage, is_stale
-from referrals.selectors import stale_filter
+from referrals.selectors import referrals_needing_action, stale_filter
 from tests.factories import PartnerFactory, ReferralFactory
 from tests.helpers import csv_rows
 
@@ -54,6 +54,9 @@ def test_python_orm_and_dashboard_sql_agree_on_what_is_stale(client, admin, alic
     with time_machine.travel(now, tick=False):
         exported = csv_rows(client.get("/dashboard/", {"export": "stale"}))
     in_sql = {row[0] for row in exported[1:]}
+    # Today's count, written out per stage (referrals.sql.STALE_IN_STAGE).
+    on_today = referrals_needing_action(user=admin, now=now)["counts"]["stale"]
 
     assert 10 < len(in_python) < n  # some stale, some not, on each side
     assert in_python == in_orm == in_sql
+    assert on_today == len(in_python)
