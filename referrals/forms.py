@@ -39,12 +39,12 @@ FUTURE_DATE = "A referral cannot be received in the future."
 # Log referral's answers, posted for a list other than the owner's (the owner
 # changed without JavaScript, or the list changed since the form was shown).
 CRITERIA_OF_ANOTHER_LIST = (
-    "Your answers were to another team's criteria. Below are those {owner}'s "
-    "referrals are asked: answer them, or leave them for the referral's page."
+    "Your answers were to criteria {owner}'s referrals are not asked. Below are "
+    "the ones they are: answer them, or leave them for the referral's page."
 )
 CRITERIA_NONE_FOR_OWNER = (
-    "Your answers were to another team's criteria; {owner}'s referrals are "
-    "asked none, so they are left out. Save again to log it without them."
+    "Your answers were to criteria {owner}'s referrals are not asked, and they "
+    "are asked none: the answers are left out. Save again to log it without them."
 )
 DATE_RANGE = "The start date must be before the end date."
 
