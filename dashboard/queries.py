@@ -35,7 +35,8 @@ from django.utils.text import slugify
 from accounts.models import Team, User
 from accounts.scoping import scope_for_user
 from core.sql import median_seconds_sql
-from partners.models import Partner
+from partners.asking import FOLLOWED_DAYS, asks_summary
+from partners.models import Ask, Partner
 from referrals.models import (
     ClosedTotal,
     Label,
@@ -1235,10 +1236,55 @@ def _week_of(day) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def asks(filters: DashboardFilters) -> dict:
+    """Customers asked for referrals in the period (partners.asking's
+    asks_summary: the customers of the owners in view, the one scoping rule),
+    per channel, and the referrals that followed within FOLLOWED_DAYS days,
+    with how many followed per ask.
+
+    One query of its own, not a part of the grouped reads' statement: what
+    "followed" means is written once, in partners.asking, and a Part would
+    restate it in SQL here.
+
+    Every team's view keeps it in its snapshot with the other figures (this
+    section is rendered with them), rather than counting it live on each
+    visit: the count joins every asked customer's referrals, all of them,
+    and at the bench's million referrals a year of every team's asks took
+    longer than the rest of that view's count (measured: this section's
+    commit message); a live figure would also be the one newer than the
+    page's "as of".
+
+    Only customers are asked: a view of another source kind has no asks
+    (`kind_asked` False), and no query is made for it.
+    """
+    kind_asked = filters.source_kind in ("", Partner.Kind.CUSTOMER)
+    summary = dict.fromkeys(
+        ("asks", *Ask.Channel.values, "customers", "referrals_followed"), 0
+    )
+    if kind_asked:
+        day_after = timezone.make_aware(
+            datetime.combine(filters.end + timedelta(days=1), time.min)
+        )
+        summary = asks_summary(
+            owner_ids=filters.owner_ids, start=filters.start_at, end=day_after
+        )
+    by_channel = [
+        {"channel": value, "label": label, "count": summary[value]}
+        for value, label in Ask.Channel.choices
+    ]
+    return {
+        **summary,
+        "by_channel": by_channel,
+        "followed_per_ask": _share(summary["referrals_followed"], summary["asks"]),
+        "followed_days": FOLLOWED_DAYS,
+        "kind_asked": kind_asked,
+    }
+
+
 def dashboard(filters: DashboardFilters) -> dict:
     """Every section of the page. Their grouped reads go first, together (one
     statement); then the sources, the overdue thank-yous and the stale
-    referrals, one statement each."""
+    referrals, one statement each, and the asks (partners.asking)."""
     filters.read(*PAGE_PARTS, *TREND_PARTS[trend_unit(filters)])
     return {
         "pipeline": pipeline_now(filters),
@@ -1249,4 +1295,5 @@ def dashboard(filters: DashboardFilters) -> dict:
         "compliance": thank_you_compliance(filters),
         "stale": stale_referrals(filters),
         "trend": trend(filters),
+        "asks": asks(filters),
     }

@@ -240,8 +240,9 @@ def test_charts_are_svg_with_their_numbers_in_text(client, carol, data):
 # or per month); the sources (best, by qualified share, never thanked,
 # medians to close); the
 # overdue thank-yous' first rows with their count; the stale referrals;
+# the asks of the period and the referrals that followed (asks_summary);
 # the rep choices (the filter form).
-TEAM_DASHBOARD_QUERIES = 9
+TEAM_DASHBOARD_QUERIES = 10
 
 
 @pytest.mark.parametrize("extra", [0, 40])  # 40: overdue rows fill the page
@@ -268,9 +269,10 @@ def test_every_teams_dashboard_counted_live_runs_a_fixed_number_of_queries(
     client.force_login(admin)
     # session; user with role; the stages; the sections' grouped reads (one
     # statement); the sources; the overdue thank-yous with their count; the
-    # stale referrals; every user, for the reps' table (an admin's owners
-    # are not read: everyone's); the team and the rep choices (the form).
-    with time_machine.travel(NOW, tick=False), django_assert_num_queries(10):
+    # stale referrals; the asks; every user, for the reps' table (an
+    # admin's owners are not read: everyone's); the team and the rep choices
+    # (the form).
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(11):
         response = client.get("/dashboard/", {"period": "this_year"})
     assert response.status_code == 200
 
@@ -281,7 +283,7 @@ def test_csv_links_keep_the_view(client, carol, data):
 
 
 # Session, user with role, then what each table's section reads (the page
-# runs 9; every CSV is counted live).
+# runs 10; every CSV is counted live).
 CSV_QUERIES = {
     # the owners in view; the pipeline summary; the stages
     "pipeline": 5,

@@ -327,11 +327,11 @@ def test_the_sources_csvs_carry_the_qualified_share(
 def test_labelled_data_keeps_the_team_dashboards_queries(
     client, carol, labelled, many_assessed, django_assert_num_queries
 ):
-    # The same nine as without labels (test_dashboard.TEAM_DASHBOARD_QUERIES):
+    # The same ten as without labels (test_dashboard.TEAM_DASHBOARD_QUERIES):
     # the figures by label come from the period's grouped read, the sources
     # by qualified share from the sources' one statement.
     client.force_login(carol)
-    with time_machine.travel(NOW, tick=False), django_assert_num_queries(9):
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(10):
         response = client.get("/dashboard/", {"period": "last_90"})
     assert by_label(response.context)[Q][0] == 2 + 12  # R1, R3 and the 12 above
 
