@@ -37,10 +37,14 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
+    IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
@@ -424,22 +428,48 @@ def asks_summary(
     and logged within FOLLOWED_DAYS days after an ask of the period (each
     referral counted once, however many asks it followed). One query.
 
+    The referrals that followed are counted in a subquery of their own,
+    over the asked customers' referrals logged in the window only: joined
+    to the asks, every referral of each asked customer was read and
+    multiplied by its asks before the count (a team's year: about 200 ms
+    at a million referrals).
+
     {"asks", "email", "in_person", "phone", "customers", "referrals_followed"}
     """
     asks = Ask.objects.filter(asked_at__gte=start, asked_at__lt=end)
     if owner_ids is not None:
         asks = asks.filter(partner__owner__in=owner_ids)
-    followed = Q(
-        partner__referrals__created_at__gte=F("asked_at"),
-        partner__referrals__created_at__lt=F("asked_at")
-        + timedelta(days=FOLLOWED_DAYS),
+    window = timedelta(days=FOLLOWED_DAYS)
+    # The referral model, read off the relation (partners sits below the
+    # referrals app and does not import it).
+    referrals = Partner._meta.get_field("referrals").related_model.objects
+    followed = (
+        referrals.filter(
+            source__in=asks.values("partner"),
+            created_at__gte=start,
+            created_at__lt=end + window,
+        )
+        .filter(
+            Exists(
+                asks.filter(
+                    partner=OuterRef("source"),
+                    asked_at__lte=OuterRef("created_at"),
+                    asked_at__gt=OuterRef("created_at") - window,
+                )
+            )
+        )
+        .order_by()
+        .values(n=Func(Value(1), function="COUNT"))
     )
-    return asks.aggregate(
-        asks=Count("pk", distinct=True),
+    # Uncorrelated, so run once (an InitPlan), whatever the asks' number.
+    summary = asks.aggregate(
+        asks=Count("pk"),
         **{
-            channel: Count("pk", distinct=True, filter=Q(channel=channel))
+            channel: Count("pk", filter=Q(channel=channel))
             for channel in Ask.Channel.values
         },
         customers=Count("partner", distinct=True),
-        referrals_followed=Count("partner__referrals", distinct=True, filter=followed),
+        referrals_followed=Max(Subquery(followed, output_field=IntegerField())),
     )
+    summary["referrals_followed"] = summary["referrals_followed"] or 0
+    return summary
