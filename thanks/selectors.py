@@ -216,10 +216,17 @@ def ask_emails_for_user(*, user, team: list[int] | None = None) -> QuerySet:
 
 
 def failed_ask_emails(*, user, team: list[int] | None = None) -> QuerySet:
-    """Ask emails that failed after their retries: Today shows them, with Retry."""
+    """Ask emails that failed after their retries: Today shows them, with
+    Retry. Not those of a customer who has opted out since (the sweep
+    cancels them: thanks.services.opted_out_emails_stop)."""
     return (
         ask_emails_for_user(user=user, team=team)
         .filter(status=AskEmail.Status.FAILED)
+        .filter(
+            source__do_not_ask=False,
+            source__email_consent=Partner.Consent.OPTED_IN,
+        )
+        .exclude(source__email="")
         .order_by("due_at", "pk")
     )
 

@@ -734,6 +734,8 @@ def thank_yous_sweep(*, now=None, enqueue=None) -> int:
             status=model.Status.FAILED, last_error=GAVE_UP
         )
         stuck.update(status=model.Status.SCHEDULED)
+    # Sources who opted out on their page or in the admin: as an unsubscribe.
+    opted_out_emails_stop()
     # Thanks for a deleted referral are owed to no one.
     ThankYou.objects.filter(referral__isnull=True, status__in=ThankYou.PENDING).exclude(
         status=ThankYou.Status.SENDING
@@ -851,23 +853,29 @@ def partner_opt_out(*, partner: Partner) -> bool:
     return bool(changed)
 
 
-def partner_opt_outs_apply(*, partner: Partner) -> None:
-    """A source's opt-outs as their record now stands (saved from their
-    form or the admin), applied as the unsubscribes apply them: taking no
-    email (withdrawn, or no address), what partner_opt_out stops; asked not
-    to be asked, their ask emails not sent yet cancelled. Nothing for a
-    source who takes email and may be asked.
-
-    thanks.apps calls it whenever a Partner is saved (not created): the
-    partners app, below this one, cannot call it."""
-    why = ask_refused_because(partner)
-    if why is None:
-        return
+def opted_out_emails_stop() -> None:
+    """What partner_opt_out stops for an unsubscribe, stopped for every
+    source whose record says they opted out (on their page or in the admin:
+    asked not to be asked, email withdrawn or removed): thank-you emails
+    become calls, ask emails not sent yet are cancelled with why. The sweep
+    runs it every minute; until then Today does not offer them a Retry
+    (thanks.selectors.failed_ask_emails) and the send refuses them
+    (_deliver_ask)."""
+    pending = [AskEmail.Status.SCHEDULED, AskEmail.Status.FAILED]
+    no_email = ~Q(source__email_consent=Partner.Consent.OPTED_IN) | Q(source__email="")
     with transaction.atomic():
-        if partner.can_email:
-            _cancel_ask_emails(partner.pk, note=why)
-        else:
-            _stop_emails(partner.pk, ask_note=why)
+        ThankYou.objects.filter(
+            no_email,
+            channel=ThankYou.Channel.EMAIL,
+            status__in=[ThankYou.Status.SCHEDULED, ThankYou.Status.FAILED],
+        ).update(**ThankYou.as_a_call())
+        # In ask_refused_because's order: asked not to be asked, then no email.
+        AskEmail.objects.filter(source__do_not_ask=True, status__in=pending).update(
+            status=AskEmail.Status.CANCELLED, note=ASK_OPTED_OUT
+        )
+        AskEmail.objects.filter(no_email, status__in=pending).update(
+            status=AskEmail.Status.CANCELLED, note=ASK_NO_EMAIL
+        )
 
 
 def partners_last_thanked_rebuild(*, partner_ids=None) -> None:
@@ -931,7 +939,7 @@ def ask_email_retry(*, ask_email: AskEmail) -> None:
     Refused, with why, when the customer has opted out since (asked not to
     be asked, or takes no email): their ask emails not sent are cancelled
     instead, as the opt-out would have (a change that did not go through
-    partner_opt_outs_apply). An opt-out after this check is caught when it
+    opted_out_emails_stop). An opt-out after this check is caught when it
     is sent (_deliver_ask)."""
     source = Partner.objects.get(pk=ask_email.source_id)  # as it stands now
     if why := ask_refused_because(source):
