@@ -138,7 +138,7 @@ def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
     monkeypatch.setattr(selectors, "TODAY_ROWS", 20)
     now = timezone.now()
     today = timezone.localdate()
-    for rep in (alice, bob, dave):
+    for order, rep in enumerate((alice, bob, dave)):
         source = PartnerFactory(owner=rep)
         for days in range(30):
             ReferralFactory(  # not contacted, in Received or (moved back) Contacted
@@ -152,7 +152,7 @@ def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
                 prospect_name=f"{rep.display_name} stale {days:02}",
                 stage=stage(["Received", "Contacted"][days % 2]),
                 first_contacted_at=now,
-                stage_entered_at=now - timedelta(days=8 + days, minutes=rep.pk),
+                stage_entered_at=now - timedelta(days=8 + days, minutes=order),
             )
         ReferralFactory(
             source=source,
@@ -166,14 +166,14 @@ def test_a_managers_and_an_admins_today_lists_the_oldest_across_stages(
     waiting = [r["prospect_name"] for r in context["not_contacted"]]
     stale = [r["prospect_name"] for r in context["stale"]]
     assert len(waiting) == len(stale) == 20
-    names = {rep.pk: rep.display_name for rep in reps}
-    rows = [(days, rep.pk) for rep in reps for days in range(30)]
+    names = dict(enumerate(rep.display_name for rep in reps))
+    rows = [(days, order) for order in names for days in range(30)]
     # Oldest received first, ties in the order logged (alice's first)...
     first_received = sorted(rows, key=lambda row: (-row[0], row[1]))[:20]
-    assert waiting == [f"{names[pk]} new {d:02}" for d, pk in first_received]
-    # ... and longest in their stage first (a later rep's a minute longer).
+    assert waiting == [f"{names[o]} new {d:02}" for d, o in first_received]
+    # ... and longest in their stage first (each later rep's a minute longer).
     first_entered = sorted(rows, key=lambda row: (-row[0], -row[1]))[:20]
-    assert stale == [f"{names[pk]} stale {d:02}" for d, pk in first_entered]
+    assert stale == [f"{names[o]} stale {d:02}" for d, o in first_entered]
 
 
 def test_today_counts_every_one_owed_and_the_rest_is_a_page_or_a_link_away(
