@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -226,6 +227,22 @@ def _link(url: str, text, css: str = "") -> SafeString:
     return format_html('<a href="{}">{}</a>', url, text)
 
 
+def _linked(title: str, value: Callable, url: Callable, *, money=False) -> Column:
+    """A figure that links to the list of the referrals it counts: `value`
+    and `url` read them off a row (itemgetter for dicts, attrgetter for
+    objects); `money`: an amount (styled as the value drill-downs)."""
+    if money:
+        return Column(
+            title,
+            value,
+            lambda row: _link(url(row), amount(value(row)), "drill-value"),
+            numeric=True,
+        )
+    return Column(
+        title, value, lambda row: _link(url(row), count(value(row))), numeric=True
+    )
+
+
 def _share(value) -> str:
     """A share as the page writes it ("–" for none)."""
     return "–" if value is None else f"{percent(value)}%"
@@ -251,18 +268,8 @@ PIPELINE = Table(
     lambda pipeline: pipeline["rows"],
     (
         Column("Stage", lambda r: r["stage"].name, _stage_name, row_header=True),
-        Column(
-            "Referrals",
-            lambda r: r["count"],
-            lambda r: _link(r["url"], count(r["count"])),
-            numeric=True,
-        ),
-        Column(
-            "Total value",
-            lambda r: r["total"],
-            lambda r: _link(r["url"], amount(r["total"]), "drill-value"),
-            numeric=True,
-        ),
+        _linked("Referrals", itemgetter("count"), itemgetter("url")),
+        _linked("Total value", itemgetter("total"), itemgetter("url"), money=True),
         Column(
             "Weighted value",
             lambda r: f"{r['weighted']:.2f}",
@@ -289,22 +296,10 @@ def _source_name(p) -> SafeString:
 SOURCE = Column("Source", lambda p: p.name, _source_name)
 COMPANY = Column("Company", lambda p: p.company)
 KIND = Column("Kind", lambda p: p.get_kind_display())
-SENT = Column(
-    "Sent", lambda p: p.sent, lambda p: _link(p.sent_url, count(p.sent)), numeric=True
-)
-QUALIFIED = Column(
-    "Qualified",
-    lambda p: p.qualified,
-    lambda p: _link(p.qualified_url, count(p.qualified)),
-    numeric=True,
-)
+SENT = _linked("Sent", attrgetter("sent"), attrgetter("sent_url"))
+QUALIFIED = _linked("Qualified", attrgetter("qualified"), attrgetter("qualified_url"))
 ASSESSED_CSV = Column("Assessed", lambda p: p.assessed)  # on the page: "of N"
-WON = Column(
-    "Won",
-    lambda p: p.won_count,
-    lambda p: _link(p.won_url, count(p.won_count)),
-    numeric=True,
-)
+WON = _linked("Won", attrgetter("won_count"), attrgetter("won_url"))
 
 SOURCES = Table(
     queries.sources,
@@ -327,11 +322,8 @@ SOURCES = Table(
             numeric=True,
         ),
         WON,
-        Column(
-            "Won value",
-            lambda p: p.won_value,
-            lambda p: _link(p.won_url, amount(p.won_value), "drill-value"),
-            numeric=True,
+        _linked(
+            "Won value", attrgetter("won_value"), attrgetter("won_url"), money=True
         ),
         Column(
             "Conversion",
@@ -394,24 +386,14 @@ LABELS = Table(
     lambda labels: labels["rows"],
     (
         Column("Label", lambda r: r["name"], _label_name, row_header=True),
-        Column(
-            "Received",
-            lambda r: r["received"],
-            lambda r: _link(r["received_url"], count(r["received"])),
-            numeric=True,
-        ),
+        _linked("Received", itemgetter("received"), itemgetter("received_url")),
         Column(
             "First meeting",
             lambda r: "" if r["meeting"] is None else r["meeting"],
             _meeting,
             numeric=True,
         ),
-        Column(
-            "Won",
-            lambda r: r["won"],
-            lambda r: _link(r["won_url"], count(r["won"])),
-            numeric=True,
-        ),
+        _linked("Won", itemgetter("won"), itemgetter("won_url")),
         Column("Closed", lambda r: r["closed"]),  # on the page: "of N closed"
         Column(
             "Win rate",
@@ -423,11 +405,8 @@ LABELS = Table(
             ),
             numeric=True,
         ),
-        Column(
-            "Won value",
-            lambda r: r["won_value"],
-            lambda r: _link(r["won_url"], amount(r["won_value"]), "drill-value"),
-            numeric=True,
+        _linked(
+            "Won value", itemgetter("won_value"), itemgetter("won_url"), money=True
         ),
     ),
 )
@@ -451,35 +430,17 @@ REPS = Table(
             lambda r: tenths(r["hours_to_contact"]) or "–",
             numeric=True,
         ),
-        Column(
-            "Open referrals",
-            lambda r: r["open_count"],
-            lambda r: _link(r["open_url"], count(r["open_count"])),
-            numeric=True,
+        _linked("Open referrals", itemgetter("open_count"), itemgetter("open_url")),
+        _linked(
+            "Open value", itemgetter("open_value"), itemgetter("open_url"), money=True
         ),
-        Column(
-            "Open value",
-            lambda r: r["open_value"],
-            lambda r: _link(r["open_url"], amount(r["open_value"]), "drill-value"),
-            numeric=True,
-        ),
-        Column(
-            "Received",
-            lambda r: r["received"],
-            lambda r: _link(r["received_url"], count(r["received"])),
-            numeric=True,
-        ),
-        Column(
-            "Won",
-            lambda r: r["won"],
-            lambda r: _link(r["won_url"], count(r["won"])),
-            numeric=True,
-        ),
-        Column(
+        _linked("Received", itemgetter("received"), itemgetter("received_url")),
+        _linked("Won", itemgetter("won"), itemgetter("won_url")),
+        _linked(
             "Won value",
-            lambda r: r["won_value"],
-            lambda r: _link(r["won_value_url"], amount(r["won_value"]), "drill-value"),
-            numeric=True,
+            itemgetter("won_value"),
+            itemgetter("won_value_url"),
+            money=True,
         ),
         Column(
             "Conversion",
