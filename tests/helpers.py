@@ -183,3 +183,19 @@ def csv_rows(response) -> list[list[str]]:
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = b"".join(response.streaming_content).decode()
     return list(csv.reader(io.StringIO(text)))
+
+
+# The scoping rule on a record of alice's (tests/conftest.py): alice (North
+# rep) owns it; bob is her teammate; carol manages North; dave is a South
+# rep; erin manages South. A page of it answers each persona so (302: to the
+# login page).
+PERSONAS = ["anonymous", "alice", "bob", "carol", "dave", "erin", "admin"]
+SEES_ALICES = {
+    "anonymous": 302,
+    "alice": 200,
+    "bob": 404,
+    "carol": 200,
+    "dave": 404,
+    "erin": 404,
+    "admin": 200,
+}

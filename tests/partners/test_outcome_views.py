@@ -8,18 +8,9 @@ from django.utils import timezone
 
 from partners.models import Outcome
 from tests.factories import PartnerFactory
+from tests.helpers import PERSONAS, SEES_ALICES
 
 TODAY = timezone.localdate()
-PERSONAS = ["anonymous", "alice", "bob", "carol", "dave", "erin", "admin"]
-EXPECTED = {
-    "anonymous": 302,
-    "alice": 200,
-    "bob": 404,
-    "carol": 200,
-    "dave": 404,
-    "erin": 404,
-    "admin": 200,
-}
 
 
 @pytest.fixture
@@ -117,8 +108,8 @@ def test_outcome_pages_follow_the_scoping_rule(
         if page == "new"
         else f"/partners/outcomes/{outcome.pk}/"
     )
-    assert client.get(url).status_code == EXPECTED[persona]
+    assert client.get(url).status_code == SEES_ALICES[persona]
     response = client.post(url, form(promised="Changed"))
-    assert response.status_code == {200: 302, 302: 302, 404: 404}[EXPECTED[persona]]
+    assert response.status_code == {200: 302, 302: 302, 404: 404}[SEES_ALICES[persona]]
     changed = Outcome.objects.filter(promised="Changed").exists()
-    assert changed == (EXPECTED[persona] == 200)
+    assert changed == (SEES_ALICES[persona] == 200)

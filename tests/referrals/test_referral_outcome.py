@@ -12,18 +12,9 @@ from partners.models import Outcome, Partner
 from partners.services import DELIVERED_IN_FUTURE, NOT_WON
 from referrals.outcomes import referral_customer, referral_outcome_record
 from tests.factories import PartnerFactory, ReferralFactory, stage
+from tests.helpers import PERSONAS, SEES_ALICES
 
 TODAY = timezone.localdate()
-PERSONAS = ["anonymous", "alice", "bob", "carol", "dave", "erin", "admin"]
-EXPECTED = {
-    "anonymous": 302,
-    "alice": 200,
-    "bob": 404,
-    "carol": 200,
-    "dave": 404,
-    "erin": 404,
-    "admin": 200,
-}
 
 
 @pytest.fixture
@@ -263,7 +254,7 @@ def test_the_outcome_page_follows_the_scoping_rule(
     if persona != "anonymous":
         client.force_login(request.getfixturevalue(persona))
     url = f"/referrals/{won.pk}/outcome/"
-    assert client.get(url).status_code == EXPECTED[persona]
+    assert client.get(url).status_code == SEES_ALICES[persona]
     response = client.post(url, form())
-    assert response.status_code == {200: 302, 302: 302, 404: 404}[EXPECTED[persona]]
-    assert Outcome.objects.exists() == (EXPECTED[persona] == 200)
+    assert response.status_code == {200: 302, 302: 302, 404: 404}[SEES_ALICES[persona]]
+    assert Outcome.objects.exists() == (SEES_ALICES[persona] == 200)

@@ -7,19 +7,8 @@ an admin everything; outsiders get 404 so nothing leaks.
 import pytest
 
 from tests.factories import PartnerFactory, ReferralFactory, stage
+from tests.helpers import PERSONAS, SEES_ALICES
 
-PERSONAS = ["anonymous", "alice", "bob", "carol", "dave", "erin", "admin"]
-# alice (North rep) owns the records; bob is her teammate; carol manages North;
-# dave is a South rep; erin manages South.
-EXPECTED = {
-    "anonymous": 302,
-    "alice": 200,
-    "bob": 404,
-    "carol": 200,
-    "dave": 404,
-    "erin": 404,
-    "admin": 200,
-}
 RECORD_URLS = {
     "referral_detail": lambda referral: f"/referrals/{referral.pk}/",
     "referral_edit": lambda referral: f"/referrals/{referral.pk}/edit/",
@@ -57,7 +46,7 @@ def test_record_pages_follow_the_scoping_rule(
     if persona != "anonymous":
         client.force_login(everyone[persona])
     response = client.get(RECORD_URLS[url_name](alice_referral))
-    assert response.status_code == EXPECTED[persona]
+    assert response.status_code == SEES_ALICES[persona]
 
 
 @pytest.mark.parametrize("url_name", POST_URLS)
@@ -71,13 +60,13 @@ def test_state_changes_follow_the_scoping_rule(
     if data.get("stage") == "contacted":
         data = {"stage": stage("Contacted").pk}
     response = client.post(make_url(alice_referral), data)
-    expected = {200: 302, 302: 302, 404: 404}[EXPECTED[persona]]
+    expected = {200: 302, 302: 302, 404: 404}[SEES_ALICES[persona]]
     assert response.status_code == expected
     alice_referral.refresh_from_db()
     changed = (
         alice_referral.stage.name == "Contacted" or alice_referral.activities.exists()
     )
-    assert changed == (EXPECTED[persona] == 200)
+    assert changed == (SEES_ALICES[persona] == 200)
 
 
 def test_a_missing_record_is_404_like_a_hidden_one(client, alice):

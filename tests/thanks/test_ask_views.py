@@ -9,22 +9,11 @@ from django.utils import timezone
 
 from partners.models import Ask, Outcome, Partner
 from tests.factories import PartnerFactory
+from tests.helpers import PERSONAS, SEES_ALICES
 from thanks.models import AskEmail, AskTemplate
 from thanks.views import ASKED
 
 TODAY = timezone.localdate()
-PERSONAS = ["anonymous", "alice", "bob", "carol", "dave", "erin", "admin"]
-# alice owns the customer; bob is her teammate; carol manages North; dave is
-# a South rep; erin manages South.
-EXPECTED = {
-    "anonymous": 302,
-    "alice": 200,
-    "bob": 404,
-    "carol": 200,
-    "dave": 404,
-    "erin": 404,
-    "admin": 200,
-}
 
 
 @pytest.fixture
@@ -62,10 +51,10 @@ def test_the_ask_page_follows_the_scoping_rule(client, everyone, customer, perso
     if persona != "anonymous":
         client.force_login(everyone[persona])
     url = f"/partners/{customer.pk}/ask/"
-    assert client.get(url).status_code == EXPECTED[persona]
+    assert client.get(url).status_code == SEES_ALICES[persona]
     response = client.post(url, {"channel": "phone"})
-    assert response.status_code == {200: 302, 302: 302, 404: 404}[EXPECTED[persona]]
-    assert Ask.objects.exists() == (EXPECTED[persona] == 200)
+    assert response.status_code == {200: 302, 302: 302, 404: 404}[SEES_ALICES[persona]]
+    assert Ask.objects.exists() == (SEES_ALICES[persona] == 200)
 
 
 def test_a_ready_customer_is_asked_by_email(client, alice, customer):
@@ -183,9 +172,9 @@ def test_retry_follows_the_scoping_rule(client, everyone, failed, persona):
     if persona != "anonymous":
         client.force_login(everyone[persona])
     response = client.post(f"/thanks/asks/{failed.pk}/retry/", {"next": "/"})
-    assert response.status_code == {200: 302, 302: 302, 404: 404}[EXPECTED[persona]]
+    assert response.status_code == {200: 302, 302: 302, 404: 404}[SEES_ALICES[persona]]
     failed.refresh_from_db()
-    assert (failed.status == "scheduled") == (EXPECTED[persona] == 200)
+    assert (failed.status == "scheduled") == (SEES_ALICES[persona] == 200)
 
 
 def test_retry_needs_a_post_and_a_failed_email(client, alice, failed):
