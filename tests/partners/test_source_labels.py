@@ -128,7 +128,7 @@ def test_the_list_shows_each_sources_qualified_share(client, alice, question):
     assert '67%<div class="small text-muted d-none d-md-block">2 of 3</div>' in bea
     sam = page[page.index("Silent Sam") :].split("</tr>")[0]
     assert '–</span><span class="visually-hidden"> none assessed</span>' in sam
-    assert '<option value="-qualified">Most qualified first</option>' in page
+    assert '<option value="-qualified">Most qualified</option>' in page
 
 
 def test_the_list_sorts_by_qualified_share_with_nothing_assessed_last(
@@ -157,7 +157,7 @@ def test_the_list_sorts_by_qualified_share_with_nothing_assessed_last(
         "Betty, no referrals",
     ]
     assert (
-        '<option value="-qualified" selected>Most qualified first</option>'
+        '<option value="-qualified" selected>Most qualified</option>'
         in response.content.decode()
     )
 
