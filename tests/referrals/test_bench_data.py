@@ -1,21 +1,29 @@
 """`make bench-data`: the load benchmark's data set (PostgreSQL's COPY)."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from partners.models import Partner
+from partners.asking import (
+    WINDOW_DAYS,
+    not_now_customers,
+    outcomes_with_flags,
+    ready_customers,
+)
+from partners.models import Ask, Outcome, Partner
+from partners.services import ask_create, outcome_record
 from referrals.criteria import DEFAULT_LUKEWARM_FROM, DEFAULT_QUALIFIED_FROM
 from referrals.models import Label, PipelineTotal, Referral, Stage, StageChange
+from referrals.outcomes import referral_customer
 from referrals.services import referral_enter
-from thanks.models import ThankYou, ThankYouMoment
+from thanks.models import AskEmail, ThankYou, ThankYouMoment
 
 MILESTONE_FIELDS = (
     "first_contacted_at",
@@ -33,8 +41,18 @@ SMALL = {
 }
 
 
+# Ready to ask's proportions need customers: a hundred sources per rep, as
+# the bench's 20,000 for 200 reps.
+ASKING = {**SMALL, "referrals": 2000, "partners": 600}
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="bench_data writes with PostgreSQL's COPY (refused on SQLite, above)",
+)
+
+
 def generate(**options) -> None:
-    call_command("bench_data", **SMALL, **options, stdout=StringIO())
+    call_command("bench_data", **{**SMALL, **options}, stdout=StringIO())
 
 
 def fingerprint() -> list[tuple]:
@@ -151,3 +169,174 @@ def test_bench_data_makes_a_seeded_data_set_the_pages_can_use(transactional_db):
     assert fingerprint() == first
     generate(reset=True, seed=7)
     assert fingerprint() != first
+
+
+# -- Ready to ask: outcomes, asks, do not ask ---------------------------------------
+
+
+@pytest.fixture
+def asking_set(transactional_db):
+    generate(**ASKING)
+
+
+@postgresql_only
+def test_about_a_third_of_customers_have_outcomes_mostly_delivered_as_promised(
+    asking_set,
+):
+    customers = Partner.objects.filter(kind=Partner.Kind.CUSTOMER)
+    per_customer = Counter(Outcome.objects.values_list("partner", flat=True))
+    assert 0.25 < len(per_customer) / customers.count() < 0.42
+    assert set(per_customer.values()) == {1, 2, 3}
+    assert not Outcome.objects.exclude(partner__kind=Partner.Kind.CUSTOMER).exists()
+
+    # Over the last two years, some of them in progress, recent ones too.
+    today = timezone.localdate()
+    dates = Outcome.objects.aggregate(first=Min("promised_by"), last=Max("promised_by"))
+    assert (
+        today - timedelta(days=2 * 365) <= dates["first"] < today - timedelta(days=365)
+    )
+    assert today < dates["last"] <= today + timedelta(days=30)
+    assert Outcome.objects.filter(
+        delivered_on__gte=today - timedelta(days=WINDOW_DAYS)
+    ).exists()
+
+    # Most delivered as promised; some late, short, over budget, rated low,
+    # not rated yet; a few overdue: each of Ready to ask's reasons is met.
+    flagged = outcomes_with_flags(Outcome.objects.all(), today=today)
+    delivered = [o for o in flagged if o.delivered_on is not None]
+    assert sum(bool(o.as_promised) for o in delivered) / len(delivered) > 0.65
+    for problem in ("late", "short", "over_budget", "unhappy", "overdue"):
+        share = sum(bool(getattr(o, problem)) for o in flagged) / len(flagged)
+        assert 0 < share < 0.15, problem
+    assert any(o.satisfaction is None for o in delivered)
+
+    # A few customers asked not to be asked.
+    assert 0 < customers.filter(do_not_ask=True).count() < 0.1 * customers.count()
+
+
+@postgresql_only
+def test_outcomes_are_ones_the_services_could_have_recorded(asking_set):
+    outcomes = list(
+        Outcome.objects.select_related("partner", "recorded_by", "referral__stage")
+    )
+    # Recorded again through the service, in a transaction rolled back: it
+    # refuses a source not a customer, a referral not won, a delivery in
+    # the future, an outcome delivered with nothing said of what.
+    with transaction.atomic():
+        for outcome in outcomes:
+            outcome_record(
+                partner=outcome.partner,
+                user=outcome.recorded_by,
+                referral=outcome.referral,
+                **{
+                    field: getattr(outcome, field)
+                    for field in (
+                        "promised",
+                        "promised_by",
+                        "delivered",
+                        "delivered_on",
+                        "in_full",
+                        "on_budget",
+                        "satisfaction",
+                    )
+                },
+            )
+        transaction.set_rollback(True)
+    assert all(o.recorded_by == o.partner.owner for o in outcomes)
+    assert all(o.created_at <= timezone.now() for o in outcomes)
+
+    # Some came from a won referral, as the referral's page records them:
+    # its prospect is the customer (found as the app finds them), owned by
+    # the referral's owner; its first outcome, recorded after the win.
+    linked = [o for o in outcomes if o.referral_id]
+    assert 0.1 < len(linked) / len(outcomes) < 0.5
+    assert len({o.referral_id for o in linked}) == len({o.partner_id for o in linked})
+    for outcome in linked:
+        referral, customer = outcome.referral, outcome.partner
+        assert referral.stage.kind == Stage.Kind.WON
+        assert referral.owner_id == customer.owner_id
+        assert (customer.name, customer.email, customer.company) == (
+            referral.prospect_name,
+            referral.prospect_email,
+            referral.prospect_company,
+        )
+        assert referral.source_id != customer.pk
+        assert referral_customer(referral=referral, user=referral.owner) == customer
+        assert outcome.created_at >= referral.closed_at
+        first = customer.outcomes.order_by("created_at", "pk").first()
+        assert first == outcome
+
+
+@postgresql_only
+def test_asks_go_to_customers_by_their_owner_never_twice_within_the_window(
+    asking_set,
+):
+    asks = list(Ask.objects.select_related("partner").order_by("asked_at", "pk"))
+    asked = {ask.partner_id for ask in asks}
+    as_promised = set(
+        outcomes_with_flags(Outcome.objects.all(), today=timezone.localdate())
+        .filter(as_promised=True)
+        .values_list("partner", flat=True)
+    )
+    # Asked after an outcome delivered as promised: about half of those
+    # customers, over two years; every channel used.
+    assert asked <= as_promised
+    assert 0.25 < len(asked) / len(as_promised) < 0.75
+    assert {ask.channel for ask in asks} == set(Ask.Channel.values)
+    now = timezone.now()
+    assert now - timedelta(days=2 * 365) < asks[0].asked_at and asks[-1].asked_at <= now
+
+    # Some customers asked again, each time after the window.
+    assert len(asks) > len(asked)
+    last = {}
+    for ask in asks:
+        assert ask.partner.kind == Partner.Kind.CUSTOMER
+        assert ask.asked_by_id == ask.partner.owner_id
+        if ask.partner_id in last:
+            assert ask.asked_at - last[ask.partner_id] >= timedelta(days=WINDOW_DAYS)
+        last[ask.partner_id] = ask.asked_at
+
+    # Each ask one the services would record now (a customer who asked not
+    # to be asked since is refused now, not then).
+    with transaction.atomic():
+        for ask in asks:
+            if not ask.partner.do_not_ask:
+                ask_create(
+                    partner=ask.partner,
+                    user=ask.asked_by,
+                    channel=ask.channel,
+                    note=ask.note,
+                )
+        transaction.set_rollback(True)
+
+    # An email ask has its email, sent long since: no worker sends it again.
+    by_email = [ask for ask in asks if ask.channel == Ask.Channel.EMAIL]
+    emails = {email.ask_id: email for email in AskEmail.objects.all()}
+    assert set(emails) == {ask.pk for ask in by_email}
+    for ask in by_email:
+        email = emails[ask.pk]
+        assert ask.partner.can_email
+        assert email.source_id == ask.partner_id
+        assert email.status == AskEmail.Status.SENT
+        assert ask.asked_at <= email.sent_at <= now
+
+
+@postgresql_only
+def test_reps_have_customers_ready_to_ask_and_some_not_now(asking_set):
+    reps = User.objects.filter(email__startswith="rep").order_by("email")
+    lists = {
+        rep.email: (
+            ready_customers(user=rep).count(),
+            not_now_customers(user=rep).count(),
+        )
+        for rep in reps
+    }
+    # A handful each, not the whole book: each rep owns about 45 customers.
+    assert all(1 <= ready + not_now <= 15 for ready, not_now in lists.values()), lists
+    assert sum(ready > 0 and not_now > 0 for ready, not_now in lists.values()) >= 4
+    # Each reason met somewhere: asked lately, asked not to be asked.
+    not_now = Partner.objects.filter(
+        pk__in=[partner.pk for rep in reps for partner in not_now_customers(user=rep)]
+    )
+    asked_lately = timezone.now() - timedelta(days=WINDOW_DAYS)
+    assert not_now.filter(asks__asked_at__gte=asked_lately).exists()

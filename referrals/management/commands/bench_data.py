@@ -2,8 +2,11 @@
 
 Defaults: 1,000,000 referrals, 20,000 partners, 200 reps in 20 teams (each with
 a manager), 5,000,000 activities, every referral's stage history and its
-thank-yous, spread over the last 3 years. Rows are streamed into
-PostgreSQL with COPY, in chunks, with ids assigned here so no row is read back.
+thank-yous, spread over the last 3 years; and for about a third of the
+customers, what was promised and delivered to them (outcomes) and the asks
+for referrals that followed, over the last 2 years (Ready to ask). Rows are
+streamed into PostgreSQL with COPY, in chunks, with ids assigned here so no
+row is read back.
 """
 
 import io
@@ -11,13 +14,15 @@ import itertools
 import random
 import time
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 from faker.providers.company import en_US as company_en
 from faker.providers.lorem import en_US as lorem_en
 from faker.providers.person import de_DE as person_de
@@ -26,14 +31,19 @@ from faker.providers.person import es_ES as person_es
 from faker.providers.person import fr_FR as person_fr
 
 from accounts.models import Team, User
+from partners.asking import SATISFIED_FROM
+from partners.models import Answer, Ask
 from referrals.criteria import assess
 from referrals.models import Referral, Stage
 from referrals.services import milestone_positions, referral_enter
-from thanks.models import ThankYouMoment
+from thanks.models import AskEmail, ThankYouMoment
 
 PASSWORD = "bench"
 CHUNK = 50_000
 TABLES = [
+    "thanks_askemail",
+    "partners_ask",
+    "partners_outcome",
     "referrals_touchpoint",
     "referrals_activity",
     "referrals_stagechange",
@@ -53,6 +63,80 @@ NOTES = [
     "Good call, sending a proposal.",
     "Met for coffee.",
     "Emailed a case study.",
+]
+# Ready to ask (partners.asking, DOMAIN.md section 5). About a third of the
+# customers have one to three outcomes over the last OUTCOME_DAYS; half of
+# those customers were a won referral's prospect (the first outcome recorded
+# from that referral, as referral_outcome_record does). Most outcomes are
+# delivered as promised; some late, short, over budget or rated low; a few
+# overdue. After an outcome delivered as promised the rep often asks, at
+# most once in ASK_GAP_DAYS: more than the rule's 90 days, so no customer is
+# asked twice within them. A few customers asked not to be asked.
+OUTCOME_DAYS = 730
+OUTCOME_SHARE = 1 / 3
+FROM_A_WON_REFERRAL = 0.5
+OUTCOMES_EACH = ((1, 2, 3), (4, 3, 3))  # how many, and how often
+LATE, SHORT, OVER_BUDGET = 0.08, 0.05, 0.05
+# Of the outcomes promised in the last OVERDUE_DAYS: not delivered yet.
+OVERDUE_SHARE, OVERDUE_DAYS = 0.15, 45
+# Of those delivered in the last UNRATED_DAYS: satisfaction not asked yet.
+UNRATED_SHARE, UNRATED_DAYS = 0.2, 30
+SATISFACTION = ((5, 4, 3, 2, 1), (62, 32, 4, 1, 1))
+ASKED_SHARE = 0.6
+ASK_GAP_DAYS = (120, 180)
+DO_NOT_ASK_SHARE = 0.03
+OUTCOME_COLUMNS = [
+    "id",
+    "partner_id",
+    "referral_id",
+    "promised",
+    "promised_by",
+    "delivered",
+    "delivered_on",
+    "in_full",
+    "on_budget",
+    "satisfaction",
+    "recorded_by_id",
+    "created_at",
+    "updated_at",
+]
+ASK_EMAIL_COLUMNS = [
+    "id",
+    "ask_id",
+    "source_id",
+    "status",
+    "due_at",
+    "attempts",
+    "claimed_at",
+    "last_error",
+    "sent_at",
+    "subject",
+    "body_text",
+    "body_html",
+    "note",
+    "created_at",
+    "message_token",
+]
+# An email ask goes only to a customer who takes email (thanks.ask_record).
+CHANNELS = {
+    True: ((Ask.Channel.EMAIL, Ask.Channel.IN_PERSON, Ask.Channel.PHONE), (5, 3, 2)),
+    False: ((Ask.Channel.IN_PERSON, Ask.Channel.PHONE), (3, 2)),
+}
+PROMISES = [
+    "Migrate their 40 mailboxes to the new system",
+    "Onboard the finance team of 12",
+    "Deliver the quarterly audit report",
+    "Set up payroll for the new office",
+    "Cut month-end close from ten days to five",
+    "Roll out the new intranet to three sites",
+    "Train the support team on the new tools",
+]
+ASK_NOTES = [
+    "",
+    "",
+    "Handed them our How to refer us card.",
+    "They will think of two or three names.",
+    "Mentioned a colleague at their old firm.",
 ]
 
 
@@ -155,6 +239,11 @@ class Copier:
         self.cursor, self.table, self.columns = cursor, table, columns
         self.buffer, self.rows, self.total = io.StringIO(), 0, 0
 
+    @property
+    def added(self) -> int:
+        """Rows added so far (the last one's id, for ids counted from 1)."""
+        return self.total + self.rows
+
     def add(self, *values) -> None:
         self.buffer.write("\t".join("\\N" if v is None else str(v) for v in values))
         self.buffer.write("\n")
@@ -201,8 +290,12 @@ class Command(BaseCommand):
             # The users' checks now: a table with checks pending can't be altered.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             rebuild = without_indexes(cursor, TABLES)
-            partners = self.partners(cursor, rng, reps, options["partners"])
-            counts = self.referrals(cursor, rng, partners, options)
+            partners, customers = self.partners(cursor, rng, reps, options["partners"])
+            counts, won = self.referrals(cursor, rng, partners, options)
+            # From a stream of their own, as the labels: the rows above are
+            # the same as before outcomes and asks were added.
+            asking = random.Random(options["seed"] + 5)
+            counts |= self.asking(cursor, asking, customers, won)
             # Each index built once over the rows, each foreign key checked in
             # one join: half the time of keeping them row by row.
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -273,8 +366,8 @@ class Command(BaseCommand):
         )
         return reps
 
-    def partners(self, cursor, rng, reps, count) -> list[tuple[int, int, bool]]:
-        """(id, owner id, can email) of each partner."""
+    def partners(self, cursor, rng, reps, count) -> tuple[list, list]:
+        """(id, owner id, can email) of each partner, and of each customer."""
         now = ts(datetime.now(UTC))
         columns = [
             "id",
@@ -295,20 +388,22 @@ class Command(BaseCommand):
             "updated_at",
         ]
         copier = Copier(cursor, "partners_partner", columns)
-        partners = []
+        partners, customers = [], []
         names = Names(rng)
         for pk in range(1, count + 1):
             owner = rng.choice(reps)
             consent = "out" if rng.random() < 0.15 else "in"
             first, last = names.person()
+            company = names.company()
+            kind = rng.choice(KINDS)
             copier.add(
                 pk,
                 f"{first} {last}",
                 names.email(first, last, pk, "example.org"),
                 "555-0100",
-                names.company(),
+                company,
                 "Director",
-                rng.choice(KINDS),
+                kind,
                 "Software",
                 "HR directors at mid-size firms",
                 "Software",
@@ -320,8 +415,10 @@ class Command(BaseCommand):
                 now,
             )
             partners.append((pk, owner, consent == "in"))
+            if kind == "customer":
+                customers.append(partners[-1])
         copier.flush()
-        return partners
+        return partners, customers
 
     @staticmethod
     def assessment(rng) -> tuple[int | None, str]:
@@ -332,7 +429,10 @@ class Command(BaseCommand):
         warmth = rng.random()
         return assess((w, rng.random() < warmth + 0.15) for w in CRITERIA_WEIGHTS)
 
-    def referrals(self, cursor, rng, partners, options) -> dict:
+    def referrals(self, cursor, rng, partners, options) -> tuple[dict, dict]:
+        """The referrals and theirs (stage changes, activities, thank-yous),
+        and (id, closed at, source) of the won ones of the last OUTCOME_DAYS
+        by owner, whose prospects may have become customers."""
         stages = list(Stage.objects.filter(is_archived=False).order_by("position"))
         open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
         won = next(s for s in stages if s.kind == Stage.Kind.WON)
@@ -405,6 +505,7 @@ class Command(BaseCommand):
             ],
         )
         now = datetime.now(UTC)
+        won_since, won_by_owner = now - timedelta(days=OUTCOME_DAYS), defaultdict(list)
         # The assessments from a stream of their own: the rest of the data
         # set is the same as before labels were added.
         labels = random.Random(options["seed"] + 26)
@@ -447,6 +548,8 @@ class Command(BaseCommand):
                 ]
                 previous = stage
             final = path[-1]
+            if final == won and referral.closed_at >= won_since:
+                won_by_owner[owner].append((pk, referral.closed_at, source))
             value = rng.randrange(2_000, 80_000, 500)
             activities = int(per_referral * 2 * rng.random() + 0.5)
             last_activity = None
@@ -530,4 +633,213 @@ class Command(BaseCommand):
             "stage changes": change_copy.total,
             "activities": activity_copy.total,
             "thank-yous": touch_copy.total,
+        }, won_by_owner
+
+    # -- Ready to ask: customers' outcomes and asks --------------------------------
+
+    def asking(self, cursor, rng, customers, won) -> dict:
+        """Outcomes and asks of about a third of the customers, as the
+        services record them (partners.services outcome_record, ask_create;
+        an email ask with its thanks.AskEmail, sent since, as
+        thanks.services.ask_record makes it), and a few customers who asked
+        not to be asked.
+
+        1. A customer with outcomes became one when a won referral of their
+           owner closed (FROM_A_WON_REFERRAL: its prospect, the first outcome
+           recorded from it), or on a day of the last OUTCOME_DAYS.
+        2. One to three outcomes follow, the first weeks after, the others
+           by 30 days from now (promises), each delivered or not (delivery).
+        3. After an outcome delivered as promised, the owner often asks a
+           few weeks later, never within ASK_GAP_DAYS of their last ask.
+        4. The won referrals' prospects become the customers (as
+           referral_outcome_record's partner_create makes them: the
+           prospect's name, email, phone, company, title), and those who
+           asked not to be asked are marked: two statements.
+        """
+        now = datetime.now(UTC)
+        today = timezone.localdate(now)
+        outcomes = Copier(cursor, "partners_outcome", OUTCOME_COLUMNS)
+        asks = Copier(
+            cursor,
+            "partners_ask",
+            ["id", "partner_id", "asked_by_id", "asked_at", "channel", "note"],
+        )
+        emails = Copier(cursor, "thanks_askemail", ASK_EMAIL_COLUMNS)
+        became, do_not_ask = {}, []
+        taken = set()  # one prospect, one customer
+        for customer, owner, can_email in customers:
+            if rng.random() < DO_NOT_ASK_SHARE:
+                do_not_ask.append(customer)
+            if rng.random() >= OUTCOME_SHARE:
+                continue
+            start = now - timedelta(days=OUTCOME_DAYS * (1 - self.later(rng)))
+            referral = None
+            if won[owner] and rng.random() < FROM_A_WON_REFERRAL:
+                pk, closed, source = max(
+                    rng.choice(won[owner]), rng.choice(won[owner]), key=lambda w: w[1]
+                )
+                if pk not in taken and source != customer:
+                    referral, start, became[customer] = pk, closed, pk
+                    taken.add(pk)
+            delivered_well = []
+            for promised_by in self.promises(rng, start.date(), today):
+                recorded = min(
+                    now,
+                    max(
+                        start + timedelta(hours=rng.uniform(1, 24 * 7)),
+                        self.at(promised_by - timedelta(days=rng.randint(14, 90)), rng),
+                    ),
+                )
+                what = rng.choice(PROMISES)
+                went = self.delivery(rng, promised_by, today)
+                on = went["delivered_on"]
+                outcomes.add(
+                    outcomes.added + 1,
+                    customer,
+                    referral,
+                    what,
+                    promised_by.isoformat(),
+                    self.delivered(what, went) if on else "",
+                    on.isoformat() if on else None,
+                    went["in_full"],
+                    went["on_budget"],
+                    went["satisfaction"],
+                    owner,
+                    ts(recorded),
+                    ts(min(now, max(recorded, self.at(on, rng))))
+                    if on
+                    else ts(recorded),
+                )
+                if went["as_promised"]:
+                    delivered_well.append(on)
+                # The next ones recorded after, on the customer's page.
+                referral, start = None, recorded
+            for asked_at in self.ask_times(rng, delivered_well, now):
+                channel = rng.choices(*CHANNELS[can_email])[0]
+                by_email = channel == Ask.Channel.EMAIL
+                note = "" if by_email else rng.choice(ASK_NOTES)
+                asks.add(asks.added + 1, customer, owner, ts(asked_at), channel, note)
+                if by_email:
+                    sent_at = min(now, asked_at + timedelta(seconds=rng.uniform(2, 60)))
+                    emails.add(
+                        emails.added + 1,
+                        asks.added,
+                        customer,
+                        AskEmail.Status.SENT,
+                        ts(asked_at),  # due
+                        1,  # attempts
+                        ts(asked_at),  # claimed
+                        "",
+                        ts(sent_at),
+                        "",
+                        "",
+                        "",
+                        "",
+                        ts(asked_at),  # created
+                        rng.randbytes(16).hex(),
+                    )
+        for copier in (outcomes, asks, emails):
+            copier.flush()
+        cursor.execute(
+            """
+            UPDATE partners_partner AS customer
+            SET name = referral.prospect_name, email = referral.prospect_email,
+                phone = referral.prospect_phone, company = referral.prospect_company,
+                title = referral.prospect_title
+            FROM unnest(%s::bigint[], %s::bigint[]) AS became (partner_id, referral_id)
+            JOIN referrals_referral AS referral ON referral.id = became.referral_id
+            WHERE customer.id = became.partner_id
+            """,
+            [list(became), list(became.values())],
+        )
+        cursor.execute(
+            "UPDATE partners_partner SET do_not_ask = true WHERE id = ANY(%s)",
+            [do_not_ask],
+        )
+        return {
+            "outcomes": outcomes.total,
+            "asks": asks.total,
+            "ask emails": emails.total,
         }
+
+    @staticmethod
+    def later(rng) -> float:
+        """A share of a span, more often near its end: more customers lately
+        than two years ago, as a business that grows by referral has."""
+        return max(rng.random(), rng.random(), rng.random())
+
+    @staticmethod
+    def at(day: date, rng) -> datetime:
+        """A time in the working hours of `day`."""
+        return datetime(day.year, day.month, day.day, 9, tzinfo=UTC) + timedelta(
+            hours=rng.uniform(0, 8)
+        )
+
+    @staticmethod
+    def promises(rng, start: date, today: date) -> list[date]:
+        """When a customer's one to three outcomes are promised: the first
+        a few weeks after they became a customer on `start`, the others
+        between it and 30 days from `today`; none later."""
+        last = today + timedelta(days=30)
+        first = min(start + timedelta(days=rng.randint(20, 120)), last)
+        count = rng.choices(*OUTCOMES_EACH)[0]
+        span = max((last - first).days, 30)
+        others = [
+            first + timedelta(days=rng.randint(30, span)) for _ in range(count - 1)
+        ]
+        return [first, *sorted(day for day in others if day <= last)]
+
+    @staticmethod
+    def delivery(rng, promised_by: date, today: date) -> dict:
+        """How an outcome promised by `promised_by` stands on `today`: most
+        delivered as promised; some late, short, over budget or rated low;
+        the recent ones sometimes not rated yet; not delivered when its day
+        is to come, or (OVERDUE_SHARE) when it went by lately."""
+        late = rng.random() < LATE
+        on = promised_by + timedelta(
+            days=rng.randint(1, 30) if late else -rng.randint(0, 14)
+        )
+        gone_by = (today - promised_by).days
+        if on > today or (0 < gone_by <= OVERDUE_DAYS and rng.random() < OVERDUE_SHARE):
+            return {
+                "delivered_on": None,
+                "in_full": Answer.UNKNOWN,
+                "on_budget": Answer.UNKNOWN,
+                "satisfaction": None,
+                "as_promised": False,
+            }
+        short, over = rng.random() < SHORT, rng.random() < OVER_BUDGET
+        satisfaction = rng.choices(*SATISFACTION)[0]
+        if late or short or over:  # customers notice
+            satisfaction = max(1, satisfaction - 1)
+        if (today - on).days < UNRATED_DAYS and rng.random() < UNRATED_SHARE:
+            satisfaction = None
+        return {
+            "delivered_on": on,
+            "in_full": Answer.NO if short else Answer.YES,
+            "on_budget": Answer.NO if over else Answer.YES,
+            "satisfaction": satisfaction,
+            # What the owner asks after (partners.asking decides the rest).
+            "as_promised": not (late or short or over)
+            and (satisfaction or 0) >= SATISFIED_FROM,
+        }
+
+    @staticmethod
+    def delivered(what: str, went: dict) -> str:
+        done = "Most of it" if went["in_full"] == Answer.NO else "Done"
+        return f"{done}: {what[0].lower()}{what[1:]}"
+
+    @staticmethod
+    def ask_times(rng, delivered_well: list[date], now: datetime) -> list[datetime]:
+        """When the owner asked: ASKED_SHARE of the times an outcome was
+        delivered as promised, a week to two months after, and never within
+        ASK_GAP_DAYS of the last ask."""
+        times = []
+        for on in sorted(delivered_well):
+            if rng.random() >= ASKED_SHARE:
+                continue
+            asked_at = Command.at(on + timedelta(days=rng.randint(14, 75)), rng)
+            gap = timedelta(days=rng.randint(*ASK_GAP_DAYS))
+            if asked_at <= now and (not times or asked_at - times[-1] >= gap):
+                times.append(asked_at)
+        return times
