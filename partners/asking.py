@@ -45,8 +45,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import formats, timezone
 
 from accounts.scoping import scope_for_user
@@ -344,33 +345,40 @@ def customer_rows(partners: QuerySet, *, now: datetime) -> list[dict]:
     ]
 
 
-def today_lists(
-    *, user, now: datetime, ready: int, not_now: int, team: list[int] | None = None
-) -> dict:
+def today_lists(*, user, now: datetime, team: list[int] | None = None) -> dict:
     """Today's Ready to ask lists: the TODAY_ROWS customers ready to ask
-    (latest outcome first) and the TODAY_ROWS not now, with why; `ready`
-    and `not_now` are how many there are (counted with the page's other
-    figures): with none, nothing is read. Two queries: the customers
-    shown (both lists at once), their recent outcomes."""
-    if not ready and not not_now:
-        return {"ready": [], "not_now": []}
-    order = (F("latest_outcome_on").desc(nulls_last=True), "name", "pk")
-    first = [
-        customers.annotate(latest_outcome_on=_latest_outcome_on(now))
-        .order_by(*order)
-        .values("pk")[:TODAY_ROWS]
-        for customers in (
-            ready_customers(user=user, now=now, team=team),
-            not_now_customers(user=user, now=now, team=team),
+    (latest outcome first) and the TODAY_ROWS not now, with why, and how
+    many there are of each (`ready_count`, `not_now_count`).
+
+    Two queries: the customers with a recent outcome, ranked within each
+    list by a window and cut at TODAY_ROWS, with each list's size; their
+    recent outcomes. (The rule's subqueries are evaluated once per customer:
+    counted in one statement and picked in others, an admin's 9,000
+    customers were read three times.)"""
+    order = (F("latest_outcome_on").desc(nulls_last=True), F("name"), F("pk"))
+    candidates = customers_for_user(user=user, team=team).filter(
+        recent_outcome_filter(now=now)
+    )
+    ranked = (
+        with_readiness(candidates, now=now)
+        .annotate(
+            place=Window(RowNumber(), partition_by=F("ready"), order_by=order),
+            in_list=Window(Count("pk"), partition_by=F("ready")),
         )
-    ]
-    shown = with_readiness(
-        Partner.objects.filter(Q(pk__in=first[0]) | Q(pk__in=first[1])), now=now
-    ).select_related("owner")
-    rows = customer_rows(shown.order_by(*order), now=now)
+        .filter(place__lte=TODAY_ROWS)
+        .select_related("owner")
+        .order_by(*order)
+    )
+    rows, sizes = [], {True: 0, False: 0}
+    shown = list(ranked)
+    for partner in shown:
+        sizes[bool(partner.ready)] = partner.in_list
+    rows = customer_rows(shown, now=now)
     return {
         "ready": [row for row in rows if row["ready"]],
         "not_now": [row for row in rows if not row["ready"]],
+        "ready_count": sizes[True],
+        "not_now_count": sizes[False],
     }
 
 

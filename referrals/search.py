@@ -28,10 +28,9 @@ icontains/istartswith: no index, and accents are not folded (SQLite's LIKE
 folds the case of ASCII letters only).
 """
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import BooleanField, F, Func, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Func, Q, QuerySet, TextField, Value
 
-from core.sql import is_postgres
+from core.sql import AnyOf, is_postgres
 from partners.models import Partner
 
 MIN_CHARACTERS = 2  # letters or digits
@@ -64,7 +63,7 @@ def referral_search(queryset: QuerySet, term: str) -> QuerySet:
     if is_postgres():
         return queryset.filter(
             _Like(_Folded("prospect_name", "prospect_company", "prospect_email"), term)
-            | _AnyOf(
+            | AnyOf(
                 "source_id",
                 Partner.objects.filter(_Like(_Folded("name"), term))
                 .order_by()
@@ -119,25 +118,6 @@ class _Like(Func):
             f"{text} LIKE crm_unaccent(lower({pattern}))",
             (*text_params, *pattern_params),
         )
-
-
-class _AnyOf(Func):
-    """`field` = ANY(ARRAY(subquery)): the subquery runs once, before the
-    rest, and its ids can be looked up in an index, next to the trigram
-    index's rows (a BitmapOr). Written `field IN (subquery)`, the ids are
-    a hashed filter that no index serves, and an OR with it reads every
-    referral in view: 4.8 s for a manager's rare term (docs/operations.md)."""
-
-    output_field = BooleanField()
-
-    def __init__(self, field: str, subquery: QuerySet):
-        super().__init__(F(field), ArraySubquery(subquery))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        (field, field_params), (array, array_params) = (
-            compiler.compile(part) for part in self.get_source_expressions()
-        )
-        return f"{field} = ANY({array})", (*field_params, *array_params)
 
 
 # -- SQLite -------------------------------------------------------------------

@@ -146,8 +146,6 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         visible_thanks = thank_yous_for_user(user=user, team=team)
         after, up_to = _around(thanks_after, visible_thanks)
         shown, before = owed.filter(after), [owed.filter(up_to)]
-    # Ready to ask (partners.asking: the rule), counted with the rest; their
-    # rows are read only when there are some.
     failed_asks = failed_ask_emails(user=user, team=team)
     counts = _counts(
         thanks=[owed],
@@ -159,10 +157,13 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         unassessed=[
             sql.referrals_where(owners, *branch) for branch in unassessed_branches
         ],
-        ready_to_ask=[asking.ready_customers(user=user, now=now, team=team)],
-        not_now=[asking.not_now_customers(user=user, now=now, team=team)],
         asks_failed=[failed_asks],
     )
+    # Ready to ask (partners.asking: the rule), its lists and their sizes in
+    # one statement of their own.
+    asking_lists = asking.today_lists(user=user, now=now, team=team)
+    counts["ready_to_ask"] = asking_lists["ready_count"]
+    counts["not_now"] = asking_lists["not_now_count"]
     thanks = thank_you_rows(shown[:TODAY_THANKS], now=now)
     shown_to = counts["thanks_before"] + len(thanks)
     return {
@@ -183,13 +184,7 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         "unassessed": _today_rows(
             _oldest(owners, unassessed_branches, ("created_at", "id")), now, stages
         ),
-        "asking": asking.today_lists(
-            user=user,
-            now=now,
-            ready=counts["ready_to_ask"],
-            not_now=counts["not_now"],
-            team=team,
-        ),
+        "asking": asking_lists,
         "failed_asks": list(failed_asks.select_related("source")[:TODAY_ROWS])
         if counts["asks_failed"]
         else [],

@@ -141,9 +141,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # team's dashboard: starting them cost more than they saved, and under
     # load they only compete for the same cores (more team
     # dashboards per second without them: bench/RESULTS.md). Big queries (all teams) still get
-    # them. `?options=...` in DATABASE_URL replaces this.
+    # them. And no JIT compiling: a page's statement whose estimate passes
+    # jit_above_cost (Today's Ready to ask, with an estimate of a million)
+    # spent 1.5 s compiling what ran in 10 ms; no query of this app runs long
+    # enough to win it back (docs/operations.md, "PostgreSQL settings").
+    # `?options=...` in DATABASE_URL replaces this.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", "-c parallel_setup_cost=10000"
+        "options", "-c parallel_setup_cost=10000 -c jit=off"
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -342,3 +342,14 @@ def test_writes_together_are_one_statement_on_postgresql_and_all_done():
     assert len(queries) == (1 if POSTGRES else 4)
     names = Heartbeat.objects.order_by("name").values_list("name", flat=True)
     assert list(names) == ["first", "second", "third"]
+
+
+def test_connections_neither_compile_statements_nor_start_workers_for_a_page(db):
+    """PostgreSQL connections turn JIT off (a Today statement spent 1.5 s
+    compiling what ran in 10 ms) and start parallel workers only for big
+    queries (docs/operations.md, "PostgreSQL settings"); SQLite has neither,
+    and waits 20 s for the write lock."""
+    if POSTGRES:
+        assert (show("jit"), show("parallel_setup_cost")) == ("off", "10000")
+    else:
+        assert show("busy_timeout") == "20000"

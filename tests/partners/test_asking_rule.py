@@ -153,7 +153,7 @@ def test_each_reason_in_and_out(alice, customer, case):
     ).exists()
     in_not_now = asking.not_now_customers(user=alice, now=NOW).filter(pk=customer.pk)
     assert in_not_now.exists() is (recent and not ready)
-    lists = asking.today_lists(user=alice, now=NOW, ready=1, not_now=1)
+    lists = asking.today_lists(user=alice, now=NOW)
     shown = {row["pk"]: row for row in lists["ready"] + lists["not_now"]}
     if ready or recent:
         assert shown[customer.pk]["ready"] is ready
@@ -182,7 +182,7 @@ def test_open_prospects_never_appear(alice, customer):
         ReferralFactory(
             source=customer, prospect_name=f"Open {stage_name}", stage=stage(stage_name)
         )
-    lists = asking.today_lists(user=alice, now=NOW, ready=5, not_now=5)
+    lists = asking.today_lists(user=alice, now=NOW)
     names = [row["name"] for row in lists["ready"] + lists["not_now"]]
     assert names == ["Cleo Customer"]
     assert set(asking.ready_customers(user=alice, now=NOW)) == {customer}
@@ -255,20 +255,26 @@ def test_todays_lists_read_a_constant_number_of_queries(
         delivered(late, late=True)
         asked(late, ago=100)
     assert alice.role  # read with the user on a page
-    # 1 the customers shown (both lists, with their last ask), 2 their outcomes.
+    # 1 the customers shown (both lists, with their last ask, and how many
+    # each list holds), 2 their outcomes.
     with django_assert_num_queries(2):
-        lists = asking.today_lists(user=alice, now=NOW, ready=count, not_now=count)
+        lists = asking.today_lists(user=alice, now=NOW)
     shown = min(count, asking.TODAY_ROWS)
     assert len(lists["ready"]) == len(lists["not_now"]) == shown
+    assert lists["ready_count"] == lists["not_now_count"] == count
     # The freshest outcome first.
     assert lists["ready"][0]["name"] == "Ready 0"
 
 
-def test_nothing_is_read_when_nothing_is_counted(alice, django_assert_num_queries):
-    with django_assert_num_queries(0):
-        assert asking.today_lists(user=alice, now=NOW, ready=0, not_now=0) == {
+def test_no_outcome_is_read_when_no_customer_has_one(alice, django_assert_num_queries):
+    PartnerFactory(owner=alice, kind="customer")
+    assert alice.role  # read with the user on a page
+    with django_assert_num_queries(1):
+        assert asking.today_lists(user=alice, now=NOW) == {
             "ready": [],
             "not_now": [],
+            "ready_count": 0,
+            "not_now_count": 0,
         }
 
 

@@ -146,8 +146,8 @@ def test_the_nudge_adds_one_query_whatever_its_length(
         logged(alice_partner, f"P{n}", ago=timedelta(days=2 + n))
     client.force_login(alice)
     # 1 the session, 2 the user; 3 the stages; 4 how many of each list (the
-    # not assessed among them); 5 the thank-yous, 6 the not contacted,
-    # 7 the stale, 8 the not assessed.
-    with django_assert_num_queries(8):
+    # not assessed among them); 5 the customers to ask or not now; 6 the
+    # thank-yous, 7 the not contacted, 8 the stale, 9 the not assessed.
+    with django_assert_num_queries(9):
         response = client.get(reverse("today"))
     assert len(response.context["unassessed"]) == min(rows, TODAY_ROWS)
