@@ -1,6 +1,6 @@
 """The one place that knows SQLite from PostgreSQL.
 
-Each app keeps its raw SQL in one module (referrals/sql.py, thanks/sql.py,
+Each app keeps its raw SQL in one module (referrals/sql.py, thanks/sql.py, partners/sql.py,
 dashboard/queries.py, accounts/backends.py) and writes it in the SQL both
 databases run; where the two differ, it calls one of these instead of
 checking the database itself. SQLite stays the embedded default (development,
