@@ -33,6 +33,7 @@ from faker.providers.person import fr_FR as person_fr
 from accounts.models import Team, User
 from partners.asking import SATISFIED_FROM
 from partners.models import Answer, Ask
+from partners.services import OUTCOME_FIELDS
 from referrals.criteria import assess
 from referrals.models import Referral, Stage
 from referrals.services import milestone_positions, referral_enter
@@ -85,17 +86,13 @@ SATISFACTION = ((5, 4, 3, 2, 1), (62, 32, 4, 1, 1))
 ASKED_SHARE = 0.6
 ASK_GAP_DAYS = (120, 180)
 DO_NOT_ASK_SHARE = 0.03
+# What the app records of an outcome (partners.services.OUTCOME_FIELDS), in
+# its table's order, between the keys and who recorded it when.
 OUTCOME_COLUMNS = [
     "id",
     "partner_id",
     "referral_id",
-    "promised",
-    "promised_by",
-    "delivered",
-    "delivered_on",
-    "in_full",
-    "on_budget",
-    "satisfaction",
+    *OUTCOME_FIELDS,
     "recorded_by_id",
     "created_at",
     "updated_at",
