@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection as default_connection
-from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet, TextField
 
 # PostgreSQL's table lock modes, weakest first (LOCK TABLE ... IN <mode> MODE).
 LOCK_MODES = frozenset(
@@ -206,3 +206,24 @@ def one_of(field: str, subquery: QuerySet):
     if is_postgres():
         return AnyOf(field, subquery)
     return Q(**{f"{field}__in": subquery})
+
+
+class Folded(Func):
+    """The columns as one text, a space before each, in lower case and, on
+    PostgreSQL, without accents: crm_unaccent(lower(' ' || a || ' ' || b)).
+    What the search compares a term with (referrals/search.py).
+    crm_unaccent() is unaccent declared IMMUTABLE, so that a stored column
+    or an index may call it: migration referrals.0020 creates it. SQLite
+    has no unaccent: lower(' ' || a || ' ' || b), ASCII letters folded."""
+
+    template = "crm_unaccent(lower(' ' || %(expressions)s))"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="lower(' ' || %(expressions)s)",
+            **extra_context,
+        )

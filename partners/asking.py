@@ -51,6 +51,7 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.scoping import owner_ids_for_user, scope_for_user
+from core.urls_for_rows import url_maker
 from partners import sql
 from partners.models import Answer, Ask, Outcome, Partner
 from partners.services import WON
@@ -333,11 +334,14 @@ def customer_rows(partners: QuerySet, *, now: datetime) -> list[dict]:
     ).filter(outcome_conditions(today)["recent"])
     for outcome in flagged.order_by("-delivered_on", "-promised_by", "-pk"):
         outcomes[outcome.partner_id].append(outcome)
+    partner_url, ask_url = url_maker("partner_detail"), url_maker("ask_new")
     return [
         {
             "pk": partner.pk,
             "name": partner.name,
             "company": partner.company,
+            "url": partner_url(partner.pk),
+            "ask_url": ask_url(partner.pk),
             # today_lists reads the owner's name alone.
             "owner": getattr(partner, "owner_name", None) or partner.owner,
             "can_email": partner.can_email,

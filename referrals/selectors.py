@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import formats, timezone
 
 from accounts.scoping import (
@@ -91,18 +91,6 @@ def stale_filter(now=None) -> Q:
 TODAY_ROWS = 25  # per list of the Today page
 TODAY_THANKS = 25  # thank-yous per page of Today
 
-# What a row of Today's referral lists shows (referrals/_referral_table.html),
-# read as plain values; with the stage's name and kind and the days in it.
-TODAY_ROW_FIELDS = [
-    "pk",
-    "prospect_name",
-    "prospect_company",
-    "estimated_value",
-    "received_on",
-    "stage_id",
-    "stage_entered_at",
-]
-
 
 def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     """The Today page: thanks owed, new referrals not yet contacted, stale
@@ -175,15 +163,18 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
         if thanks and shown_to < counts["thanks"]
         else None,
         "counts": counts,
-        "not_contacted": _today_rows(
-            _oldest(owners, waiting_branches, ("received_on", "id")), now, stages
-        ),
-        "stale": _today_rows(
-            _oldest(owners, stale_branches, ("stage_entered_at", "id")), now, stages
-        ),
-        "unassessed": _today_rows(
-            _oldest(owners, unassessed_branches, ("created_at", "id")), now, stages
-        ),
+        **{
+            name: _today_rows(rows, now, stages)
+            for name, rows in sql.oldest_of_lists(
+                owners,
+                {
+                    "not_contacted": (waiting_branches, ("received_on", "id")),
+                    "stale": (stale_branches, ("stage_entered_at", "id")),
+                    "unassessed": (unassessed_branches, ("created_at", "id")),
+                },
+                TODAY_ROWS,
+            ).items()
+        },
         "asking": asking_lists,
         "failed_asks": list(failed_asks.select_related("source")[:TODAY_ROWS])
         if counts["asks_failed"]
@@ -197,33 +188,9 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
 ASSESS_WITHIN = timedelta(days=1)
 
 
-def _oldest(
-    owners: list[int] | None, branches: list[tuple[str, list]], order: tuple[str, ...]
-) -> QuerySet:
-    """The first TODAY_ROWS in `order` (columns) of the referrals of
-    `owners` the `branches` hold (sql.referrals_where's conditions, disjoint:
-    one per stage): each branch's first TODAY_ROWS, then the first of those
-    picked by id alone, so that only the rows shown are joined to their
-    source."""
-    ids = sql.union_ids(
-        [
-            sql.referrals_where(owners, *branch, order=order, limit=TODAY_ROWS)
-            for branch in branches
-        ]
-    )
-    if ids is None:
-        return Referral.objects.none()
-    by = [column if column != "id" else "pk" for column in order]
-    return Referral.objects.filter(
-        pk__in=Referral.objects.filter(pk__in=ids)
-        .order_by(*by)
-        .values("pk")[:TODAY_ROWS]
-    ).order_by(*by)
-
-
-def _today_rows(referrals: QuerySet, now, stages: list[Stage]) -> list[dict]:
-    """Today's rows of `referrals`, as plain dicts of what a row shows (a
-    template finds a dict's keys at the first try; no model instances).
+def _today_rows(referrals: list[Referral], now, stages: list[Stage]) -> list[dict]:
+    """Today's rows of `referrals` (sql.oldest_of_lists), as plain dicts of
+    what a row shows (a template finds a dict's keys at the first try).
 
     The day received is written once per date, as {{ day|date:"M j" }}
     writes it (formats.date_format): a hundred rows share a few days, and
@@ -231,14 +198,27 @@ def _today_rows(referrals: QuerySet, now, stages: list[Stage]) -> list[dict]:
     """
     by_pk = {stage.pk: stage for stage in stages}
     days: dict = {}
-    rows = list(referrals.values(*TODAY_ROW_FIELDS, source_name=F("source__name")))
-    for row in rows:
-        stage, day = by_pk[row["stage_id"]], row["received_on"]
-        row["stage_name"], row["stage_kind"] = stage.name, stage.kind
-        row["days_in_stage"] = (now - row["stage_entered_at"]).days
+    rows = []
+    for referral in referrals:
+        stage, day = by_pk[referral.stage_id], referral.received_on
         if day not in days:
             days[day] = formats.date_format(day, "M j")
-        row["received"] = days[day]
+        rows.append(
+            {
+                "pk": referral.pk,
+                "prospect_name": referral.prospect_name,
+                "prospect_company": referral.prospect_company,
+                "estimated_value": referral.estimated_value,
+                "received_on": day,
+                "stage_id": stage.pk,
+                "stage_entered_at": referral.stage_entered_at,
+                "source_name": referral.source_name,
+                "stage_name": stage.name,
+                "stage_kind": stage.kind,
+                "days_in_stage": (now - referral.stage_entered_at).days,
+                "received": days[day],
+            }
+        )
     return rows
 
 

@@ -488,6 +488,8 @@ def _saved_as(referral: Referral, saved: Referral) -> None:
     """The caller's `referral` as `saved` left the database (every field, its
     stage and source), with no query to read it back."""
     for field in Referral._meta.concrete_fields:
+        if field.generated:  # the database keeps it
+            continue
         setattr(referral, field.attname, getattr(saved, field.attname))
     referral.stage, referral.source = saved.stage, saved.source
 

@@ -44,7 +44,11 @@ def inserted(objects: list) -> tuple[str, list]:
     model = type(objects[0])
     query = InsertQuery(model)
     query.insert_values(
-        [field for field in model._meta.concrete_fields if not field.primary_key],
+        [
+            field
+            for field in model._meta.concrete_fields
+            if not field.primary_key and not field.generated
+        ],
         objects,
     )
     [(sql, params)] = query.get_compiler(connection=connection).as_sql()
@@ -183,3 +187,65 @@ def referrals_where(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return sql, [*scope_params, *params]
+
+
+# What a row of Today's referral lists shows (selectors._today_rows).
+TODAY_ROW_COLUMNS = (
+    "id",
+    "prospect_name",
+    "prospect_company",
+    "estimated_value",
+    "received_on",
+    "stage_id",
+    "stage_entered_at",
+)
+
+
+def oldest_of_lists(
+    owner_ids: list[int] | None,
+    lists: dict[str, tuple[list[tuple[str, list]], tuple[str, ...]]],
+    limit: int,
+) -> dict[str, list[Referral]]:
+    """Each named list's first `limit` referrals of `owner_ids` in its order,
+    in one statement. A list is its branches (a condition and its
+    parameters, as referrals_where takes them: disjoint, one per stage) and
+    its order (columns, the last of them `id`). Each branch reads its own
+    first `limit` from its index; only the rows kept are joined to their
+    source (`source_name`). Rows come as Referral instances holding the
+    columns of TODAY_ROW_COLUMNS and every list's order."""
+    source = Referral._meta.get_field("source").related_model
+    # Every list reads the same columns (a UNION's parts must).
+    columns = ", ".join(
+        f"r.{column}"
+        for column in dict.fromkeys(
+            (*TODAY_ROW_COLUMNS, *(c for _, order in lists.values() for c in order))
+        )
+    )
+    parts, params = [], []
+    for number, (name, (branches, order)) in enumerate(lists.items()):
+        union, union_params = union_all(
+            [
+                referrals_where(
+                    owner_ids, condition, branch_params, order=order, limit=limit
+                )
+                for condition, branch_params in branches
+            ],
+            "SELECT *",
+        )
+        if not union:
+            continue
+        by = ", ".join(f"r.{column}" for column in order)
+        parts.append(
+            f"SELECT * FROM (SELECT %s AS today_list, {columns}, "
+            f"p.name AS source_name FROM {quote_table(Referral)} r "
+            f"JOIN {quote_table(source)} p ON p.id = r.source_id "
+            f"WHERE r.id IN ({union}) ORDER BY {by} LIMIT {int(limit)}) AS list{number}"
+        )
+        params += [name, *union_params]
+    found: dict[str, list[Referral]] = {name: [] for name in lists}
+    if parts:
+        for referral in Referral.objects.raw(" UNION ALL ".join(parts), params):
+            found[referral.today_list].append(referral)
+    for name, (_, order) in lists.items():
+        found[name].sort(key=lambda referral: [getattr(referral, c) for c in order])
+    return found

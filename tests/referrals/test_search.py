@@ -119,14 +119,16 @@ def test_postgresql_ignores_accents_and_sqlite_takes_them_as_written(
 
 
 def test_the_trigram_indexes_serve_the_search_on_postgresql_only(book):
-    """PostgreSQL: the text the search compares is the one migration 0020
-    indexes, to the letter: written otherwise, no index would serve it.
+    """PostgreSQL: the texts the search compares are the ones migrations
+    0020 (the sources' names) and 0027 (the referrals' stored search text)
+    index, to the letter: written otherwise, no index would serve them.
     (Sequential scans are switched off: on a table this small they would
-    win.) SQLite: migration 0020 ran and made no index, and the search
-    reads the referrals' table through."""
-    assert MigrationRecorder.Migration.objects.filter(
-        app="referrals", name="0020_search_indexes"
-    ).exists()
+    win.) SQLite: the migrations ran and made no trigram index, and the
+    search reads the referrals' table through."""
+    for name in ("0020_search_indexes", "0027_search_text_trigram"):
+        assert MigrationRecorder.Migration.objects.filter(
+            app="referrals", name=name
+        ).exists()
     query = referral_search(Referral.objects.all(), "garcia")
     with transaction.atomic(), connection.cursor() as cursor:
         sql, params = query.query.sql_with_params()
@@ -139,15 +141,16 @@ def test_the_trigram_indexes_serve_the_search_on_postgresql_only(book):
             plan = "\n".join(row[-1] for row in cursor.fetchall())
             cursor.execute(
                 "SELECT name FROM sqlite_master WHERE name IN (%s, %s)",
-                ["referral_search", "partner_name_search"],
+                ["referral_search_text", "partner_name_search"],
             )
             assert cursor.fetchall() == []
     if POSTGRES:
-        assert "referral_search" in plan, plan
+        assert "referral_search_text" in plan, plan
         assert "partner_name_search" in plan, plan
     else:
         assert "SCAN referrals_referral" in plan, plan
-        assert "_search" not in plan, plan
+        assert "referral_search_text" not in plan, plan
+        assert "partner_name_search" not in plan, plan
     assert found("García") == ["Ana García"]
 
 

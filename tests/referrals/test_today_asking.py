@@ -134,10 +134,9 @@ def test_today_with_customers_to_ask_runs_a_constant_number_of_queries(
         ask = Ask.objects.create(partner=late, channel="email", asked_by=alice)
         AskEmail.objects.create(ask=ask, source=late, status="failed", attempts=5)
     client.force_login(alice)
-    # Today's 8 (tests/referrals/test_today.py; the Ready to ask figures are
-    # counted in its counting statement), then 9 the customers shown in both
-    # lists, 10 their outcomes, 11 the failed ask emails.
-    with django_assert_num_queries(11):
+    # Today's 7 (tests/referrals/test_today.py: the customers shown in both
+    # lists among them), then 8 their outcomes, 9 the failed ask emails.
+    with django_assert_num_queries(9):
         response = client.get("/")
     assert len(response.context["asking"]["ready"]) == min(count, 10)
     assert len(response.context["failed_asks"]) == min(count, 25)
