@@ -212,11 +212,12 @@ class Referral(models.Model):
                 include=RECEIVED_COLUMNS,
                 name="referral_owner_received",
             ),
-            # A source's page and the partner list's counts (labels too), from
-            # the index alone.
+            # A source's page and the partner list's counts (labels too), and
+            # the dashboard's referrals that followed an ask (by the time
+            # logged), from the index alone.
             models.Index(
                 fields=["source", "received_on"],
-                include=["stage", "estimated_value", "label"],
+                include=["stage", "estimated_value", "label", "created_at"],
                 name="referral_source_received",
             ),
             # Date-range filters, and every team's referrals received in a
