@@ -210,9 +210,10 @@ def oldest_of_lists(
     in one statement. A list is its branches (a condition and its
     parameters, as referrals_where takes them: disjoint, one per stage) and
     its order (columns, the last of them `id`). Each branch reads its own
-    first `limit` from its index; only the rows kept are joined to their
-    source (`source_name`). Rows come as Referral instances holding the
-    columns of TODAY_ROW_COLUMNS and every list's order."""
+    first `limit` from its index; only those (at most `limit` a stage) are
+    joined to their source (`source_name`) before each list keeps its first
+    `limit`. Rows come as Referral instances holding the columns of
+    TODAY_ROW_COLUMNS and every list's order."""
     source = Referral._meta.get_field("source").related_model
     # Every list reads the same columns (a UNION's parts must).
     columns = ", ".join(
