@@ -1,12 +1,20 @@
 from django.contrib import admin
 
-from partners.models import Ask, Outcome, Partner
+from partners.models import Ask, Outcome, Partner, TeamFocus
+from partners.services import partner_fit
 
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "company", "kind", "owner", "email_consent", "created_at"]
     list_filter = ["kind", "email_consent", "do_not_ask", "industry", "owner"]
+    readonly_fields = ["fit_score"]
+
+    def save_model(self, request, obj, form, change):
+        # Its fit measured again, as the partner form does (partner_update).
+        obj.fit_score = partner_fit(partner=obj).score
+        super().save_model(request, obj, form, change)
+
     search_fields = ["name", "company", "email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
@@ -35,3 +43,12 @@ class AskAdmin(admin.ModelAdmin):
     search_fields = ["partner__name", "note"]
     list_select_related = ["partner", "asked_by"]
     raw_id_fields = ["partner", "asked_by"]
+
+
+@admin.register(TeamFocus)
+class TeamFocusAdmin(admin.ModelAdmin):
+    list_display = ["team", "focus_roles", "focus_industries", "updated_at"]
+    list_filter = ["team"]
+    search_fields = ["team__name", "focus_roles", "focus_industries"]
+    list_select_related = ["team"]
+    raw_id_fields = ["updated_by"]

@@ -2,7 +2,7 @@ from django import forms
 
 from accounts.scoping import users_for_user
 from core.forms import valid_data
-from partners.models import SATISFACTION_CHOICES, Outcome, Partner
+from partners.models import SATISFACTION_CHOICES, Outcome, Partner, TeamFocus
 from partners.services import OUTCOME_FIELDS
 
 
@@ -18,7 +18,12 @@ class PartnerForm(forms.ModelForm):
             "kind",
             "industry",
             "client_focus",
-            "client_focus_industry",
+            "focus_roles",
+            "focus_industries",
+            "focus_size_min",
+            "focus_size_max",
+            "click",
+            "trust",
             "email_consent",
             "do_not_ask",
             "owner",
@@ -26,7 +31,10 @@ class PartnerForm(forms.ModelForm):
         ]
         labels = {
             "client_focus": "Clients they serve",
-            "client_focus_industry": "Their clients' industry",
+            "focus_roles": "Buyers' roles they serve",
+            "focus_industries": "Their clients' industries",
+            "focus_size_min": "Their clients' size from",
+            "focus_size_max": "to",
             "email_consent": "Email",
         }
         widgets = {
@@ -53,6 +61,15 @@ class PartnerForm(forms.ModelForm):
             )
 
 
+# The partner list's fit filter (partners.selectors.FIT_FILTERS' ranges).
+FIT_FILTERS = {
+    "strong": "Strong fit",
+    "some": "Some fit or better",
+    "weak": "Weak or no overlap",
+    "unknown": "Fit unknown",
+}
+
+
 class PartnerFilterForm(forms.Form):
     """The partner list's search, kind and sort, from the address.
 
@@ -73,7 +90,13 @@ class PartnerFilterForm(forms.Form):
             ("-won_value", "Most won value"),
             ("-last", "Latest referral"),
             ("-qualified", "Most qualified first"),
+            ("-fit", "Best fit first"),
         ],
+    )
+    fit = forms.ChoiceField(
+        label="Fit",
+        required=False,
+        choices=[("", "Any fit"), *FIT_FILTERS.items()],
     )
     ready = forms.BooleanField(label="Ready to ask only", required=False)
 
@@ -85,6 +108,7 @@ class PartnerFilterForm(forms.Form):
             "kind": data.get("kind", ""),
             "sort": data.get("sort") or "name",
             "ready": data.get("ready", False),
+            "fit": data.get("fit", ""),
         }
 
 
@@ -117,3 +141,18 @@ class OutcomeForm(forms.ModelForm):
         self.fields["satisfaction"].choices = [("", "Not asked yet")] + list(
             SATISFACTION_CHOICES
         )
+
+
+class TeamFocusForm(forms.ModelForm):
+    """Whom the team sells to: its referral partners' fit is measured
+    against it."""
+
+    class Meta:
+        model = TeamFocus
+        fields = ["focus_roles", "focus_industries", "focus_size_min", "focus_size_max"]
+        labels = {
+            "focus_roles": "Buyers' roles we sell to",
+            "focus_industries": "Industries we sell to",
+            "focus_size_min": "Company size from",
+            "focus_size_max": "to",
+        }

@@ -5,10 +5,61 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.validators import NOTES_MAX
+from partners.fit import LEVELS, Focus, fit_level, terms
+
+# A focus list typed as "HR directors, CFOs": a line of items.
+FOCUS_LIST_MAX = 300
+RATING_CHOICES = [(n, f"{n} of 5") for n in range(1, 6)]
+SIZE_ORDER = "The smallest size cannot be above the largest."
 
 
-class Partner(models.Model):
-    """A referral source: a customer, referral partner or colleague who refers."""
+class FocusFields(models.Model):
+    """Whom one side serves: the buyers' roles, their industries and the
+    sizes of their companies (partners.fit compares two of them)."""
+
+    focus_roles = models.CharField(
+        "buyers' roles",
+        max_length=FOCUS_LIST_MAX,
+        blank=True,
+        help_text="Separated by commas, e.g. HR director, Head of people.",
+    )
+    focus_industries = models.CharField(
+        "industries",
+        max_length=FOCUS_LIST_MAX,
+        blank=True,
+        help_text="Separated by commas, e.g. Software, Healthcare.",
+    )
+    focus_size_min = models.PositiveIntegerField(
+        "company size from", null=True, blank=True, help_text="People."
+    )
+    focus_size_max = models.PositiveIntegerField(
+        "company size to", null=True, blank=True, help_text="People."
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        low, high = self.focus_size_min, self.focus_size_max
+        if low is not None and high is not None and low > high:
+            raise ValidationError({"focus_size_max": SIZE_ORDER})
+
+    def focus(self) -> Focus:
+        return Focus(
+            roles=terms(self.focus_roles),
+            industries=terms(self.focus_industries),
+            size_min=self.focus_size_min,
+            size_max=self.focus_size_max,
+        )
+
+
+class Partner(FocusFields):
+    """A referral source: a customer, referral partner or colleague who refers.
+
+    A referral partner also records whom they serve (FocusFields), and the
+    rep's judgement of personal click and trust: partners.fit compares them
+    with the team's focus (TeamFocus) into fit_score."""
 
     class Kind(models.TextChoices):
         CUSTOMER = "customer", "Customer"
@@ -32,7 +83,23 @@ class Partner(models.Model):
         max_length=2000,
         help_text="Who they serve, e.g. HR directors at mid-size firms.",
     )
-    client_focus_industry = models.CharField(max_length=100, blank=True)
+    click = models.PositiveSmallIntegerField(
+        "personal click",
+        null=True,
+        blank=True,
+        choices=RATING_CHOICES,
+        help_text="Do you enjoy working with them?",
+    )
+    trust = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        choices=RATING_CHOICES,
+        help_text="Would you trust them with your best client?",
+    )
+    # partners.fit's figure against the owner's team's focus, kept by
+    # partners.services (partner_create, partner_update, team_focus_save); None: not a
+    # referral partner, or a focus not written down. The list sorts by it.
+    fit_score = models.PositiveSmallIntegerField(null=True, editable=False)
     # Indexed by (owner, name) below.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -87,6 +154,41 @@ class Partner(models.Model):
     @property
     def can_email(self) -> bool:
         return bool(self.email) and self.email_consent == self.Consent.OPTED_IN
+
+    @property
+    def fit_level(self) -> str:
+        """The stored fit in a word (partners.fit.LEVELS; "" when not a
+        referral partner)."""
+        if self.kind != self.Kind.PARTNER:
+            return ""
+        return fit_level(self.fit_score)
+
+    @property
+    def fit_label(self) -> str:
+        return LEVELS.get(self.fit_level, "")
+
+
+class TeamFocus(FocusFields):
+    """Whom a team sells to, set once by its manager (or an admin): each of
+    its referral partners' fit is measured against it (partners.fit)."""
+
+    team = models.OneToOneField(
+        "accounts.Team", on_delete=models.CASCADE, related_name="focus"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "team focuses"
+
+    def __str__(self):
+        return f"{self.team}'s focus"
 
 
 class Answer(models.TextChoices):

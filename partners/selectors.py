@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.paginator import CountingPaginator
 from partners.asking import ready_filter
+from partners.fit import SOME_FROM, STRONG_FROM
 from partners.models import Partner
 
 
@@ -89,14 +90,30 @@ PARTNER_SORTS = {
         "name",
         "pk",
     ),
+    # Referral partners by their stored fit, those not measured last.
+    "-fit": (F("fit_score").desc(nulls_last=True), "name", "pk"),
+}
+# The sorts by a source's own columns: the page is picked before its
+# figures are counted (partner_list_page).
+OWN_COLUMN_SORTS = ("name", "-fit")
+
+# The list's fit filter (partners.forms.FIT_FILTERS) as conditions on the
+# stored figure (partners.fit's levels: a score under SOME_FROM is weak, or
+# no overlap at all).
+FIT_FILTERS = {
+    "strong": Q(fit_score__gte=STRONG_FROM),
+    "some": Q(fit_score__gte=SOME_FROM),
+    "weak": Q(fit_score__lt=SOME_FROM),
+    "unknown": Q(kind=Partner.Kind.PARTNER, fit_score__isnull=True),
 }
 
 
 def partners_listed(
-    *, user, query: str = "", kind: str = "", ready: bool = False
+    *, user, query: str = "", kind: str = "", ready: bool = False, fit: str = ""
 ) -> QuerySet:
     """Which sources the partner list shows (without their stats: to count
-    them). `ready`: only the customers ready to ask (partners.asking)."""
+    them). `ready`: only the customers ready to ask (partners.asking);
+    `fit`: only the referral partners of that fit (FIT_FILTERS)."""
     partners = (
         partners_matching(user=user, query=query)
         if query
@@ -104,6 +121,8 @@ def partners_listed(
     )
     if ready:
         partners = partners.filter(ready_filter(now=timezone.now()))
+    if fit in FIT_FILTERS:
+        partners = partners.filter(FIT_FILTERS[fit])
     return partners.filter(kind=kind) if kind else partners
 
 
@@ -129,24 +148,26 @@ def partner_list_page(
     kind: str = "",
     sort: str = "name",
     ready: bool = False,
+    fit: str = "",
     number=None,
 ) -> Page:
     """A page of the partner list: the user's sources, searched, sorted, with
     their referral figures.
 
-    Sorted by name (the default), the page is picked without the figures and
-    only its sources are counted: counting every source first, to keep 50,
-    was slow for a manager and slower for an admin at a million referrals
-    (bench/RESULTS.md). A sort by a figure counts them all."""
-    partners = partners_listed(user=user, query=query, kind=kind, ready=ready)
-    by_name = sort not in PARTNER_SORTS or sort == "name"
+    Sorted by name (the default) or by fit, the page is picked without the
+    figures and only its sources are counted: counting every source first,
+    to keep 50, was slow for a manager and slower for an admin at a million
+    referrals (bench/RESULTS.md). A sort by a figure counts them all."""
+    partners = partners_listed(user=user, query=query, kind=kind, ready=ready, fit=fit)
+    sort = sort if sort in PARTNER_SORTS else "name"
+    by_own_column = sort in OWN_COLUMN_SORTS
     ordered = (
-        partners.order_by(*PARTNER_SORTS["name"])
-        if by_name
+        partners.order_by(*PARTNER_SORTS[sort])
+        if by_own_column
         else with_referral_stats(partners).order_by(*PARTNER_SORTS[sort])
     )
     page = CountingPaginator(ordered, 50, count=partners.count).get_page(number)
-    if by_name:
+    if by_own_column:
         page.object_list = referral_stats_attached(list(page.object_list))
     return page
 

@@ -3,7 +3,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.text import clean_email, clean_name
-from partners.models import Answer, Ask, Outcome, Partner
+from partners.fit import PARTNER_FOCUS_MISSING, Fit, fit
+from partners.models import Answer, Ask, Outcome, Partner, TeamFocus
 
 # A referral's stage kind when it is won: referrals.models.Stage.Kind.WON
 # (partners sits below referrals; tests/partners/test_asking_rule.py holds
@@ -49,8 +50,80 @@ def partner_create(**fields) -> Partner:
     """A new referral source, owned by the rep who will look after them."""
     partner = _partner(**fields)
     partner.full_clean()
+    partner.fit_score = partner_fit(partner=partner).score
     partner.save()
     return partner
+
+
+def partner_update(*, partner: Partner, consent_before: str) -> Partner:
+    """Save a source edited in its form (checked there): when they opted in
+    or out of email, and their fit again (the focus, click, trust, kind or
+    owner may have changed)."""
+    if partner.email_consent != consent_before:
+        partner.email_consent_at = timezone.now()  # when they opted in or out
+    partner.fit_score = partner_fit(partner=partner).score
+    partner.save()
+    return partner
+
+
+# -- Fit (partners.fit): a referral partner against their owner's team's focus --
+
+
+def team_focus_for(*, team_id: int | None) -> TeamFocus | None:
+    """A team's focus, None when it has none (or no team is given)."""
+    if team_id is None:
+        return None
+    return TeamFocus.objects.filter(team_id=team_id).first()
+
+
+def partner_fit(*, partner: Partner, focus: TeamFocus | None = None) -> Fit:
+    """How well a referral partner fits their owner's team (its focus read
+    unless given: one query, none for a source that is not a referral
+    partner or has no focus written down)."""
+    if partner.kind != Partner.Kind.PARTNER:
+        return Fit(None, ["Only referral partners have a fit."])
+    if partner.focus().is_empty:  # said without reading the team's
+        return Fit(None, [PARTNER_FOCUS_MISSING])
+    if focus is None:
+        focus = team_focus_for(team_id=partner.owner.team_id)
+    return fit(
+        None if focus is None else focus.focus(),
+        partner.focus(),
+        click=partner.click,
+        trust=partner.trust,
+    )
+
+
+FOCUS_LISTS = ("focus_roles", "focus_industries")
+FOCUS_FIELDS = (*FOCUS_LISTS, "focus_size_min", "focus_size_max")
+
+
+def team_focus_save(*, team, user, **fields) -> TeamFocus:
+    """Set a team's focus, then every one of its referral partners' fit (the
+    partners owned by the team's members): a few thousand rows at most,
+    written in batches."""
+    focus = TeamFocus.objects.filter(team=team).first() or TeamFocus(team=team)
+    for name in FOCUS_FIELDS:
+        value = fields.get(name)
+        if name in FOCUS_LISTS:
+            value = (value or "").strip()
+        setattr(focus, name, value)
+    focus.updated_by = user
+    focus.full_clean()
+    focus.save()
+    partners = list(
+        Partner.objects.filter(owner__team=team, kind=Partner.Kind.PARTNER).only(
+            "pk", "kind", "click", "trust", "fit_score", *FOCUS_FIELDS
+        )
+    )
+    changed = []
+    for partner in partners:
+        score = partner_fit(partner=partner, focus=focus).score
+        if score != partner.fit_score:
+            partner.fit_score = score
+            changed.append(partner)
+    Partner.objects.bulk_update(changed, ["fit_score"], batch_size=500)
+    return focus
 
 
 def partner_new(**fields) -> Partner:

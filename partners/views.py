@@ -1,13 +1,22 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Team
 from accounts.scoping import get_for_user_or_404
 from partners import asking
-from partners.forms import OutcomeForm, PartnerFilterForm, PartnerForm, SourceSearchForm
+from partners.forms import (
+    FIT_FILTERS,
+    OutcomeForm,
+    PartnerFilterForm,
+    PartnerForm,
+    SourceSearchForm,
+    TeamFocusForm,
+)
 from partners.models import Outcome, Partner
 from partners.selectors import (
     partner_for_user,
@@ -16,9 +25,20 @@ from partners.selectors import (
     source_referrals,
     with_referral_stats,
 )
-from partners.services import outcome_record, outcome_update, partner_create
+from partners.services import (
+    outcome_record,
+    outcome_update,
+    partner_create,
+    partner_fit,
+    partner_update,
+    team_focus_for,
+    team_focus_save,
+)
 
 SAVED = "Source saved."
+FOCUS_SAVED = (
+    "{team}'s focus saved: each referral partner's fit is measured against it."
+)
 ADDED = "Source added."
 OUTCOME_SAVED = "Outcome saved."
 
@@ -43,6 +63,8 @@ def partner_list(request):
             "sort": filters["sort"],
             "kinds": Partner.Kind.choices,
             "ready": filters["ready"],
+            "fit": filters["fit"],
+            "fit_filters": FIT_FILTERS.items(),
         },
     )
 
@@ -68,13 +90,14 @@ def partner_detail(request, pk):
     # Read with whether they are ready to ask (a customer's Asking card).
     partner = get_for_user_or_404(
         asking.with_readiness(
-            Partner.objects.select_related("owner"), now=timezone.now()
+            Partner.objects.select_related("owner__team"), now=timezone.now()
         ),
         request.user,
         pk,
     )
     stats = with_referral_stats(Partner.objects.filter(pk=partner.pk)).get()
     referrals = source_referrals(user=request.user, partner=partner)
+    fit = partner_fit(partner=partner) if partner.kind == Partner.Kind.PARTNER else None
     return render(
         request,
         "partners/partner_detail.html",
@@ -82,6 +105,8 @@ def partner_detail(request, pk):
             "partner": partner,
             "stats": stats,
             "referrals": referrals,
+            "fit": fit,
+            "fit_team": partner.owner.team if fit else None,
             # Outcomes, asks and why (two queries, customers only).
             "asking": asking.customer_asking(partner=partner)
             if partner.kind == Partner.Kind.CUSTOMER
@@ -110,10 +135,9 @@ def partner_edit(request, pk):
     consent_before = partner.email_consent
     form = PartnerForm(request.POST or None, instance=partner, user=request.user)
     if request.method == "POST" and form.is_valid():
-        partner = form.save(commit=False)
-        if partner.email_consent != consent_before:
-            partner.email_consent_at = timezone.now()  # when they opted in or out
-        partner.save()
+        partner = partner_update(
+            partner=form.save(commit=False), consent_before=consent_before
+        )
         messages.success(request, SAVED)
         return redirect(partner)
     return render(
@@ -196,3 +220,57 @@ def outcome_edit(request, pk):
                 return redirect(partner)
         return _outcome_page(request, partner, form, outcome, status=400)
     return _outcome_page(request, partner, form, outcome)
+
+
+# -- The team's focus (/partners/focus/): whom the team sells to ----------------
+
+
+def _focus_teams(user) -> list[Team]:
+    """The teams whose focus `user` keeps: every team for an admin, those
+    they manage for a manager, none for a rep."""
+    if user.is_admin:
+        return list(Team.objects.order_by("name"))
+    if user.is_manager:
+        return list(user.managed_teams.order_by("name"))
+    return []
+
+
+def _focus_team(request, editable: list[Team]) -> Team | None:
+    """The team of the page: ?team= (or the POST's) among those the user
+    keeps, else the first of them, else the user's own (read-only)."""
+    raw = request.POST.get("team") or request.GET.get("team")
+    if raw:
+        picked = [team for team in editable if str(team.pk) == raw]
+        if not picked:
+            raise Http404("No such team, or not one you keep the focus of.")
+        return picked[0]
+    return editable[0] if editable else request.user.team
+
+
+@login_required
+def team_focus(request):
+    """Whom the team sells to (buyers' roles, industries, company sizes):
+    its manager or an admin edits it, a rep reads it."""
+    editable = _focus_teams(request.user)
+    team = _focus_team(request, editable)
+    focus = team_focus_for(team_id=team.pk) if team else None
+    may_edit = team is not None and team in editable
+    form = TeamFocusForm(request.POST or None, instance=focus) if may_edit else None
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied("Only the team's manager or an admin sets it.")
+        if form.is_valid():
+            team_focus_save(team=team, user=request.user, **form.cleaned_data)
+            messages.success(request, FOCUS_SAVED.format(team=team))
+            return redirect(f"{reverse('team_focus')}?team={team.pk}")
+    return render(
+        request,
+        "partners/team_focus.html",
+        {
+            "team": team,
+            "teams": editable if len(editable) > 1 else [],
+            "focus": focus,
+            "form": form,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )

@@ -15,6 +15,7 @@ from django.urls import path
 
 from core.errors import database_unavailable
 from partners.models import Partner
+from partners.services import partner_create
 from referrals.models import Referral
 from referrals_crm.urls import urlpatterns as app_urlpatterns
 from tests.browser import log_in
@@ -128,6 +129,20 @@ def test_a_reps_pages(page, demo):
     won = Referral.objects.filter(
         owner__email="rep@example.com", stage__kind="won"
     ).first()
+    # A referral partner: their fit with the team (issue 27), as the
+    # partner form adds one.
+    referral_partner = partner_create(
+        owner=customer.owner,
+        name="Hana Payroll",
+        company="Payroll & Co",
+        kind=Partner.Kind.PARTNER,
+        focus_roles="HR directors, Office managers",
+        focus_industries="Software",
+        focus_size_min=20,
+        focus_size_max=200,
+        click=4,
+        trust=5,
+    )
     paths = [
         "/",
         "/referrals/board/",
@@ -143,6 +158,9 @@ def test_a_reps_pages(page, demo):
         f"/partners/{customer.pk}/ask/",
         f"/partners/{customer.pk}/outcomes/new/",
         f"/partners/outcomes/{outcome.pk}/",
+        f"/partners/{referral_partner.pk}/",
+        f"/partners/{referral_partner.pk}/edit/",
+        "/partners/focus/",
         f"/referrals/{won.pk}/",
         f"/referrals/{won.pk}/outcome/",
         "/accounts/profile/",
@@ -153,7 +171,13 @@ def test_a_reps_pages(page, demo):
 
 def test_a_managers_pages(page, demo):
     base_url = demo("manager@example.com")
-    paths = ["/", "/dashboard/", "/referrals/criteria/"]
+    paths = [
+        "/",
+        "/dashboard/",
+        "/referrals/criteria/",
+        "/partners/focus/",
+        "/partners/?sort=-fit",
+    ]
     assert_no_blocking_violations(page, base_url, paths, "manager")
 
 

@@ -141,10 +141,10 @@ def test_a_rep_cannot_give_a_source_to_another_rep(client, alice, bob, alice_par
 @pytest.mark.parametrize("count", [10, 200])
 @pytest.mark.parametrize(
     ("sort", "queries"),
-    # 1 the session, 2 the user with role and team, 3 the count; by name, 4 the
-    # page's sources then 5 their figures; by a figure, 4 every source counted
-    # and the page kept.
-    [("name", 5), ("-referrals", 4), ("-won_value", 4), ("-last", 4)],
+    # 1 the session, 2 the user with role and team, 3 the count; by name or
+    # fit, 4 the page's sources then 5 their figures; by a figure, 4 every
+    # source counted and the page kept.
+    [("name", 5), ("-fit", 5), ("-referrals", 4), ("-won_value", 4), ("-last", 4)],
 )
 def test_the_list_runs_a_constant_number_of_queries(
     client, alice, django_assert_num_queries, count, sort, queries

@@ -6,9 +6,11 @@ read as a browser would (its text, entities decoded), not string-matched.
 """
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 
@@ -119,8 +121,13 @@ def test_the_digest_carries_names_as_typed(db, alice, smtp_sink):
     from referrals.digests import digest_send
 
     source = PartnerFactory(owner=alice, name='Ann & "Bo" <O\'Neil>')
-    referral_log(user=alice, source=source, prospect_name="Tom O'Brien")
-    assert digest_send(user=alice, now=timezone.now().replace(hour=9))
+    morning = timezone.now().replace(hour=9, minute=0)
+    # Logged the evening before, so its thank-you is due by the morning's
+    # digest whatever the hour the test runs at (logged at 22:00 today, it
+    # was not due by 9:00).
+    with time_machine.travel(morning - timedelta(hours=12), tick=False):
+        referral_log(user=alice, source=source, prospect_name="Tom O'Brien")
+    assert digest_send(user=alice, now=morning)
     [message] = smtp_sink.parsed()
     assert "thank Ann & \"Bo\" <O'Neil> for Tom O'Brien" in plain(message)
     assert "thank Ann & \"Bo\" <O'Neil> for Tom O'Brien" in html_text(html(message))

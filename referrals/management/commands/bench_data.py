@@ -32,7 +32,8 @@ from faker.providers.person import fr_FR as person_fr
 
 from accounts.models import Team, User
 from partners.asking import SATISFIED_FROM
-from partners.models import Answer, Ask
+from partners.fit import Focus, fit
+from partners.models import Answer, Ask, TeamFocus
 from partners.services import OUTCOME_FIELDS
 from referrals.criteria import assess
 from referrals.models import Referral, Stage
@@ -52,6 +53,23 @@ TABLES = [
     "partners_partner",
 ]
 KINDS = (["customer"] * 5) + (["partner"] * 3) + (["network"] * 2) + ["other"]
+# Whom teams and referral partners serve (issue 27's fit): each team sells
+# to one of FOCUSES; a partner serves a mix, so fits range from none to strong.
+ROLES = [
+    "HR director",
+    "Head of people",
+    "CFO",
+    "Office manager",
+    "IT director",
+    "Plant manager",
+]
+INDUSTRIES = ["Software", "Healthcare", "Retail", "Manufacturing", "Finance"]
+SIZES = [(10, 50), (50, 500), (200, 2000), (1000, None)]
+FOCUSES = [
+    ("HR director, Head of people", "Software, Healthcare", 50, 500),
+    ("CFO, Office manager", "Retail, Finance", 10, 200),
+    ("IT director", "Software, Manufacturing", 200, 2000),
+]
 LOST = ["Chose a competitor", "No budget this year", "Went quiet", "Not a fit"]
 # Referral criteria (issue 26): most referrals assessed against four
 # criteria's weights, as the demo data's are; the label and score as the
@@ -328,8 +346,20 @@ class Command(BaseCommand):
             Group.objects.get(name="Manager"),
         )
         reps = []
+        self.team_of, self.focus_of = {}, {}
         for t in range(1, teams + 1):
             team, _ = Team.objects.get_or_create(name=f"Bench team {t:02d}")
+            roles, industries, low, high = FOCUSES[t % len(FOCUSES)]
+            focus, _ = TeamFocus.objects.update_or_create(
+                team=team,
+                defaults={
+                    "focus_roles": roles,
+                    "focus_industries": industries,
+                    "focus_size_min": low,
+                    "focus_size_max": high,
+                },
+            )
+            self.focus_of[team.pk] = focus.focus()
             manager, _ = User.objects.get_or_create(
                 email=f"manager{t:02d}@bench.example",
                 defaults={
@@ -352,6 +382,7 @@ class Command(BaseCommand):
                 )
                 rep.groups.add(rep_group)
                 reps.append(rep.pk)
+                self.team_of[rep.pk] = team.pk
         User.objects.get_or_create(
             email="admin@bench.example",
             defaults={
@@ -376,7 +407,13 @@ class Command(BaseCommand):
             "kind",
             "industry",
             "client_focus",
-            "client_focus_industry",
+            "focus_roles",
+            "focus_industries",
+            "focus_size_min",
+            "focus_size_max",
+            "click",
+            "trust",
+            "fit_score",
             "owner_id",
             "email_consent",
             "email_consent_at",
@@ -393,6 +430,20 @@ class Command(BaseCommand):
             first, last = names.person()
             company = names.company()
             kind = rng.choice(KINDS)
+            focus = Focus()
+            click = trust = score = None
+            if kind == "partner":
+                low, high = rng.choice(SIZES)
+                focus = Focus(
+                    roles=tuple(rng.sample(ROLES, rng.randint(1, 2))),
+                    industries=tuple(rng.sample(INDUSTRIES, rng.randint(1, 2))),
+                    size_min=low,
+                    size_max=high,
+                )
+                click, trust = rng.randint(1, 5), rng.randint(1, 5)
+                score = fit(
+                    self.focus_of[self.team_of[owner]], focus, click=click, trust=trust
+                ).score
             copier.add(
                 pk,
                 f"{first} {last}",
@@ -403,7 +454,13 @@ class Command(BaseCommand):
                 kind,
                 "Software",
                 "HR directors at mid-size firms",
-                "Software",
+                ", ".join(focus.roles),
+                ", ".join(focus.industries),
+                focus.size_min,
+                focus.size_max,
+                click,
+                trust,
+                score,
                 owner,
                 consent,
                 now,

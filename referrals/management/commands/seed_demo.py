@@ -17,8 +17,8 @@ from django.utils import timezone
 from faker import Faker
 
 from accounts.models import ADMIN, MANAGER, REP, Team, User
-from partners.models import Ask, Partner
-from partners.services import outcome_record
+from partners.models import Ask, Partner, TeamFocus
+from partners.services import outcome_record, team_focus_save
 from referrals.models import Activity, Criterion, Referral, Stage, StageChange
 from referrals.services import (
     criterion_create,
@@ -71,6 +71,13 @@ FOCUS = [
     "Operations leads at logistics companies",
     "Founders of SaaS start-ups",
 ]
+# Whom each team sells to and referral partners serve (issue 27's fit).
+ROLES = ["HR director", "Head of people", "CFO", "Practice manager", "Founder"]
+PARTNER_SIZES = [(10, 50), (20, 200), (50, 500), (200, 2000), (1000, None)]
+TEAM_FOCUS = {
+    "North": ("HR director, Head of people", "Software, Healthcare", 50, 500),
+    "South": ("CFO, Founder", "Manufacturing, Finance", 10, 200),
+}
 LOST_REASONS = ["Chose a competitor", "No budget this year", "Went quiet", "Not a fit"]
 THANKS_NOTES = [
     "Called to say thanks; they were glad to hear it is moving.",
@@ -161,6 +168,7 @@ class Command(BaseCommand):
             return False
         self.create_sample_data(reps, n_partners, n_referrals, seed)
         self.create_criteria(seed)
+        self.create_focus()
         self.create_outcomes(reps, seed)
         # The sample rows were bulk-created: compute their summaries.
         call_command("rollups_rebuild", verbosity=0)
@@ -192,12 +200,12 @@ class Command(BaseCommand):
         return users
 
     def create_sample_data(self, reps, n_partners, n_referrals, seed) -> None:
-        rng = random.Random(seed)
+        rng, focus_rng = random.Random(seed), random.Random(seed + 1)
         fake = Faker()
         fake.seed_instance(seed)
         now = timezone.now()
         partners = Partner.objects.bulk_create(
-            [self.partner(fake, rng, reps, now) for _ in range(n_partners)]
+            [self.partner(fake, rng, focus_rng, reps, now) for _ in range(n_partners)]
         )
         stages = list(Stage.objects.filter(is_archived=False).order_by("position"))
         open_stages = [s for s in stages if s.kind == Stage.Kind.OPEN]
@@ -304,18 +312,53 @@ class Command(BaseCommand):
                     satisfaction=satisfaction,
                 )
 
-    def partner(self, fake, rng, reps, now) -> Partner:
+    def create_focus(self) -> None:
+        """Each team's focus (issue 27), which measures every referral
+        partner's fit (team_focus_save)."""
+        for name, (roles, industries, low, high) in TEAM_FOCUS.items():
+            team = Team.objects.filter(name=name).first()
+            if team is not None and not TeamFocus.objects.filter(team=team).exists():
+                team_focus_save(
+                    team=team,
+                    user=None,
+                    focus_roles=roles,
+                    focus_industries=industries,
+                    focus_size_min=low,
+                    focus_size_max=high,
+                )
+
+    def partner(self, fake, rng, focus_rng, reps, now) -> Partner:
+        """A sample source. `rng` draws what every source has, in the same
+        order as before referral partners had a focus (the demo's other
+        data stays as it was for a seed); `focus_rng` a partner's focus."""
         opted_out = rng.random() < 0.15
+        kind = rng.choices(Partner.Kind.values, weights=[5, 3, 2, 1])[0]
+        industry, client_focus = rng.choice(INDUSTRIES), rng.choice(FOCUS)
+        their_industry = rng.choice(INDUSTRIES)
+        focus = {}
+        if kind == Partner.Kind.PARTNER:  # whom they serve, and how we get on
+            low, high = focus_rng.choice(PARTNER_SIZES)
+            industries = {their_industry, focus_rng.choice(INDUSTRIES)}
+            focus = {
+                "focus_roles": ", ".join(
+                    focus_rng.sample(ROLES, focus_rng.randint(1, 2))
+                ),
+                "focus_industries": ", ".join(sorted(industries)),
+                "focus_size_min": low,
+                "focus_size_max": high,
+                "click": focus_rng.randint(2, 5),
+                "trust": focus_rng.randint(2, 5),
+            }
         return Partner(
+            **focus,
             name=fake.name(),
             email=fake.unique.email(),
             phone=fake.phone_number(),
             company=fake.company(),
             title=fake.job()[:200],
-            kind=rng.choices(Partner.Kind.values, weights=[5, 3, 2, 1])[0],
-            industry=rng.choice(INDUSTRIES),
-            client_focus=rng.choice(FOCUS),
-            client_focus_industry=rng.choice(INDUSTRIES),
+            kind=kind,
+            industry=industry,
+            client_focus=client_focus,
             owner=rng.choice(reps),
             email_consent=Partner.Consent.OPTED_OUT
             if opted_out
