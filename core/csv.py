@@ -3,6 +3,7 @@ dashboard table)."""
 
 import csv
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from django.utils.http import content_disposition_header
@@ -11,7 +12,11 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ is text."""
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ is text.
+    A number is written as it is (a negative one is a number, not a
+    formula: a balance of -2)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 

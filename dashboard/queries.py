@@ -36,7 +36,7 @@ from accounts.models import Team, User
 from accounts.scoping import scope_for_user
 from core.sql import median_seconds_sql
 from partners.asking import FOLLOWED_DAYS, asks_summary
-from partners.models import Ask, Partner
+from partners.models import Ask, GivenReferral, Partner
 from referrals.models import (
     ClosedTotal,
     Label,
@@ -1281,10 +1281,83 @@ def asks(filters: DashboardFilters) -> dict:
     }
 
 
+ONE_SIDED_SHOWN = 5
+
+
+def one_sided(filters: DashboardFilters, limit: int | None = ONE_SIDED_SHOWN) -> dict:
+    """The most one-sided relationships with referral partners in the
+    period, both ways: those who sent us referrals we did not return
+    ("they_send": received less given, the largest first) and those we gave
+    referrals who sent few back ("we_give"), `limit` of each (None: all).
+
+    One statement: the period's referrals per partner (on the owner and
+    date index) and the referrals given per partner, added up per partner,
+    then only the first rows of each list joined to the partner. Only
+    referral partners are counted: a view of another source kind has none
+    (`kind_counted` False) and makes no query.
+    """
+    kind_counted = filters.source_kind in ("", Partner.Kind.PARTNER)
+    empty = {"they_send": [], "we_give": [], "kind_counted": kind_counted}
+    if not kind_counted or filters.owner_ids == []:
+        return empty
+    owners, owner_params = "1 = 1", []
+    if filters.owner_ids is not None:
+        owners = _in_sql("owner_id", filters.owner_ids)
+        owner_params = list(filters.owner_ids)
+    partners = f"SELECT id FROM {_table(Partner)} WHERE kind = %s AND {owners}"
+    partner_params = [Partner.Kind.PARTNER, *owner_params]
+    where, scope = _scope_sql(filters)
+    per_partner = (
+        "SELECT pid, SUM(received) AS received, SUM(given) AS given FROM ("
+        "SELECT r.source_id AS pid, COUNT(*) AS received, 0 AS given "
+        f"FROM {_table(Referral)} r WHERE {where} "
+        "AND r.received_on BETWEEN %s AND %s "
+        f"AND r.source_id IN ({partners}) GROUP BY r.source_id "
+        "UNION ALL SELECT g.partner_id, 0, COUNT(*) "
+        f"FROM {_table(GivenReferral)} g WHERE g.given_on BETWEEN %s AND %s "
+        f"AND g.partner_id IN ({partners}) GROUP BY g.partner_id"
+        ") sides GROUP BY pid"
+    )
+    params = [
+        *scope,
+        filters.start,
+        filters.end,
+        *partner_params,
+        filters.start,
+        filters.end,
+        *partner_params,
+    ]
+    cap = "" if limit is None else " LIMIT %s"
+    caps = [] if limit is None else [limit]
+    rows = Partner.objects.raw(
+        f"WITH per_partner AS ({per_partner}) "
+        "SELECT p.id, p.name, p.company, listed.which, listed.received, "
+        "listed.given FROM ("
+        "SELECT * FROM (SELECT 1 AS which, pid, received, given FROM per_partner "
+        f"WHERE received > given ORDER BY received - given DESC, pid{cap}) first "
+        "UNION ALL "
+        "SELECT * FROM (SELECT 2, pid, received, given FROM per_partner "
+        f"WHERE given > received ORDER BY given - received DESC, pid{cap}) second"
+        f") listed JOIN {_table(Partner)} p ON p.id = listed.pid "
+        "ORDER BY listed.which, ABS(listed.received - listed.given) DESC, p.id",
+        [*params, *caps, *caps],
+    )
+    listed = list(rows)
+    for partner in listed:
+        partner.received, partner.given = int(partner.received), int(partner.given)
+        partner.balance = partner.received - partner.given
+    return {
+        "they_send": [p for p in listed if p.which == 1],
+        "we_give": [p for p in listed if p.which == 2],
+        "kind_counted": kind_counted,
+    }
+
+
 def dashboard(filters: DashboardFilters) -> dict:
     """Every section of the page. Their grouped reads go first, together (one
     statement); then the sources, the overdue thank-yous and the stale
-    referrals, one statement each, and the asks (partners.asking)."""
+    referrals, one statement each, the asks (partners.asking) and the
+    one-sided partnerships."""
     filters.read(*PAGE_PARTS, *TREND_PARTS[trend_unit(filters)])
     return {
         "pipeline": pipeline_now(filters),
@@ -1296,4 +1369,5 @@ def dashboard(filters: DashboardFilters) -> dict:
         "stale": stale_referrals(filters),
         "trend": trend(filters),
         "asks": asks(filters),
+        "one_sided": one_sided(filters),
     }

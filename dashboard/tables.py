@@ -82,6 +82,9 @@ def drill_down(data: dict, link) -> None:
         row["received_url"] = link(owner=rep)
         row["won_url"] = link(owner=rep, stage_kind="won")
         row["won_value_url"] = link("closed", owner=rep, stage_kind="won")
+    for partner in (*data["one_sided"]["they_send"], *data["one_sided"]["we_give"]):
+        partner.url = partner_url(partner.pk)
+        partner.received_url = link(source=partner.pk)
     for referral in data["stale"]["oldest"]:
         referral.url = referral_url(referral.pk)
     for thank_you in data["compliance"]["overdue_first"]:
@@ -518,6 +521,20 @@ OVERDUE = Table(
     ),
 )
 
+ONE_SIDED = Table(
+    # Every one-sided partnership of the view, both ways (the page lists 5 of
+    # each).
+    partial(queries.one_sided, limit=None),
+    lambda one_sided: [*one_sided["they_send"], *one_sided["we_give"]],
+    (
+        Column("Partner", lambda p: p.name),
+        Column("Company", lambda p: p.company),
+        Column("Referrals received", lambda p: p.received),
+        Column("Referrals given", lambda p: p.given),
+        Column("Balance (received less given)", lambda p: p.balance),
+    ),
+)
+
 STALE = Table(
     # Every stale referral, not the 25 the page lists (as the overdue CSV).
     partial(queries.stale_referrals, limit=None),
@@ -556,5 +573,6 @@ DASHBOARD_TABLES = {
     "compliance": COMPLIANCE,
     "overdue": OVERDUE,
     "stale": STALE,
+    "one-sided": ONE_SIDED,
     "trend": TREND,
 }

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from partners.models import Ask, Outcome, Partner, TeamFocus
+from partners.models import Ask, GivenReferral, Outcome, Partner, TeamFocus
 from partners.services import partner_fit
 
 
@@ -52,3 +52,12 @@ class TeamFocusAdmin(admin.ModelAdmin):
     search_fields = ["team__name", "focus_roles", "focus_industries"]
     list_select_related = ["team"]
     raw_id_fields = ["updated_by"]
+
+
+@admin.register(GivenReferral)
+class GivenReferralAdmin(admin.ModelAdmin):
+    list_display = ["introduced", "company", "partner", "given_on", "result"]
+    list_filter = ["result", "given_on"]
+    search_fields = ["introduced", "company", "partner__name", "note"]
+    list_select_related = ["partner"]
+    raw_id_fields = ["partner", "given_by"]

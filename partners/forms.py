@@ -2,8 +2,14 @@ from django import forms
 
 from accounts.scoping import users_for_user
 from core.forms import valid_data
-from partners.models import SATISFACTION_CHOICES, Outcome, Partner, TeamFocus
-from partners.services import OUTCOME_FIELDS
+from partners.models import (
+    SATISFACTION_CHOICES,
+    GivenReferral,
+    Outcome,
+    Partner,
+    TeamFocus,
+)
+from partners.services import GIVEN_FIELDS, OUTCOME_FIELDS
 
 
 class PartnerForm(forms.ModelForm):
@@ -91,6 +97,8 @@ class PartnerFilterForm(forms.Form):
             ("-last", "Latest referral"),
             ("-qualified", "Most qualified first"),
             ("-fit", "Best fit first"),
+            ("-balance", "They send more than we give"),
+            ("balance", "We give more than they send"),
         ],
     )
     fit = forms.ChoiceField(
@@ -155,4 +163,20 @@ class TeamFocusForm(forms.ModelForm):
             "focus_industries": "Industries we sell to",
             "focus_size_min": "Company size from",
             "focus_size_max": "to",
+        }
+
+
+class GivenReferralForm(forms.ModelForm):
+    """A referral we gave a partner: whom, when, and how it turned out."""
+
+    class Meta:
+        model = GivenReferral
+        fields = list(GIVEN_FIELDS)  # what given_referral_update() writes
+        widgets = {
+            "given_on": forms.DateInput(attrs={"type": "date"}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "introduced": "The person you introduced to them.",
+            "result": "Fill it in when they tell you.",
         }

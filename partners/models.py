@@ -311,3 +311,49 @@ class Ask(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} ask of {self.partner_id}"
+
+
+class GivenReferral(models.Model):
+    """A referral we gave a partner: whom we introduced to them, when, and
+    how it turned out once known. Reciprocity (DOMAIN.md, section 3): set
+    against the referrals they sent us, a one-sided relationship shows."""
+
+    class Result(models.TextChoices):
+        OPEN = "open", "Not known yet"
+        WON = "won", "They won it"
+        LOST = "lost", "It came to nothing"
+
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.CASCADE,
+        related_name="given_referrals",
+        db_index=False,
+    )
+    introduced = models.CharField("whom we introduced", max_length=200)
+    company = models.CharField(max_length=200, blank=True)
+    given_on = models.DateField("given on", default=timezone.localdate)
+    note = models.TextField(blank=True, max_length=ASK_NOTE_MAX)
+    result = models.CharField(
+        "how it turned out", max_length=4, choices=Result.choices, default=Result.OPEN
+    )
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-given_on", "-pk"]
+        indexes = [
+            # A partner's referrals given (its page, the list's balance), and
+            # those of a period per partner (the dashboard's one-sided list).
+            models.Index(fields=["partner", "given_on"]),
+            models.Index(fields=["given_on"]),
+        ]
+
+    def __str__(self):
+        return f"{self.introduced} to {self.partner_id} on {self.given_on:%Y-%m-%d}"

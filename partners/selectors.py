@@ -5,8 +5,10 @@ from django.db.models import (
     F,
     FloatField,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
@@ -17,7 +19,7 @@ from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.paginator import CountingPaginator
 from partners.asking import ready_filter
 from partners.fit import SOME_FROM, STRONG_FROM
-from partners.models import Partner
+from partners.models import GivenReferral, Partner
 
 
 def partners_for_user(*, user) -> QuerySet:
@@ -43,10 +45,23 @@ def partners_matching(*, user, query: str) -> QuerySet:
 QUALIFIED, LUKEWARM, COLD, UNASSESSED = "qualified", "lukewarm", "cold", "unassessed"
 
 
+def _given_count() -> Subquery:
+    """How many referrals we gave the partner (a subquery: joined beside
+    the referrals they sent, each would be counted once per referral)."""
+    return Subquery(
+        GivenReferral.objects.filter(partner=OuterRef("pk"))
+        .order_by()
+        .values("partner")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
 def with_referral_stats(queryset: QuerySet) -> QuerySet:
     """Annotate what a source has sent us: count, won count and value, last
     date, how many of each label, and the share of those assessed that are
-    qualified (None when none is).
+    qualified (None when none is); and how many referrals we gave them, and
+    the balance (sent us less given them).
 
     One GROUP BY in the database, whatever the number of partners or referrals.
     """
@@ -70,7 +85,9 @@ def with_referral_stats(queryset: QuerySet) -> QuerySet:
             )
             for label in (QUALIFIED, LUKEWARM, COLD, UNASSESSED)
         },
+        given_count=Coalesce(_given_count(), 0),
     ).annotate(
+        balance=F("referral_count") - F("given_count"),
         assessed_count=F("referral_count") - F("unassessed_count"),
         qualified_share=Cast("qualified_count", FloatField())
         / NullIf(F("referral_count") - F("unassessed_count"), 0),
@@ -92,6 +109,9 @@ PARTNER_SORTS = {
     ),
     # Referral partners by their stored fit, those not measured last.
     "-fit": (F("fit_score").desc(nulls_last=True), "name", "pk"),
+    # Reciprocity: the most one-sided first, either way.
+    "-balance": ("-balance", "-referral_count", "name", "pk"),
+    "balance": ("balance", "-given_count", "name", "pk"),
 }
 # The sorts by a source's own columns: the page is picked before its
 # figures are counted (partner_list_page).
@@ -138,6 +158,8 @@ REFERRAL_STATS = (
     "unassessed_count",
     "assessed_count",
     "qualified_share",
+    "given_count",
+    "balance",
 )
 
 
@@ -202,3 +224,37 @@ def source_referrals(*, user, partner: Partner) -> QuerySet:
     return scope_for_user(partner.referrals.all(), user).select_related(
         "source", "owner", "stage"
     )
+
+
+def reciprocity(*, partner: Partner, stats: Partner) -> dict:
+    """Given against received, for a partner's page: the referrals we gave
+    them (how many, how many they won, the latest few) and those they sent
+    us (`stats`: with_referral_stats), and the balance in words. Two
+    queries."""
+    given = list(partner.given_referrals.select_related("given_by")[:GIVEN_SHOWN])
+    totals = partner.given_referrals.aggregate(
+        count=Count("pk"), won=Count("pk", filter=Q(result=GivenReferral.Result.WON))
+    )
+    balance = stats.referral_count - totals["count"]
+    return {
+        "given": given,
+        "given_count": totals["count"],
+        "given_won": totals["won"],
+        "received_count": stats.referral_count,
+        "received_won_value": stats.won_value,
+        "balance": balance,
+        "words": balance_words(balance),
+    }
+
+
+GIVEN_SHOWN = 10
+
+
+def balance_words(balance: int) -> str:
+    """A balance (sent us less given them) as the pages say it."""
+    if balance == 0:
+        return "Even"
+    plural = "s" if abs(balance) != 1 else ""
+    if balance > 0:
+        return f"They sent {balance} more referral{plural} than we gave"
+    return f"We gave {-balance} more referral{plural} than they sent"

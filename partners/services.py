@@ -4,7 +4,14 @@ from django.utils import timezone
 
 from core.text import clean_email, clean_name
 from partners.fit import PARTNER_FOCUS_MISSING, Fit, fit
-from partners.models import Answer, Ask, Outcome, Partner, TeamFocus
+from partners.models import (
+    Answer,
+    Ask,
+    GivenReferral,
+    Outcome,
+    Partner,
+    TeamFocus,
+)
 
 # A referral's stage kind when it is won: referrals.models.Stage.Kind.WON
 # (partners sits below referrals; tests/partners/test_asking_rule.py holds
@@ -250,3 +257,57 @@ def partner_no_asks(*, partner: Partner) -> bool:
     return bool(
         Partner.objects.filter(pk=partner.pk, do_not_ask=False).update(do_not_ask=True)
     )
+
+
+# -- Reciprocity: the referrals we give a partner -------------------------------
+
+GIVEN_IN_FUTURE = "A referral given cannot be dated in the future."
+GIVEN_FIELDS = ("introduced", "company", "given_on", "note", "result")
+
+
+def _given_checked(given: GivenReferral) -> GivenReferral:
+    if given.given_on and given.given_on > timezone.localdate():
+        raise ValidationError({"given_on": GIVEN_IN_FUTURE})
+    given.full_clean()
+    return given
+
+
+def given_referral_record(
+    *,
+    partner: Partner,
+    user,
+    introduced: str,
+    given_on,
+    company: str = "",
+    note: str = "",
+    result: str = GivenReferral.Result.OPEN,
+) -> GivenReferral:
+    """Record a referral we gave `partner`: whom we introduced to them, when
+    (not in the future), and how it turned out when known."""
+    given = _given_checked(
+        GivenReferral(
+            partner=partner,
+            introduced=clean_name(introduced),
+            company=clean_name(company),
+            given_on=given_on,
+            note=note.strip(),
+            result=result,
+            given_by=user,
+        )
+    )
+    given.save()
+    return given
+
+
+def given_referral_update(*, given: GivenReferral, **fields) -> GivenReferral:
+    """Revise a referral given: most often, how it turned out."""
+    for name in GIVEN_FIELDS:
+        if name in fields:
+            value = fields[name]
+            if name in ("introduced", "company"):
+                value = clean_name(value)
+            elif name == "note":
+                value = value.strip()
+            setattr(given, name, value)
+    _given_checked(given).save()
+    return given

@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.partner_edit, name="partner_edit"),
     path("<int:pk>/outcomes/new/", views.outcome_new, name="outcome_new"),
     path("outcomes/<int:pk>/", views.outcome_edit, name="outcome_edit"),
+    path("<int:pk>/given/new/", views.given_new, name="given_new"),
+    path("given/<int:pk>/", views.given_edit, name="given_edit"),
 ]

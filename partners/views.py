@@ -11,21 +11,25 @@ from accounts.scoping import get_for_user_or_404
 from partners import asking
 from partners.forms import (
     FIT_FILTERS,
+    GivenReferralForm,
     OutcomeForm,
     PartnerFilterForm,
     PartnerForm,
     SourceSearchForm,
     TeamFocusForm,
 )
-from partners.models import Outcome, Partner
+from partners.models import GivenReferral, Outcome, Partner
 from partners.selectors import (
     partner_for_user,
     partner_list_page,
     partners_matching,
+    reciprocity,
     source_referrals,
     with_referral_stats,
 )
 from partners.services import (
+    given_referral_record,
+    given_referral_update,
     outcome_record,
     outcome_update,
     partner_create,
@@ -36,6 +40,7 @@ from partners.services import (
 )
 
 SAVED = "Source saved."
+GIVEN_SAVED = "Referral given to {partner} saved."
 FOCUS_SAVED = (
     "{team}'s focus saved: each referral partner's fit is measured against it."
 )
@@ -107,6 +112,8 @@ def partner_detail(request, pk):
             "referrals": referrals,
             "fit": fit,
             "fit_team": partner.owner.team if fit else None,
+            # Given against received (two queries).
+            "reciprocity": reciprocity(partner=partner, stats=stats),
             # Outcomes, asks and why (two queries, customers only).
             "asking": asking.customer_asking(partner=partner)
             if partner.kind == Partner.Kind.CUSTOMER
@@ -274,3 +281,61 @@ def team_focus(request):
         },
         status=400 if form is not None and form.errors else 200,
     )
+
+
+# -- Referrals we give a partner (reciprocity) ----------------------------------
+
+
+def _given_page(request, partner, form, given=None, status=200):
+    return render(
+        request,
+        "partners/given_form.html",
+        {"partner": partner, "form": form, "given": given},
+        status=status,
+    )
+
+
+@login_required
+def given_new(request, pk):
+    """Record a referral we gave the source: whom we introduced, when."""
+    partner = partner_for_user(user=request.user, pk=pk)
+    form = GivenReferralForm(
+        request.POST or None, initial={"given_on": timezone.localdate()}
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                given_referral_record(
+                    partner=partner, user=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:  # next to its field, input kept
+                form.add_error(None, error)
+            else:
+                messages.success(request, GIVEN_SAVED.format(partner=partner.name))
+                return redirect(partner)
+        return _given_page(request, partner, form, status=400)
+    return _given_page(request, partner, form)
+
+
+@login_required
+def given_edit(request, pk):
+    """Revise a referral given: most often, how it turned out."""
+    given = get_for_user_or_404(
+        GivenReferral.objects.select_related("partner__owner"),
+        request.user,
+        pk,
+        owner_field="partner__owner",
+    )
+    partner = given.partner
+    form = GivenReferralForm(request.POST or None, instance=given)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                given_referral_update(given=given, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, GIVEN_SAVED.format(partner=partner.name))
+                return redirect(partner)
+        return _given_page(request, partner, form, given, status=400)
+    return _given_page(request, partner, form, given)

@@ -12,10 +12,11 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import path
+from django.utils import timezone
 
 from core.errors import database_unavailable
 from partners.models import Partner
-from partners.services import partner_create
+from partners.services import given_referral_record, partner_create
 from referrals.models import Referral
 from referrals_crm.urls import urlpatterns as app_urlpatterns
 from tests.browser import log_in
@@ -143,6 +144,14 @@ def test_a_reps_pages(page, demo):
         click=4,
         trust=5,
     )
+    given = given_referral_record(
+        partner=referral_partner,
+        user=customer.owner,
+        introduced="Ivo O'Neil",
+        company="Βήτα & Co",
+        given_on=timezone.localdate(),
+        note="Needs payroll for 80 people from March.",
+    )
     paths = [
         "/",
         "/referrals/board/",
@@ -160,6 +169,9 @@ def test_a_reps_pages(page, demo):
         f"/partners/outcomes/{outcome.pk}/",
         f"/partners/{referral_partner.pk}/",
         f"/partners/{referral_partner.pk}/edit/",
+        f"/partners/{referral_partner.pk}/given/new/",
+        f"/partners/given/{given.pk}/",
+        "/partners/?sort=-balance",
         "/partners/focus/",
         f"/referrals/{won.pk}/",
         f"/referrals/{won.pk}/outcome/",

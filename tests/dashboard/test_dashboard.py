@@ -241,8 +241,9 @@ def test_charts_are_svg_with_their_numbers_in_text(client, carol, data):
 # medians to close); the
 # overdue thank-yous' first rows with their count; the stale referrals;
 # the asks of the period and the referrals that followed (asks_summary);
+# the one-sided partnerships (referrals received and given per partner);
 # the rep choices (the filter form).
-TEAM_DASHBOARD_QUERIES = 10
+TEAM_DASHBOARD_QUERIES = 11
 
 
 @pytest.mark.parametrize("extra", [0, 40])  # 40: overdue rows fill the page
@@ -269,10 +270,10 @@ def test_every_teams_dashboard_counted_live_runs_a_fixed_number_of_queries(
     client.force_login(admin)
     # session; user with role; the stages; the sections' grouped reads (one
     # statement); the sources; the overdue thank-yous with their count; the
-    # stale referrals; the asks; every user, for the reps' table (an
-    # admin's owners are not read: everyone's); the team and the rep choices
-    # (the form).
-    with time_machine.travel(NOW, tick=False), django_assert_num_queries(11):
+    # stale referrals; the asks; the one-sided partnerships; every user, for
+    # the reps' table (an admin's owners are not read: everyone's); the team
+    # and the rep choices (the form).
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(12):
         response = client.get("/dashboard/", {"period": "this_year"})
     assert response.status_code == 200
 
@@ -283,7 +284,7 @@ def test_csv_links_keep_the_view(client, carol, data):
 
 
 # Session, user with role, then what each table's section reads (the page
-# runs 10; every CSV is counted live).
+# runs 11; every CSV is counted live).
 CSV_QUERIES = {
     # the owners in view; the pipeline summary; the stages
     "pipeline": 5,
@@ -308,6 +309,8 @@ CSV_QUERIES = {
     "stale": 5,
     # the stages; the owners; the trend per day
     "trend": 5,
+    # the owners; the partners' referrals received and given, both lists
+    "one-sided": 4,
 }
 
 

@@ -17,8 +17,9 @@ from partners.asking import (
     outcomes_with_flags,
     ready_customers,
 )
-from partners.models import Ask, Outcome, Partner
-from partners.services import ask_create, outcome_record
+from partners.fit import fit_level
+from partners.models import Ask, GivenReferral, Outcome, Partner
+from partners.services import ask_create, outcome_record, partner_fit
 from referrals.criteria import DEFAULT_LUKEWARM_FROM, DEFAULT_QUALIFIED_FROM
 from referrals.models import Label, PipelineTotal, Referral, Stage, StageChange
 from referrals.outcomes import referral_customer
@@ -340,3 +341,41 @@ def test_reps_have_customers_ready_to_ask_and_some_not_now(asking_set):
     )
     asked_lately = timezone.now() - timedelta(days=WINDOW_DAYS)
     assert not_now.filter(asks__asked_at__gte=asked_lately).exists()
+
+
+# -- Referral partners: fit and reciprocity (issue 27) ----------------------------
+
+
+@postgresql_only
+def test_referral_partners_have_a_focus_and_the_fit_the_service_measures(
+    asking_set,
+):
+    referral_partners = list(
+        Partner.objects.filter(kind=Partner.Kind.PARTNER).select_related("owner")
+    )
+    assert referral_partners
+    others = Partner.objects.exclude(kind=Partner.Kind.PARTNER)
+    assert not others.exclude(focus_roles="").exists()
+    assert not others.filter(fit_score__isnull=False).exists()
+    scores = set()
+    for partner in referral_partners:
+        assert partner.focus_roles and partner.click and partner.trust
+        assert partner.fit_score == partner_fit(partner=partner).score
+        scores.add(fit_level(partner.fit_score))
+    # Fits of every level, for the list's sort and filters to show.
+    assert scores == {"strong", "some", "weak"}
+
+
+@postgresql_only
+def test_referrals_given_go_to_referral_partners_by_their_owner(asking_set):
+    given = list(GivenReferral.objects.select_related("partner"))
+    partners = Partner.objects.filter(kind=Partner.Kind.PARTNER).count()
+    assert 0.8 * partners < len(given) < 2.5 * partners
+    today = timezone.localdate()
+    for each in given:
+        assert each.partner.kind == Partner.Kind.PARTNER
+        assert each.given_by_id == each.partner.owner_id
+        assert each.given_on <= today
+        if (today - each.given_on).days < 60:
+            assert each.result == GivenReferral.Result.OPEN
+    assert {each.result for each in given} == {"open", "won", "lost"}

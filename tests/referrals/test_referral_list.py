@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -141,6 +142,15 @@ def test_csv_safe_neutralises_formula_starts(value):
 def test_csv_safe_keeps_plain_text():
     assert csv_safe("Acme") == "Acme"
     assert csv_safe(None) == ""
+
+
+@pytest.mark.parametrize(
+    "value, written", [(-2, "-2"), (Decimal("-12.50"), "-12.50"), (-0.5, "-0.5")]
+)
+def test_csv_safe_writes_a_negative_number_as_a_number(value, written):
+    # A number typed by no one cannot be a formula: a balance of -2 stays -2
+    # (the text "-2" stays neutralised above).
+    assert csv_safe(value) == written
 
 
 @pytest.mark.parametrize("rows", [10, 200])

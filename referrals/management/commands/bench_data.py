@@ -43,6 +43,7 @@ from thanks.models import AskEmail, ThankYouMoment
 PASSWORD = "bench"
 CHUNK = 50_000
 TABLES = [
+    "partners_givenreferral",
     "thanks_askemail",
     "partners_ask",
     "partners_outcome",
@@ -305,12 +306,18 @@ class Command(BaseCommand):
             # The users' checks now: a table with checks pending can't be altered.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             rebuild = without_indexes(cursor, TABLES)
+            # Referral partners' focus and what we gave them (issue 27) from
+            # streams of their own: every other row is as it was before.
+            self.focus_rng = random.Random(options["seed"] + 6)
             partners, customers = self.partners(cursor, rng, reps, options["partners"])
             counts, won = self.referrals(cursor, rng, partners, options)
             # From a stream of their own, as the labels: the rows above are
             # the same as before outcomes and asks were added.
             asking = random.Random(options["seed"] + 5)
             counts |= self.asking(cursor, asking, customers, won)
+            counts |= self.given(
+                cursor, random.Random(options["seed"] + 7), options["years"]
+            )
             # Each index built once over the rows, each foreign key checked in
             # one join: half the time of keeping them row by row.
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -423,6 +430,7 @@ class Command(BaseCommand):
         ]
         copier = Copier(cursor, "partners_partner", columns)
         partners, customers = [], []
+        self.referral_partners = []
         names = Names(rng)
         for pk in range(1, count + 1):
             owner = rng.choice(reps)
@@ -433,14 +441,15 @@ class Command(BaseCommand):
             focus = Focus()
             click = trust = score = None
             if kind == "partner":
-                low, high = rng.choice(SIZES)
+                draw = self.focus_rng
+                low, high = draw.choice(SIZES)
                 focus = Focus(
-                    roles=tuple(rng.sample(ROLES, rng.randint(1, 2))),
-                    industries=tuple(rng.sample(INDUSTRIES, rng.randint(1, 2))),
+                    roles=tuple(draw.sample(ROLES, draw.randint(1, 2))),
+                    industries=tuple(draw.sample(INDUSTRIES, draw.randint(1, 2))),
                     size_min=low,
                     size_max=high,
                 )
-                click, trust = rng.randint(1, 5), rng.randint(1, 5)
+                click, trust = draw.randint(1, 5), draw.randint(1, 5)
                 score = fit(
                     self.focus_of[self.team_of[owner]], focus, click=click, trust=trust
                 ).score
@@ -469,10 +478,55 @@ class Command(BaseCommand):
                 now,
             )
             partners.append((pk, owner, consent == "in"))
+            if kind == "partner":
+                self.referral_partners.append((pk, owner))
             if kind == "customer":
                 customers.append(partners[-1])
         copier.flush()
         return partners, customers
+
+    def given(self, cursor, rng, years: float) -> dict:
+        """Referrals we gave the referral partners (issue 27, reciprocity):
+        none to four each, over the years of the data, most with a result."""
+        today = date.today()
+        now = ts(datetime.now(UTC))
+        columns = [
+            "id",
+            "partner_id",
+            "introduced",
+            "company",
+            "given_on",
+            "note",
+            "result",
+            "given_by_id",
+            "created_at",
+            "updated_at",
+        ]
+        copier = Copier(cursor, "partners_givenreferral", columns)
+        names = Names(rng)
+        pk = 0
+        for partner, owner in self.referral_partners:
+            for _ in range(rng.choice((0, 0, 1, 1, 2, 3, 4))):
+                pk += 1
+                first, last = names.person()
+                given_on = today - timedelta(days=rng.randint(0, int(365 * years)))
+                result = rng.choice(("open", "won", "lost", "lost"))
+                if (today - given_on).days < 60:
+                    result = "open"
+                copier.add(
+                    pk,
+                    partner,
+                    f"{first} {last}",
+                    names.company(),
+                    given_on.isoformat(),
+                    "",
+                    result,
+                    owner,
+                    now,
+                    now,
+                )
+        copier.flush()
+        return {"referrals given": pk}
 
     @staticmethod
     def assessment(rng) -> tuple[int | None, str]:

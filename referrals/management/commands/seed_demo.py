@@ -18,7 +18,11 @@ from faker import Faker
 
 from accounts.models import ADMIN, MANAGER, REP, Team, User
 from partners.models import Ask, Partner, TeamFocus
-from partners.services import outcome_record, team_focus_save
+from partners.services import (
+    given_referral_record,
+    outcome_record,
+    team_focus_save,
+)
 from referrals.models import Activity, Criterion, Referral, Stage, StageChange
 from referrals.services import (
     criterion_create,
@@ -169,6 +173,7 @@ class Command(BaseCommand):
         self.create_sample_data(reps, n_partners, n_referrals, seed)
         self.create_criteria(seed)
         self.create_focus()
+        self.create_given(seed)
         self.create_outcomes(reps, seed)
         # The sample rows were bulk-created: compute their summaries.
         call_command("rollups_rebuild", verbosity=0)
@@ -325,6 +330,27 @@ class Command(BaseCommand):
                     focus_industries=industries,
                     focus_size_min=low,
                     focus_size_max=high,
+                )
+
+    def create_given(self, seed: int) -> None:
+        """Referrals given to the referral partners (issue 27): none to three
+        each in the last six months, some with a result, so the partner pages
+        and the dashboard show the balance both ways."""
+        rng, fake = random.Random(seed + 2), Faker()
+        fake.seed_instance(seed + 2)
+        today = timezone.localdate()
+        for partner in Partner.objects.filter(kind=Partner.Kind.PARTNER).order_by("pk"):
+            for _ in range(rng.choice((0, 1, 1, 2, 3))):
+                given_on = today - timedelta(days=rng.randint(0, 180))
+                given_referral_record(
+                    partner=partner,
+                    user=partner.owner,
+                    introduced=fake.name(),
+                    company=fake.company(),
+                    given_on=given_on,
+                    result=rng.choice(("open", "won", "lost"))
+                    if (today - given_on).days > 30
+                    else "open",
                 )
 
     def partner(self, fake, rng, focus_rng, reps, now) -> Partner:
