@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from partners.models import Ask, GivenReferral, Outcome, Partner, TeamFocus
+from partners.models import (
+    Ask,
+    Commitment,
+    GivenReferral,
+    Outcome,
+    Partner,
+    TeamFocus,
+)
 from partners.services import partner_fit
 
 
@@ -61,3 +68,12 @@ class GivenReferralAdmin(admin.ModelAdmin):
     search_fields = ["introduced", "company", "partner__name", "note"]
     list_select_related = ["partner"]
     raw_id_fields = ["partner", "given_by"]
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(admin.ModelAdmin):
+    list_display = ["what", "partner", "owed_by", "owner", "due_on", "status"]
+    list_filter = ["status", "owed_by", "due_on"]
+    search_fields = ["what", "partner__name", "notes"]
+    list_select_related = ["partner", "owner"]
+    raw_id_fields = ["partner", "owner"]

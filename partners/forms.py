@@ -4,12 +4,13 @@ from accounts.scoping import users_for_user
 from core.forms import valid_data
 from partners.models import (
     SATISFACTION_CHOICES,
+    Commitment,
     GivenReferral,
     Outcome,
     Partner,
     TeamFocus,
 )
-from partners.services import GIVEN_FIELDS, OUTCOME_FIELDS
+from partners.services import COMMITMENT_FIELDS, GIVEN_FIELDS, OUTCOME_FIELDS
 
 
 class PartnerForm(forms.ModelForm):
@@ -180,3 +181,28 @@ class GivenReferralForm(forms.ModelForm):
             "introduced": "The person you introduced to them.",
             "result": "Fill it in when they tell you.",
         }
+
+
+class CommitmentForm(forms.ModelForm):
+    """A commitment of a partnership plan: what, who owes it, the owner on
+    our side (among those the user may assign), when, and how it stands."""
+
+    class Meta:
+        model = Commitment
+        fields = list(COMMITMENT_FIELDS)  # what commitment_update() writes
+        widgets = {
+            "due_on": forms.DateInput(attrs={"type": "date"}),
+            "done_on": forms.DateInput(attrs={"type": "date"}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "what": "Concrete, with a number: “Introduce two HR directors”.",
+            "owner": "Reminded by email on the due date, and on their Today.",
+            "done_on": "Today, unless you say when.",
+        }
+
+    def __init__(self, *args, user, partner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = users_for_user(user)
+        if not self.instance.pk:
+            self.fields["owner"].initial = partner.owner_id

@@ -357,3 +357,68 @@ class GivenReferral(models.Model):
 
     def __str__(self):
         return f"{self.introduced} to {self.partner_id} on {self.given_on:%Y-%m-%d}"
+
+
+class Commitment(models.Model):
+    """One concrete commitment of a partnership plan ("introduce two HR
+    directors by March", "co-host a breakfast in Q2"): what, who owes it (us
+    or them), the owner on our side, when it is due, and whether it was
+    kept. Due and overdue ones are on the owner's Today and in the morning
+    digest; thanks.CommitmentReminder emails the owner on the due date."""
+
+    class OwedBy(models.TextChoices):
+        US = "us", "Us"
+        THEM = "them", "Them"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "Dropped"
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="commitments", db_index=False
+    )
+    what = models.CharField("commitment", max_length=300)
+    owed_by = models.CharField(
+        "who owes it", max_length=4, choices=OwedBy.choices, default=OwedBy.US
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="commitments",
+        db_index=False,
+        verbose_name="owner on our side",
+    )
+    due_on = models.DateField("due on")
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.OPEN)
+    done_on = models.DateField("done on", null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=ASK_NOTE_MAX)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [
+            # A partner's plan, by due date.
+            models.Index(fields=["partner", "due_on"]),
+            # An owner's open commitments by due date (Today, the digest).
+            models.Index(
+                fields=["owner", "due_on"],
+                name="commitment_open_due",
+                condition=models.Q(status="open"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.what[:60]} (due {self.due_on:%Y-%m-%d})"
+
+    def is_overdue(self, today) -> bool:
+        return self.status == self.Status.OPEN and self.due_on < today
+
+    @property
+    def kept_on_time(self) -> bool:
+        return (
+            self.status == self.Status.DONE
+            and self.done_on is not None
+            and self.done_on <= self.due_on
+        )

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 from django.core.paginator import Page
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     F,
@@ -11,6 +14,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
@@ -19,7 +23,7 @@ from accounts.scoping import get_for_user_or_404, scope_for_user
 from core.paginator import CountingPaginator
 from partners.asking import ready_filter
 from partners.fit import SOME_FROM, STRONG_FROM
-from partners.models import GivenReferral, Partner
+from partners.models import Commitment, GivenReferral, Partner
 
 
 def partners_for_user(*, user) -> QuerySet:
@@ -258,3 +262,46 @@ def balance_words(balance: int) -> str:
     if balance > 0:
         return f"They sent {balance} more referral{plural} than we gave"
     return f"We gave {-balance} more referral{plural} than they sent"
+
+
+def partner_plan(*, partner: Partner) -> dict:
+    """A partner's plan: its commitments, open ones first by due date, each
+    with its owner and reminder email; and how many of those due were kept
+    on time. One query."""
+    commitments = list(
+        partner.commitments.select_related("owner", "reminder").order_by(
+            Case(When(status=Commitment.Status.OPEN, then=0), default=1),
+            "due_on",
+            "pk",
+        )
+    )
+    today = timezone.localdate()
+    for commitment in commitments:
+        commitment.overdue = commitment.is_overdue(today)
+    done = [c for c in commitments if c.status == Commitment.Status.DONE]
+    return {
+        "commitments": commitments,
+        "done": len(done),
+        "kept_on_time": sum(c.kept_on_time for c in done),
+        "overdue": sum(c.overdue for c in commitments),
+    }
+
+
+COMMITMENTS_AHEAD_DAYS = 7  # Today lists the commitments due within a week
+COMMITMENTS_SHOWN = 10
+
+
+def commitments_due(*, user, today) -> list[Commitment]:
+    """`user`'s open commitments overdue or due within COMMITMENTS_AHEAD_DAYS
+    (Today, the digest): the owner's own, whoever's partner it is; the
+    oldest due first, with their partner. One query, on the open
+    commitments' (owner, due date) index."""
+    return list(
+        Commitment.objects.filter(
+            owner=user,
+            status=Commitment.Status.OPEN,
+            due_on__lte=today + timedelta(days=COMMITMENTS_AHEAD_DAYS),
+        )
+        .select_related("partner")
+        .order_by("due_on", "pk")[:COMMITMENTS_SHOWN]
+    )

@@ -7,6 +7,7 @@ from partners.fit import PARTNER_FOCUS_MISSING, Fit, fit
 from partners.models import (
     Answer,
     Ask,
+    Commitment,
     GivenReferral,
     Outcome,
     Partner,
@@ -311,3 +312,63 @@ def given_referral_update(*, given: GivenReferral, **fields) -> GivenReferral:
             setattr(given, name, value)
     _given_checked(given).save()
     return given
+
+
+# -- The partnership plan: commitments -------------------------------------------
+
+DONE_IN_FUTURE = "A commitment cannot be done on a date in the future."
+COMMITMENT_FIELDS = ("what", "owed_by", "owner", "due_on", "status", "done_on", "notes")
+
+
+def _commitment_checked(commitment: Commitment) -> Commitment:
+    """Done: on a date (today unless said), not in the future; not done: no
+    date done."""
+    today = timezone.localdate()
+    if commitment.status == Commitment.Status.DONE:
+        commitment.done_on = commitment.done_on or today
+        if commitment.done_on > today:
+            raise ValidationError({"done_on": DONE_IN_FUTURE})
+    else:
+        commitment.done_on = None
+    commitment.what = commitment.what.strip()
+    commitment.notes = commitment.notes.strip()
+    commitment.full_clean()
+    return commitment
+
+
+def commitment_create(
+    *,
+    partner: Partner,
+    owner,
+    what: str,
+    due_on,
+    owed_by: str = Commitment.OwedBy.US,
+    status: str = Commitment.Status.OPEN,
+    done_on=None,
+    notes: str = "",
+) -> Commitment:
+    """A commitment of `partner`'s plan (thanks.services.commitment_record
+    also schedules its reminder)."""
+    commitment = _commitment_checked(
+        Commitment(
+            partner=partner,
+            owner=owner,
+            what=what,
+            due_on=due_on,
+            owed_by=owed_by,
+            status=status,
+            done_on=done_on,
+            notes=notes,
+        )
+    )
+    commitment.save()
+    return commitment
+
+
+def commitment_update(*, commitment: Commitment, **fields) -> Commitment:
+    """Revise a commitment: most often, mark it done (today unless said)."""
+    for name in COMMITMENT_FIELDS:
+        if name in fields:
+            setattr(commitment, name, fields[name])
+    _commitment_checked(commitment).save()
+    return commitment

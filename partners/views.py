@@ -22,6 +22,7 @@ from partners.models import GivenReferral, Outcome, Partner
 from partners.selectors import (
     partner_for_user,
     partner_list_page,
+    partner_plan,
     partners_matching,
     reciprocity,
     source_referrals,
@@ -114,12 +115,22 @@ def partner_detail(request, pk):
             "fit_team": partner.owner.team if fit else None,
             # Given against received (two queries).
             "reciprocity": reciprocity(partner=partner, stats=stats),
+            # A referral partner's plan, or any source's that has one (one
+            # query).
+            "plan": _plan(partner),
             # Outcomes, asks and why (two queries, customers only).
             "asking": asking.customer_asking(partner=partner)
             if partner.kind == Partner.Kind.CUSTOMER
             else None,
         },
     )
+
+
+def _plan(partner: Partner) -> dict | None:
+    plan = partner_plan(partner=partner)
+    if partner.kind == Partner.Kind.PARTNER or plan["commitments"]:
+        return plan
+    return None
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""The rep's morning digest: thank-yous due or overdue, referrals gone stale."""
+"""The rep's morning digest: thank-yous due or overdue, referrals gone stale,
+commitments to partners due."""
 
 import logging
 import zoneinfo
@@ -12,6 +13,7 @@ from django.utils.http import urlencode
 
 from accounts.models import User
 from core.emails import build_email
+from partners.selectors import commitments_due
 from referrals.models import Stage
 from referrals.selectors import referrals_for_user, stale_filter
 from thanks.models import ThankYou
@@ -46,9 +48,18 @@ def digest_content(*, user, now) -> dict:
         .filter(stale_filter(now))
     )
     stale = list(going_cold.order_by("stage_entered_at")[:DIGEST_STALE])
+    # Commitments to partners due by today (overdue ones first).
+    commitments = [
+        commitment
+        for commitment in commitments_due(user=user, today=local.date())
+        if commitment.due_on <= local.date()
+    ]
+    for commitment in commitments:
+        commitment.overdue = commitment.is_overdue(local.date())
     return {
         "user": user,
         "thanks": thanks,
+        "commitments": commitments,
         "stale": stale,
         # How many in all (the email lists the DIGEST_STALE longest cold),
         # and the referral list of them all.
@@ -75,7 +86,7 @@ def digest_send(*, user, now=None) -> bool:
         return False
     try:
         content = digest_content(user=user, now=now)
-        if not content["thanks"] and not content["stale"]:
+        if not (content["thanks"] or content["stale"] or content["commitments"]):
             return False  # nothing to say, no email
         build_email("digest", content, to=[user.email]).send()
     except Exception:

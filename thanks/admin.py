@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.db import transaction
 
-from thanks.models import AskEmail, AskTemplate, ThankYou, ThankYouMoment
+from thanks.models import (
+    AskEmail,
+    AskTemplate,
+    CommitmentReminder,
+    ThankYou,
+    ThankYouMoment,
+)
 from thanks.services import partners_last_thanked_rebuild
 
 
@@ -89,6 +95,23 @@ class AskEmailAdmin(admin.ModelAdmin):
     search_fields = ["source__name", "source__email", "last_error"]
     list_select_related = ["source"]
     raw_id_fields = ["ask", "source"]
+    readonly_fields = [
+        "subject",
+        "body_text",
+        "body_html",
+        "last_error",
+        "claimed_at",
+        "sent_at",
+    ]
+
+
+@admin.register(CommitmentReminder)
+class CommitmentReminderAdmin(admin.ModelAdmin):
+    list_display = ["commitment", "status", "due_at", "sent_at", "attempts"]
+    list_filter = ["status", "due_at"]
+    search_fields = ["commitment__what", "commitment__partner__name", "last_error"]
+    list_select_related = ["commitment"]
+    raw_id_fields = ["commitment"]
     readonly_fields = [
         "subject",
         "body_text",

@@ -472,3 +472,62 @@ class AskEmail(models.Model):
         """Stable across retries, random (as a thank-you's)."""
         domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
         return f"<ask.{self.message_token}@{domain}>"
+
+
+class CommitmentReminder(models.Model):
+    """The reminder email of one commitment of a partnership plan
+    (partners.Commitment), to its owner on its due date: an outbox row with
+    the thank-yous' delivery fields, claimed, sent, retried and recorded by
+    the same code (thanks.services, OUTGOING). One row per commitment: a
+    second beat, or a second worker, finds it claimed or sent.
+
+    Made with the commitment (thanks.services.commitment_record), moved
+    with its due date, cancelled when it is done or dropped."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    commitment = models.OneToOneField(
+        "partners.Commitment", on_delete=models.CASCADE, related_name="reminder"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.SCHEDULED
+    )
+    due_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    subject = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="Why it was cancelled.")
+    created_at = models.DateTimeField(default=timezone.now)
+    message_token = models.CharField(
+        max_length=32, default=new_message_token, editable=False
+    )
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            # The dispatch and the sweep: reminders not yet sent.
+            models.Index(
+                fields=["due_at"],
+                name="reminder_pending_due",
+                condition=models.Q(status__in=["scheduled", "sending"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Reminder of commitment {self.commitment_id}"
+
+    @property
+    def message_id(self) -> str:
+        """Stable across retries, random (as a thank-you's)."""
+        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
+        return f"<commitment.{self.message_token}@{domain}>"

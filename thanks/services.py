@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+import zoneinfo
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from datetime import time as day_time
 from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING
 
@@ -31,14 +33,21 @@ from django.utils import timezone
 from core.emails import build_email, one_line
 from core.health import heartbeat_record
 from core.snippets import render_snippet
-from partners.models import Ask, Partner
-from partners.services import ask_create, partner_no_asks, partner_thanked
+from partners.models import Ask, Commitment, Partner
+from partners.services import (
+    ask_create,
+    commitment_create,
+    commitment_update,
+    partner_no_asks,
+    partner_thanked,
+)
 from thanks import sql
 from thanks.models import (
     BODY_LIMIT,
     SUBJECT_LIMIT,
     AskEmail,
     AskTemplate,
+    CommitmentReminder,
     ThankYou,
     ThankYouMoment,
 )
@@ -376,8 +385,19 @@ ASK_EMAILS = Outgoing(
     settings=lambda: AskTemplate.current(),
     deliver=lambda row, template, connection: _deliver_ask(row, template, connection),
 )
+COMMITMENT_REMINDERS = Outgoing(
+    model=CommitmentReminder,
+    due=lambda now: CommitmentReminder.objects.filter(
+        due_filter(now), status=CommitmentReminder.Status.SCHEDULED
+    ),
+    read=lambda ids: CommitmentReminder.objects.select_related(
+        "commitment__partner", "commitment__owner"
+    ).filter(pk__in=ids),
+    settings=lambda: None,
+    deliver=lambda row, _, connection: _deliver_reminder(row, connection),
+)
 # Thank-yous first: they carry a promise with a deadline.
-OUTGOING = (THANK_YOUS, ASK_EMAILS)
+OUTGOING = (THANK_YOUS, ASK_EMAILS, COMMITMENT_REMINDERS)
 
 
 def thank_you_dispatch(*, thank_you_id: int, connection=None) -> str:
@@ -577,6 +597,30 @@ def _deliver_ask(ask_email: AskEmail, template: AskTemplate, connection) -> str:
         lambda: ask_message(ask_email, template),
         connection,
         template="ask email",
+    )
+
+
+def _deliver_reminder(reminder: CommitmentReminder, connection) -> str:
+    """Send one claimed commitment reminder and record the result.
+
+    1. Re-check the world: the commitment done or dropped since, or its
+       owner gone (deactivated, no address) -> cancelled, with why.
+    2. Render, send and record as a thank-you is (_send_and_record).
+    """
+    commitment = reminder.commitment
+    why = ""
+    if commitment.status != Commitment.Status.OPEN:
+        why = REMINDER_NOT_NEEDED.format(status=commitment.get_status_display().lower())
+    elif not (commitment.owner.is_active and commitment.owner.email):
+        why = REMINDER_NO_OWNER
+    if why:
+        _claim_of(reminder).update(status=CommitmentReminder.Status.CANCELLED, note=why)
+        return "cancelled"
+    return _send_and_record(
+        reminder,
+        lambda: reminder_message(reminder),
+        connection,
+        template="commitment reminder",
     )
 
 
@@ -969,3 +1013,87 @@ def partner_opt_out_of_asks(*, partner: Partner) -> bool:
         emails = partner_opt_out(partner=partner)
         asks = partner_no_asks(partner=partner)
     return emails or asks
+
+
+# -- Partnership plans: a reminder of each commitment on its due date --------------
+
+REMINDER_HOUR = 8  # on the due date, in the owner's time zone (the digest's hour)
+REMINDER_NOT_NEEDED = "The commitment is {status}: no reminder needed."
+REMINDER_NO_OWNER = "Its owner takes no email (deactivated, or no address)."
+
+
+def reminder_due_at(*, due_on, owner, now=None) -> datetime:
+    """When a commitment's reminder goes: REMINDER_HOUR on its due date in
+    its owner's time zone, or now when that has passed."""
+    zone = zoneinfo.ZoneInfo(owner.time_zone or "UTC")
+    at = datetime.combine(due_on, day_time(REMINDER_HOUR), tzinfo=zone)
+    return max(at, now or timezone.now())
+
+
+def reminder_message(reminder: CommitmentReminder):
+    """The reminder as its owner gets it, from the CRM."""
+    commitment = reminder.commitment
+    partner = commitment.partner
+    return build_email(
+        "commitment_reminder",
+        {
+            "commitment": commitment,
+            "partner": partner,
+            "owner": commitment.owner,
+            "overdue": commitment.due_on < timezone.localdate(),
+            "partner_url": settings.SITE_URL + partner.get_absolute_url(),
+        },
+        to=[commitment.owner.email],
+        headers={"Message-ID": reminder.message_id},
+    )
+
+
+def commitment_record(*, partner: Partner, **fields) -> Commitment:
+    """Add a commitment to a partner's plan (partners.services
+    .commitment_create) and, while it is open, its reminder to the owner on
+    the due date, in one transaction: the reminder row exists before
+    anything is sent, and goes once (one row per commitment, claimed)."""
+    with transaction.atomic():
+        commitment = commitment_create(partner=partner, **fields)
+        _reminder_follow(commitment, moved=True)
+    return commitment
+
+
+def commitment_change(*, commitment: Commitment, **fields) -> Commitment:
+    """Revise a commitment (partners.services.commitment_update); its
+    reminder follows: cancelled once it is done or dropped, moved with its
+    due date or owner (sent again on the new date), back when reopened."""
+    before = (commitment.due_on, commitment.owner_id)
+    with transaction.atomic():
+        commitment = commitment_update(commitment=commitment, **fields)
+        moved = (commitment.due_on, commitment.owner_id) != before
+        _reminder_follow(commitment, moved=moved)
+    return commitment
+
+
+def _reminder_follow(commitment: Commitment, *, moved: bool) -> None:
+    reminders = CommitmentReminder.objects.filter(commitment=commitment)
+    pending = [CommitmentReminder.Status.SCHEDULED, CommitmentReminder.Status.FAILED]
+    if commitment.status != Commitment.Status.OPEN:
+        status = commitment.get_status_display().lower()
+        reminders.filter(status__in=pending).update(
+            status=CommitmentReminder.Status.CANCELLED,
+            note=REMINDER_NOT_NEEDED.format(status=status),
+        )
+        return
+    due_at = reminder_due_at(due_on=commitment.due_on, owner=commitment.owner)
+    reminder = reminders.first()
+    if reminder is None:
+        CommitmentReminder.objects.create(commitment=commitment, due_at=due_at)
+    elif moved or reminder.status == CommitmentReminder.Status.CANCELLED:
+        # A row mid-send is left to its worker: that send was for the old date.
+        reminders.exclude(status=CommitmentReminder.Status.SENDING).update(
+            status=CommitmentReminder.Status.SCHEDULED,
+            due_at=due_at,
+            attempts=0,
+            next_attempt_at=None,
+            last_error="",
+            sent_at=None,
+            note="",
+        )
+    dispatch_on_commit()

@@ -22,6 +22,17 @@ urlpatterns = [
     # view is thanks' (it sends email), so the path is here (partners.urls,
     # included first, has no such path).
     path("partners/<int:pk>/ask/", views.ask_new, name="ask_new"),
+    # A partnership plan's commitments (their reminders are outbox rows).
+    path(
+        "partners/<int:pk>/commitments/new/",
+        views.commitment_new,
+        name="commitment_new",
+    ),
+    path(
+        "partners/commitments/<int:pk>/",
+        views.commitment_edit,
+        name="commitment_edit",
+    ),
     path(
         "thanks/asks/<int:pk>/retry/",
         views.ask_email_retry_view,

@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.scoping import get_for_user_or_404
 from core.http import safe_next
 from partners.asking import customer_asking
-from partners.models import Ask, Partner
+from partners.forms import CommitmentForm
+from partners.models import Ask, Commitment, Partner
 from partners.selectors import partner_for_user
 from thanks.forms import (
     AskForm,
@@ -44,6 +46,8 @@ from thanks.services import (
     ask_email_retry,
     ask_record,
     ask_team,
+    commitment_change,
+    commitment_record,
     partner_id_from_ask_token,
     partner_id_from_token,
     partner_opt_out,
@@ -439,3 +443,62 @@ def ask_unsubscribe(request, token):
             {"partner": partner, "already": True},
         )
     return render(request, "thanks/ask_unsubscribe.html", {"partner": partner})
+
+
+# -- A partnership plan's commitments (partners.Commitment), reminded by email --
+
+COMMITMENT_SAVED = "Commitment saved: {what}."
+
+
+def _commitment_page(request, partner, form, commitment=None, status=200):
+    return render(
+        request,
+        "thanks/commitment_form.html",
+        {"partner": partner, "form": form, "commitment": commitment},
+        status=status,
+    )
+
+
+@login_required
+def commitment_new(request, pk):
+    """Add a commitment to a source's partnership plan; its owner is
+    reminded by email on the due date."""
+    partner = partner_for_user(user=request.user, pk=pk)
+    form = CommitmentForm(request.POST or None, user=request.user, partner=partner)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                commitment = commitment_record(partner=partner, **form.cleaned_data)
+            except ValidationError as error:  # next to its field, input kept
+                form.add_error(None, error)
+            else:
+                messages.success(request, COMMITMENT_SAVED.format(what=commitment.what))
+                return redirect(partner)
+        return _commitment_page(request, partner, form, status=400)
+    return _commitment_page(request, partner, form)
+
+
+@login_required
+def commitment_edit(request, pk):
+    """Revise a commitment: mark it done or dropped, move its date."""
+    commitment = get_for_user_or_404(
+        Commitment.objects.select_related("partner__owner", "owner"),
+        request.user,
+        pk,
+        owner_field="partner__owner",
+    )
+    partner = commitment.partner
+    form = CommitmentForm(
+        request.POST or None, instance=commitment, user=request.user, partner=partner
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                commitment_change(commitment=commitment, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, COMMITMENT_SAVED.format(what=commitment.what))
+                return redirect(partner)
+        return _commitment_page(request, partner, form, commitment, status=400)
+    return _commitment_page(request, partner, form, commitment)

@@ -20,6 +20,7 @@ from partners.services import given_referral_record, partner_create
 from referrals.models import Referral
 from referrals_crm.urls import urlpatterns as app_urlpatterns
 from tests.browser import log_in
+from thanks.services import commitment_record
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots" / "accessibility"
@@ -152,6 +153,13 @@ def test_a_reps_pages(page, demo):
         given_on=timezone.localdate(),
         note="Needs payroll for 80 people from March.",
     )
+    commitment = commitment_record(
+        partner=referral_partner,
+        owner=customer.owner,
+        what="Introduce two HR directors",
+        owed_by="them",
+        due_on=timezone.localdate(),
+    )
     paths = [
         "/",
         "/referrals/board/",
@@ -171,6 +179,8 @@ def test_a_reps_pages(page, demo):
         f"/partners/{referral_partner.pk}/edit/",
         f"/partners/{referral_partner.pk}/given/new/",
         f"/partners/given/{given.pk}/",
+        f"/partners/{referral_partner.pk}/commitments/new/",
+        f"/partners/commitments/{commitment.pk}/",
         "/partners/?sort=-balance",
         "/partners/focus/",
         f"/referrals/{won.pk}/",

@@ -213,9 +213,10 @@ def test_the_source_page_runs_a_constant_number_of_queries(
     client.force_login(alice)
     # 1 the session, 2 the user with role and team, 3 the source (with when
     # last thanked, and whether ready to ask), 4 its figures, 5 its
-    # referrals, 6 the latest referrals given them and 7 how many (issue
-    # 27); a customer's, 8 its outcomes and 9 its asks (issue 26).
-    with django_assert_num_queries(9):
+    # referrals, 6 the latest referrals given them and 7 how many, 8 its
+    # plan's commitments (issue 27); a customer's, 9 its outcomes and 10 its
+    # asks (issue 26).
+    with django_assert_num_queries(10):
         response = client.get(f"/partners/{alice_partner.pk}/")
     assert response.status_code == 200
 

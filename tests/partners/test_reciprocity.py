@@ -212,8 +212,9 @@ def test_the_partners_page_runs_a_constant_number_of_queries(
     client.force_login(alice)
     # 1 the session, 2 the user, 3 the source, 4 its figures, 5 its
     # referrals (no team's focus read: Hana's focus is not recorded), 6 the
-    # latest referrals given (with who gave them), 7 how many given and won.
-    with django_assert_num_queries(7):
+    # latest referrals given (with who gave them), 7 how many given and won,
+    # 8 its plan's commitments.
+    with django_assert_num_queries(8):
         response = client.get(f"/partners/{hana.pk}/")
     assert len(response.context["reciprocity"]["given"]) == 10
     assert "The latest 10 of 15." in response.content.decode()

@@ -99,10 +99,10 @@ def test_the_source_page_with_labels_runs_a_constant_number_of_queries(
         ReferralFactory(source=alice_partner, label=Label.values[n % 4])
     client.force_login(alice)
     # 1 the session, 2 the user, 3 the source, 4 its figures with its labels,
-    # 5 its referrals, 6 and 7 the referrals given them (reciprocity); a
-    # customer's, 8 its outcomes and 9 its asks (Ready to ask,
-    # tests/partners/test_asking_pages.py).
-    with django_assert_num_queries(9):
+    # 5 its referrals, 6 and 7 the referrals given them (reciprocity), 8 its
+    # plan's commitments; a customer's, 9 its outcomes and 10 its asks
+    # (Ready to ask, tests/partners/test_asking_pages.py).
+    with django_assert_num_queries(10):
         response = client.get(reverse("partner_detail", args=[alice_partner.pk]))
     assert response.context["stats"].unassessed_count == count // 4
 

@@ -225,8 +225,8 @@ def test_a_partners_page_runs_a_constant_number_of_queries(
     client.force_login(alice)
     # 1 the session, 2 the user with role and team, 3 the source with its
     # owner and team, 4 its figures, 5 its referrals, 6 the team's focus, 7
-    # the latest referrals given them and 8 how many.
-    with django_assert_num_queries(8):
+    # the latest referrals given them and 8 how many, 9 its plan.
+    with django_assert_num_queries(9):
         response = client.get(f"/partners/{hr_partner.pk}/")
     assert response.status_code == 200
 

@@ -134,9 +134,9 @@ def test_today_with_customers_to_ask_runs_a_constant_number_of_queries(
         ask = Ask.objects.create(partner=late, channel="email", asked_by=alice)
         AskEmail.objects.create(ask=ask, source=late, status="failed", attempts=5)
     client.force_login(alice)
-    # Today's 7 (tests/referrals/test_today.py: the customers shown in both
-    # lists among them), then 8 their outcomes, 9 the failed ask emails.
-    with django_assert_num_queries(9):
+    # Today's 8 (tests/referrals/test_today.py: the customers shown in both
+    # lists among them), then 9 their outcomes, 10 the failed ask emails.
+    with django_assert_num_queries(10):
         response = client.get("/")
     assert len(response.context["asking"]["ready"]) == min(count, 10)
     assert len(response.context["failed_asks"]) == min(count, 25)

@@ -148,7 +148,7 @@ def test_the_nudge_keeps_todays_query_count_whatever_its_length(
     # 1 the session, 2 the user; 3 the stages; 4 how many of each list (the
     # not assessed among them); 5 the customers to ask or not now; 6 the
     # thank-yous, 7 the not contacted, the stale and the not assessed (one
-    # statement).
-    with django_assert_num_queries(7):
+    # statement), 8 the commitments due.
+    with django_assert_num_queries(8):
         response = client.get(reverse("today"))
     assert len(response.context["unassessed"]) == min(rows, TODAY_ROWS)

@@ -31,7 +31,7 @@ from referrals.services import (
     statement_create,
 )
 from thanks.models import Moment, ThankYou, ThankYouMoment
-from thanks.services import render_thank_you
+from thanks.services import commitment_change, commitment_record, render_thank_you
 
 PASSWORD = "demo"
 # email, display name, team, role
@@ -82,6 +82,15 @@ TEAM_FOCUS = {
     "North": ("HR director, Head of people", "Software, Healthcare", 50, 500),
     "South": ("CFO, Founder", "Manufacturing, Finance", 10, 200),
 }
+# Commitments of a partnership plan: what, due in how many days, who owes it.
+PLAN_COMMITMENTS = [
+    ("Introduce two HR directors", -30, "them"),
+    ("Co-host a breakfast for CFOs", 45, "us"),
+    ("Send our case study on payroll", -3, "us"),
+    ("Review each other's client lists", 5, "us"),
+    ("Refer one mid-size software firm", 20, "them"),
+    ("Quarterly catch-up lunch", -14, "us"),
+]
 LOST_REASONS = ["Chose a competitor", "No budget this year", "Went quiet", "Not a fit"]
 THANKS_NOTES = [
     "Called to say thanks; they were glad to hear it is moving.",
@@ -174,6 +183,7 @@ class Command(BaseCommand):
         self.create_criteria(seed)
         self.create_focus()
         self.create_given(seed)
+        self.create_plans(seed)
         self.create_outcomes(reps, seed)
         # The sample rows were bulk-created: compute their summaries.
         call_command("rollups_rebuild", verbosity=0)
@@ -352,6 +362,29 @@ class Command(BaseCommand):
                     if (today - given_on).days > 30
                     else "open",
                 )
+
+    def create_plans(self, seed: int) -> None:
+        """A partnership plan for each referral partner (issue 27): a
+        commitment kept, one overdue or due soon, one later, so Today, the
+        plans and the reminders have something to show."""
+        rng = random.Random(seed + 3)
+        today = timezone.localdate()
+        for partner in Partner.objects.filter(kind=Partner.Kind.PARTNER).order_by("pk"):
+            for what, days, owed_by in rng.sample(PLAN_COMMITMENTS, 3):
+                due_on = today + timedelta(days=days)
+                commitment = commitment_record(
+                    partner=partner,
+                    owner=partner.owner,
+                    what=what,
+                    due_on=due_on,
+                    owed_by=owed_by,
+                )
+                if days < -7:  # long past: kept (on time, or a little late)
+                    commitment_change(
+                        commitment=commitment,
+                        status="done",
+                        done_on=due_on + timedelta(days=rng.choice((-2, 0, 3))),
+                    )
 
     def partner(self, fake, rng, focus_rng, reps, now) -> Partner:
         """A sample source. `rng` draws what every source has, in the same
