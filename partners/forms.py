@@ -108,6 +108,7 @@ class PartnerFilterForm(forms.Form):
         choices=[("", "Any fit"), *FIT_FILTERS.items()],
     )
     ready = forms.BooleanField(label="Ready to ask only", required=False)
+    dormant = forms.BooleanField(label="Dormant partners only", required=False)
 
     def values(self) -> dict:
         """The valid filters (an invalid one is left out, and said)."""
@@ -118,6 +119,7 @@ class PartnerFilterForm(forms.Form):
             "sort": data.get("sort") or "name",
             "ready": data.get("ready", False),
             "fit": data.get("fit", ""),
+            "dormant": data.get("dormant", False),
         }
 
 

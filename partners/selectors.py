@@ -1,10 +1,12 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     FloatField,
     Max,
@@ -133,7 +135,13 @@ FIT_FILTERS = {
 
 
 def partners_listed(
-    *, user, query: str = "", kind: str = "", ready: bool = False, fit: str = ""
+    *,
+    user,
+    query: str = "",
+    kind: str = "",
+    ready: bool = False,
+    fit: str = "",
+    dormant: bool = False,
 ) -> QuerySet:
     """Which sources the partner list shows (without their stats: to count
     them). `ready`: only the customers ready to ask (partners.asking);
@@ -147,6 +155,8 @@ def partners_listed(
         partners = partners.filter(ready_filter(now=timezone.now()))
     if fit in FIT_FILTERS:
         partners = partners.filter(FIT_FILTERS[fit])
+    if dormant:
+        partners = partners.filter(dormant_filter(today=timezone.localdate()))
     return partners.filter(kind=kind) if kind else partners
 
 
@@ -175,6 +185,7 @@ def partner_list_page(
     sort: str = "name",
     ready: bool = False,
     fit: str = "",
+    dormant: bool = False,
     number=None,
 ) -> Page:
     """A page of the partner list: the user's sources, searched, sorted, with
@@ -184,7 +195,9 @@ def partner_list_page(
     figures and only its sources are counted: counting every source first,
     to keep 50, was slow for a manager and slower for an admin at a million
     referrals (bench/RESULTS.md). A sort by a figure counts them all."""
-    partners = partners_listed(user=user, query=query, kind=kind, ready=ready, fit=fit)
+    partners = partners_listed(
+        user=user, query=query, kind=kind, ready=ready, fit=fit, dormant=dormant
+    )
     sort = sort if sort in PARTNER_SORTS else "name"
     by_own_column = sort in OWN_COLUMN_SORTS
     ordered = (
@@ -230,6 +243,34 @@ def source_referrals(*, user, partner: Partner) -> QuerySet:
     )
 
 
+def _referrals() -> QuerySet:
+    """Every referral (referrals.Referral, read through the source's
+    reverse relation: partners sits below referrals)."""
+    return Partner._meta.get_field("referrals").related_model.objects.all()
+
+
+def dormant_since(today) -> date:
+    """The day before which a referral partner with no referral either way
+    since is dormant (settings.PARTNER_DORMANT_DAYS)."""
+    return today - timedelta(days=settings.PARTNER_DORMANT_DAYS)
+
+
+def dormant_filter(*, today) -> Q:
+    """Referral partners with no referral received from them and none given
+    to them for PARTNER_DORMANT_DAYS, known to us for at least that long (a
+    new partner is not dormant). Each an index lookup per partner: the
+    referrals' (source, received on), the given referrals' (partner, given
+    on)."""
+    since = dormant_since(today)
+    return (
+        Q(kind=Partner.Kind.PARTNER, created_at__date__lt=since)
+        & ~Exists(_referrals().filter(source=OuterRef("pk"), received_on__gte=since))
+        & ~Exists(
+            GivenReferral.objects.filter(partner=OuterRef("pk"), given_on__gte=since)
+        )
+    )
+
+
 def reciprocity(*, partner: Partner, stats: Partner) -> dict:
     """Given against received, for a partner's page: the referrals we gave
     them (how many, how many they won, the latest few) and those they sent
@@ -237,13 +278,16 @@ def reciprocity(*, partner: Partner, stats: Partner) -> dict:
     queries."""
     given = list(partner.given_referrals.select_related("given_by")[:GIVEN_SHOWN])
     totals = partner.given_referrals.aggregate(
-        count=Count("pk"), won=Count("pk", filter=Q(result=GivenReferral.Result.WON))
+        count=Count("pk"),
+        won=Count("pk", filter=Q(result=GivenReferral.Result.WON)),
+        last=Max("given_on"),
     )
     balance = stats.referral_count - totals["count"]
     return {
         "given": given,
         "given_count": totals["count"],
         "given_won": totals["won"],
+        "last_given_on": totals["last"],
         "received_count": stats.referral_count,
         "received_won_value": stats.won_value,
         "balance": balance,
@@ -305,3 +349,37 @@ def commitments_due(*, user, today) -> list[Commitment]:
         .select_related("partner")
         .order_by("due_on", "pk")[:COMMITMENTS_SHOWN]
     )
+
+
+def partner_health(*, partner: Partner, stats, given: dict, plan: dict | None) -> dict:
+    """A referral partner's health from what its page has read (no query):
+    the last referral received and given, the last contact (the latest of
+    those, a thank-you, an ask, a commitment done), commitments kept on
+    time, and whether it is dormant (no referral either way for
+    PARTNER_DORMANT_DAYS)."""
+    today = timezone.localdate()
+    since = dormant_since(today)
+    received, given_on = stats.last_referral_on, given["last_given_on"]
+    plan = plan or {}
+    done = [c.done_on for c in plan.get("commitments", []) if c.done_on is not None]
+    contacts = [
+        timezone.localdate(moment)
+        for moment in (partner.last_thanked_at, getattr(partner, "last_asked_at", None))
+        if moment is not None
+    ]
+    known = [day for day in (received, given_on, *done, *contacts) if day is not None]
+    dormant = (
+        partner.kind == Partner.Kind.PARTNER
+        and timezone.localdate(partner.created_at) < since
+        and not (received and received >= since)
+        and not (given_on and given_on >= since)
+    )
+    return {
+        "last_received_on": received,
+        "last_given_on": given_on,
+        "last_contact_on": max(known) if known else None,
+        "kept_on_time": plan.get("kept_on_time", 0),
+        "done": plan.get("done", 0),
+        "dormant": dormant,
+        "dormant_days": settings.PARTNER_DORMANT_DAYS,
+    }

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +22,7 @@ from partners.forms import (
 from partners.models import GivenReferral, Outcome, Partner
 from partners.selectors import (
     partner_for_user,
+    partner_health,
     partner_list_page,
     partner_plan,
     partners_matching,
@@ -71,6 +73,8 @@ def partner_list(request):
             "ready": filters["ready"],
             "fit": filters["fit"],
             "fit_filters": FIT_FILTERS.items(),
+            "dormant": filters["dormant"],
+            "dormant_days": settings.PARTNER_DORMANT_DAYS,
         },
     )
 
@@ -103,6 +107,8 @@ def partner_detail(request, pk):
     )
     stats = with_referral_stats(Partner.objects.filter(pk=partner.pk)).get()
     referrals = source_referrals(user=request.user, partner=partner)
+    given = reciprocity(partner=partner, stats=stats)
+    plan = _plan(partner)
     fit = partner_fit(partner=partner) if partner.kind == Partner.Kind.PARTNER else None
     return render(
         request,
@@ -114,10 +120,16 @@ def partner_detail(request, pk):
             "fit": fit,
             "fit_team": partner.owner.team if fit else None,
             # Given against received (two queries).
-            "reciprocity": reciprocity(partner=partner, stats=stats),
+            "reciprocity": given,
             # A referral partner's plan, or any source's that has one (one
             # query).
-            "plan": _plan(partner),
+            "plan": plan,
+            # A referral partner's health, from the above (no query).
+            "health": partner_health(
+                partner=partner, stats=stats, given=given, plan=plan
+            )
+            if partner.kind == Partner.Kind.PARTNER
+            else None,
             # Outcomes, asks and why (two queries, customers only).
             "asking": asking.customer_asking(partner=partner)
             if partner.kind == Partner.Kind.CUSTOMER

@@ -325,6 +325,11 @@ REORDER_WAIT_SECONDS = env.float("REORDER_WAIT_SECONDS", default=10)
 # How old the all-teams dashboard's figures may be before a visit recounts
 # them (they show "as of" and have a Refresh button). 0: always count live.
 DASHBOARD_SNAPSHOT_SECONDS = env.int("DASHBOARD_SNAPSHOT_SECONDS", default=300)
+# A referral partner with no referral either way (received or given) for
+# this many days is dormant (partners.selectors.dormant_filter).
+PARTNER_DORMANT_DAYS = env.int("PARTNER_DORMANT_DAYS", default=90)
+if PARTNER_DORMANT_DAYS < 1:
+    raise ImproperlyConfigured("PARTNER_DORMANT_DAYS must be 1 or more.")
 if DASHBOARD_SNAPSHOT_SECONDS < 0:
     raise ImproperlyConfigured("DASHBOARD_SNAPSHOT_SECONDS must be 0 or more.")
 

@@ -182,6 +182,7 @@ def test_a_reps_pages(page, demo):
         f"/partners/{referral_partner.pk}/commitments/new/",
         f"/partners/commitments/{commitment.pk}/",
         "/partners/?sort=-balance",
+        "/partners/?dormant=on",
         "/partners/focus/",
         f"/referrals/{won.pk}/",
         f"/referrals/{won.pk}/outcome/",

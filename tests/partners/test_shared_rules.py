@@ -34,7 +34,13 @@ def test_a_source_and_a_prospect_are_cleaned_by_the_same_rule(alice):
 def test_valid_data_leaves_out_an_invalid_field_and_keeps_its_error():
     form = PartnerFilterForm({"q": "sam", "kind": "nonsense", "sort": "-referrals"})
     data = valid_data(form)
-    assert data == {"q": "sam", "sort": "-referrals", "ready": False, "fit": ""}
+    assert data == {
+        "q": "sam",
+        "sort": "-referrals",
+        "ready": False,
+        "fit": "",
+        "dormant": False,
+    }
     assert "kind" in form.errors
 
 
@@ -51,4 +57,5 @@ def test_the_partner_filters_are_the_valid_ones():
         "sort": "name",
         "ready": False,
         "fit": "",
+        "dormant": False,
     }

@@ -309,6 +309,7 @@ class Command(BaseCommand):
             # Referral partners' focus and what we gave them (issue 27) from
             # streams of their own: every other row is as it was before.
             self.focus_rng = random.Random(options["seed"] + 6)
+            self.years = options["years"]
             partners, customers = self.partners(cursor, rng, reps, options["partners"])
             counts, won = self.referrals(cursor, rng, partners, options)
             # From a stream of their own, as the labels: the rows above are
@@ -429,6 +430,9 @@ class Command(BaseCommand):
             "updated_at",
         ]
         copier = Copier(cursor, "partners_partner", columns)
+        # Every source known since the data's first day (a dormant partner is
+        # one known for longer than PARTNER_DORMANT_DAYS).
+        known_since = ts(datetime.now(UTC) - timedelta(days=int(365 * self.years)))
         partners, customers = [], []
         self.referral_partners = []
         names = Names(rng)
@@ -474,7 +478,7 @@ class Command(BaseCommand):
                 consent,
                 now,
                 "",
-                now,
+                known_since,
                 now,
             )
             partners.append((pk, owner, consent == "in"))
