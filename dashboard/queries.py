@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import connection
@@ -368,13 +369,24 @@ def _batched(parts: list[Part | None]) -> list[list[tuple]]:
     statement = f"WITH {', '.join(named)} {' UNION ALL '.join(selects)}"
     # Where each part's own columns are in a row of the statement, worked
     # out once per part, not per row (a thousand rows on a team's page).
-    places = {
-        number: [columns.index(name) for name in _column_names(part.kinds)]
+    # A row's first column is its part's number: the part's own columns are
+    # picked from the row as it comes (itemgetter, not a tuple built per
+    # value), each part's places one after that number.
+    pick = {
+        number: _picker([1 + columns.index(name) for name in _column_names(part.kinds)])
         for number, part in live
     }
-    for number, *values in _rows(statement, params):
-        found[number].append(tuple(values[place] for place in places[number]))
+    for row in _rows(statement, params):
+        found[row[0]].append(pick[row[0]](row))
     return found
+
+
+def _picker(places: list[int]):
+    """A function from a row to the tuple of its values at `places`."""
+    if len(places) == 1:
+        place = places[0]
+        return lambda row: (row[place],)
+    return itemgetter(*places)
 
 
 def _column_names(kinds: str) -> list[str]:
@@ -1304,8 +1316,7 @@ def one_sided(filters: DashboardFilters, limit: int | None = ONE_SIDED_SHOWN) ->
     if filters.owner_ids is not None:
         owners = _in_sql("owner_id", filters.owner_ids)
         owner_params = list(filters.owner_ids)
-    partners = f"SELECT id FROM {_table(Partner)} WHERE kind = %s AND {owners}"
-    partner_params = [Partner.Kind.PARTNER, *owner_params]
+    partners = "SELECT id FROM team_partners"
     where, scope = _scope_sql(filters)
     per_partner = (
         "SELECT pid, SUM(received) AS received, SUM(given) AS given FROM ("
@@ -1319,18 +1330,20 @@ def one_sided(filters: DashboardFilters, limit: int | None = ONE_SIDED_SHOWN) ->
         ") sides GROUP BY pid"
     )
     params = [
+        Partner.Kind.PARTNER,
+        *owner_params,
         *scope,
         filters.start,
         filters.end,
-        *partner_params,
         filters.start,
         filters.end,
-        *partner_params,
     ]
     cap = "" if limit is None else " LIMIT %s"
     caps = [] if limit is None else [limit]
     rows = Partner.objects.raw(
-        f"WITH per_partner AS ({per_partner}) "
+        # The view's referral partners, read once for both sides.
+        f"WITH team_partners AS (SELECT id FROM {_table(Partner)} "
+        f"WHERE kind = %s AND {owners}), per_partner AS ({per_partner}) "
         "SELECT p.id, p.name, p.company, listed.which, listed.received, "
         "listed.given FROM ("
         "SELECT * FROM (SELECT 1 AS which, pid, received, given FROM per_partner "

@@ -8,7 +8,7 @@ from partners.models import (
     Partner,
     TeamFocus,
 )
-from partners.services import partner_fit
+from partners.services import FOCUS_FIELDS, partner_fit, team_focus_save
 
 
 @admin.register(Partner)
@@ -57,6 +57,17 @@ class TeamFocusAdmin(admin.ModelAdmin):
     list_display = ["team", "focus_roles", "focus_industries", "updated_at"]
     list_filter = ["team"]
     search_fields = ["team__name", "focus_roles", "focus_industries"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        # As the focus page saves it: every partner of the team measured again.
+        saved = team_focus_save(
+            team=obj.team,
+            user=request.user,
+            **{name: getattr(obj, name) for name in FOCUS_FIELDS},
+        )
+        obj.pk = saved.pk
+
     list_select_related = ["team"]
     raw_id_fields = ["updated_by"]
 

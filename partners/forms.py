@@ -1,5 +1,7 @@
 from django import forms
+from django.db.models import Q
 
+from accounts.models import User
 from accounts.scoping import users_for_user
 from core.forms import valid_data
 from partners.models import (
@@ -185,6 +187,20 @@ class GivenReferralForm(forms.ModelForm):
         }
 
 
+def commitment_owners(*, user, partner, current=None):
+    """Who may own a commitment of `partner`'s plan: someone who sees the
+    partner (its owner, or the manager of its owner's team), among those
+    `user` may assign (users_for_user); and its owner now, on an edit."""
+    team = partner.owner.team
+    sees = Q(pk=partner.owner_id)
+    if team is not None and team.manager_id is not None:
+        sees |= Q(pk=team.manager_id)
+    chosen = users_for_user(user).filter(sees)
+    if current is not None:
+        chosen = chosen | User.objects.filter(pk=current)
+    return chosen.distinct()
+
+
 class CommitmentForm(forms.ModelForm):
     """A commitment of a partnership plan: what, who owes it, the owner on
     our side (among those the user may assign), when, and how it stands."""
@@ -205,6 +221,8 @@ class CommitmentForm(forms.ModelForm):
 
     def __init__(self, *args, user, partner, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = users_for_user(user)
+        self.fields["owner"].queryset = commitment_owners(
+            user=user, partner=partner, current=self.instance.owner_id
+        )
         if not self.instance.pk:
             self.fields["owner"].initial = partner.owner_id

@@ -9,6 +9,8 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
+    IntegerField,
     Max,
     OuterRef,
     Q,
@@ -21,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
-from accounts.scoping import get_for_user_or_404, scope_for_user
+from accounts.scoping import get_for_user_or_404, owner_ids_for_user, scope_for_user
 from core.paginator import CountingPaginator
 from partners.asking import ready_filter
 from partners.fit import SOME_FROM, STRONG_FROM
@@ -54,11 +56,13 @@ QUALIFIED, LUKEWARM, COLD, UNASSESSED = "qualified", "lukewarm", "cold", "unasse
 def _given_count() -> Subquery:
     """How many referrals we gave the partner (a subquery: joined beside
     the referrals they sent, each would be counted once per referral)."""
+    # COUNT without GROUP BY: always one row (0 when none), so no Coalesce,
+    # and grouped by the partner's id, not by the subquery itself (wrapped
+    # in a function, PostgreSQL ran it once per referral joined).
     return Subquery(
         GivenReferral.objects.filter(partner=OuterRef("pk"))
         .order_by()
-        .values("partner")
-        .annotate(n=Count("pk"))
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
         .values("n")
     )
 
@@ -91,7 +95,7 @@ def with_referral_stats(queryset: QuerySet) -> QuerySet:
             )
             for label in (QUALIFIED, LUKEWARM, COLD, UNASSESSED)
         },
-        given_count=Coalesce(_given_count(), 0),
+        given_count=_given_count(),
     ).annotate(
         balance=F("referral_count") - F("given_count"),
         assessed_count=F("referral_count") - F("unassessed_count"),
@@ -335,13 +339,20 @@ COMMITMENTS_AHEAD_DAYS = 7  # Today lists the commitments due within a week
 COMMITMENTS_SHOWN = 10
 
 
-def commitments_due(*, user, today) -> list[Commitment]:
+def commitments_due(*, user, today, team: list[int] | None = None) -> list[Commitment]:
     """`user`'s open commitments overdue or due within COMMITMENTS_AHEAD_DAYS
     (Today, the digest): the owner's own, whoever's partner it is; the
     oldest due first, with their partner. One query, on the open
     commitments' (owner, due date) index."""
+    # Through the one scoping rule too, as owner ids (a manager's team as
+    # `team`, when the page has read it): only partners the user sees (their
+    # owners are people who see them: partners.forms.commitment_owners).
+    commitments = Commitment.objects.all()
+    owners = owner_ids_for_user(user, team=team)
+    if owners is not None:
+        commitments = commitments.filter(partner__owner__in=owners)
     return list(
-        Commitment.objects.filter(
+        commitments.filter(
             owner=user,
             status=Commitment.Status.OPEN,
             due_on__lte=today + timedelta(days=COMMITMENTS_AHEAD_DAYS),

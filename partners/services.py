@@ -84,6 +84,15 @@ def team_focus_for(*, team_id: int | None) -> TeamFocus | None:
     return TeamFocus.objects.filter(team_id=team_id).first()
 
 
+def team_of(user) -> int | None:
+    """The team whose focus a user's partners are measured against: their
+    own, else (a manager outside the team they manage) the first they
+    manage."""
+    if user.team_id is not None:
+        return user.team_id
+    return user.managed_teams.order_by("name").values_list("pk", flat=True).first()
+
+
 def partner_fit(*, partner: Partner, focus: TeamFocus | None = None) -> Fit:
     """How well a referral partner fits their owner's team (its focus read
     unless given: one query, none for a source that is not a referral
@@ -93,7 +102,7 @@ def partner_fit(*, partner: Partner, focus: TeamFocus | None = None) -> Fit:
     if partner.focus().is_empty:  # said without reading the team's
         return Fit(None, [PARTNER_FOCUS_MISSING])
     if focus is None:
-        focus = team_focus_for(team_id=partner.owner.team_id)
+        focus = team_focus_for(team_id=team_of(partner.owner))
     return fit(
         None if focus is None else focus.focus(),
         partner.focus(),
@@ -119,8 +128,13 @@ def team_focus_save(*, team, user, **fields) -> TeamFocus:
     focus.updated_by = user
     focus.full_clean()
     focus.save()
+    # The members' partners, and the manager's own when they are not a
+    # member (team_of).
+    owners = Q(owner__team=team)
+    if team.manager is not None and team_of(team.manager) == team.pk:
+        owners |= Q(owner=team.manager_id)
     partners = list(
-        Partner.objects.filter(owner__team=team, kind=Partner.Kind.PARTNER).only(
+        Partner.objects.filter(owners, kind=Partner.Kind.PARTNER).only(
             "pk", "kind", "click", "trust", "fit_score", *FOCUS_FIELDS
         )
     )

@@ -269,6 +269,9 @@ def _focus_team(request, editable: list[Team]) -> Team | None:
     """The team of the page: ?team= (or the POST's) among those the user
     keeps, else the first of them, else the user's own (read-only)."""
     raw = request.POST.get("team") or request.GET.get("team")
+    own = request.user.team
+    if raw and own is not None and str(own.pk) == raw and own not in editable:
+        return own  # their own team's, to read (the partner page's link)
     if raw:
         picked = [team for team in editable if str(team.pk) == raw]
         if not picked:

@@ -11,7 +11,7 @@ from accounts.scoping import (
 )
 from core.urls_for_rows import url_maker
 from partners import asking
-from partners.selectors import commitments_due
+from partners.selectors import COMMITMENTS_SHOWN, commitments_due
 from referrals import sql
 from referrals.criteria import DEFAULT_LUKEWARM_FROM, DEFAULT_QUALIFIED_FROM
 from referrals.models import (
@@ -157,12 +157,13 @@ def referrals_needing_action(*, user, now=None, thanks_after=None) -> dict:
     shown_to = counts["thanks_before"] + len(thanks)
     # The user's own commitments to partners, due within a week (one query).
     today = timezone.localdate(now)
-    commitments = commitments_due(user=user, today=today)
+    commitments = commitments_due(user=user, today=today, team=team)
     for commitment in commitments:
         commitment.overdue = commitment.is_overdue(today)
         commitment.due_today = commitment.due_on == today
     return {
         "commitments": commitments,
+        "commitments_shown": COMMITMENTS_SHOWN,
         "thanks": thanks,
         "thanks_from": counts["thanks_before"] + 1,
         "thanks_to": shown_to,

@@ -50,6 +50,7 @@ from thanks.models import (
     CommitmentReminder,
     ThankYou,
     ThankYouMoment,
+    new_message_token,
 )
 from thanks.queue import queue_dispatch, request_dispatch
 
@@ -1040,7 +1041,11 @@ def reminder_message(reminder: CommitmentReminder):
             "commitment": commitment,
             "partner": partner,
             "owner": commitment.owner,
-            "overdue": commitment.due_on < timezone.localdate(),
+            # By the owner's calendar, as the reminder's hour.
+            "overdue": commitment.due_on
+            < timezone.localdate(
+                timezone=zoneinfo.ZoneInfo(commitment.owner.time_zone or "UTC")
+            ),
             "partner_url": settings.SITE_URL + partner.get_absolute_url(),
         },
         to=[commitment.owner.email],
@@ -1063,7 +1068,12 @@ def commitment_change(*, commitment: Commitment, **fields) -> Commitment:
     """Revise a commitment (partners.services.commitment_update); its
     reminder follows: cancelled once it is done or dropped, moved with its
     due date or owner (sent again on the new date), back when reopened."""
-    before = (commitment.due_on, commitment.owner_id)
+    # As saved, not as the form left the instance (its new values set).
+    before = (
+        Commitment.objects.filter(pk=commitment.pk)
+        .values_list("due_on", "owner_id")
+        .first()
+    )
     with transaction.atomic():
         commitment = commitment_update(commitment=commitment, **fields)
         moved = (commitment.due_on, commitment.owner_id) != before
@@ -1095,5 +1105,7 @@ def _reminder_follow(commitment: Commitment, *, moved: bool) -> None:
             last_error="",
             sent_at=None,
             note="",
+            # A new message: one with the old Message-ID may be dropped as seen.
+            message_token=new_message_token(),
         )
     dispatch_on_commit()

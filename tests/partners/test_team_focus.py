@@ -234,3 +234,43 @@ def test_a_partners_page_runs_a_constant_number_of_queries(
 def test_a_rep_gets_404_on_another_reps_partner(client, bob, hr_partner):
     client.force_login(bob)
     assert client.get(f"/partners/{hr_partner.pk}/").status_code == 404
+
+
+def test_a_rep_reads_their_own_teams_focus_from_the_partner_pages_link(
+    client, carol, alice, hana_partner_with_focus
+):
+    client.force_login(alice)
+    response = client.get(FOCUS, {"team": alice.team_id})
+    assert response.status_code == 200
+    assert response.context["form"] is None
+    assert client.get(FOCUS, {"team": alice.team_id + 1000}).status_code == 404
+
+
+@pytest.fixture
+def hana_partner_with_focus(hr_partner):
+    return hr_partner
+
+
+def test_a_managers_own_partners_are_measured_against_the_team_they_manage(
+    client, carol
+):
+    own = partner(carol, "Carol's partner", focus_roles="CFO")
+    client.force_login(carol)
+    client.post(FOCUS, {**NORTH_FOCUS, "focus_roles": "CFO"})
+    own.refresh_from_db()
+    assert own.fit_score == 35  # the buyers shared; nothing else said
+    page = client.get(f"/partners/{own.pk}/").content.decode()
+    assert "Same buyer: CFO" in page
+
+
+def test_saving_a_focus_in_the_admin_measures_the_partners_again(
+    client, admin, north, hr_partner
+):
+    client.force_login(admin)
+    response = client.post(
+        "/admin/partners/teamfocus/add/",
+        {"team": north.pk, **NORTH_FOCUS},
+    )
+    assert response.status_code == 302
+    hr_partner.refresh_from_db()
+    assert hr_partner.fit_score == 98

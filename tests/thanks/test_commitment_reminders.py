@@ -321,3 +321,74 @@ def test_only_referral_partners_and_sources_with_a_plan_show_one(client, alice):
     assert (
         "Partnership plan" in client.get(f"/partners/{customer.pk}/").content.decode()
     )
+
+
+def test_a_date_moved_in_the_form_moves_the_reminder_with_a_new_message(
+    client, alice, hana
+):
+    commitment = commit(hana, alice, timezone.localdate() + timedelta(days=3))
+    reminder = commitment.reminder
+    CommitmentReminder.objects.filter(pk=reminder.pk).update(
+        status="sent", sent_at=timezone.now()
+    )
+    later = timezone.localdate() + timedelta(days=20)
+    client.force_login(alice)
+    response = client.post(
+        f"/partners/commitments/{commitment.pk}/",
+        {
+            "what": commitment.what,
+            "owed_by": "us",
+            "owner": alice.pk,
+            "due_on": later.isoformat(),
+            "status": "open",
+        },
+    )
+    assert response.status_code == 302
+    moved = CommitmentReminder.objects.get(pk=reminder.pk)
+    assert moved.status == "scheduled"
+    assert moved.due_at == reminder_due_at(due_on=later, owner=alice)
+    assert moved.message_token != reminder.message_token
+
+
+def test_a_commitments_owner_is_someone_who_sees_the_partner(
+    client, alice, bob, carol, hana
+):
+    client.force_login(carol)
+    form = client.get(f"/partners/{hana.pk}/commitments/new/").context["form"]
+    # Alice owns the partner, Carol manages her team; Bob cannot see it.
+    assert set(form.fields["owner"].queryset) == {alice, carol}
+    assert form.fields["owner"].initial == alice.pk
+    client.force_login(alice)
+    form = client.get(f"/partners/{hana.pk}/commitments/new/").context["form"]
+    assert list(form.fields["owner"].queryset) == [alice]
+
+
+def test_a_rep_keeps_the_managers_commitment_when_editing_it(
+    client, alice, carol, hana
+):
+    commitment = commit(hana, carol, timezone.localdate() + timedelta(days=3))
+    client.force_login(alice)
+    response = client.post(
+        f"/partners/commitments/{commitment.pk}/",
+        {
+            "what": "Renamed",
+            "owed_by": "us",
+            "owner": carol.pk,
+            "due_on": commitment.due_on.isoformat(),
+            "status": "open",
+        },
+    )
+    assert response.status_code == 302
+    commitment.refresh_from_db()
+    assert (commitment.what, commitment.owner) == ("Renamed", carol)
+
+
+def test_today_leaves_out_a_commitment_on_a_partner_the_user_cannot_see(
+    client, bob, hana
+):
+    # Made around the form (which offers only those who see the partner).
+    Commitment.objects.create(
+        partner=hana, owner=bob, what="Hidden", due_on=timezone.localdate()
+    )
+    client.force_login(bob)
+    assert client.get("/").context["commitments"] == []
