@@ -101,6 +101,7 @@ def test_a_manager_sees_whose_source_it_is(live_server, page, carol, long_names)
         "Won",
         "Won value (USD)",
         "Qualified",
+        "Given",
         "Last referral",
     ]
     assert tables_cut(page) == [0]
