@@ -401,13 +401,14 @@ class AskTemplate(models.Model):
         return template
 
 
-class AskEmail(models.Model):
-    """The email of one ask (partners.Ask by email): an outbox row with the
-    thank-yous' delivery fields, claimed, sent, retried and recorded by the
-    same code (thanks.services, OUTGOING), shown on Today when it failed.
+class OutboxEmail(models.Model):
+    """An email as an outbox row with the thank-yous' delivery fields
+    (status, due, attempts, next attempt, claim, error, the copy sent,
+    Message-ID): claimed, sent, retried and recorded by thanks.services
+    (OUTGOING). Each kind is a table of its own (AskEmail,
+    CommitmentReminder); MESSAGE_ID_PREFIX tells their Message-IDs apart."""
 
-    The row is the truth, as for a thank-you: it exists (scheduled) in the
-    ask's transaction, before anything is sent."""
+    MESSAGE_ID_PREFIX = ""
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -416,17 +417,6 @@ class AskEmail(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    ask = models.OneToOneField(
-        "partners.Ask", on_delete=models.CASCADE, related_name="email"
-    )
-    # The customer asked (the ask's, copied: Today's failed emails and an
-    # opt-out find theirs without a join).
-    source = models.ForeignKey(
-        "partners.Partner",
-        on_delete=models.CASCADE,
-        related_name="ask_emails",
-        db_index=False,
-    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.SCHEDULED
     )
@@ -446,7 +436,39 @@ class AskEmail(models.Model):
     )
 
     class Meta:
+        abstract = True
         ordering = ["due_at", "pk"]
+
+    @property
+    def message_id(self) -> str:
+        """Stable across retries, random (as a thank-you's)."""
+        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
+        return f"<{self.MESSAGE_ID_PREFIX}.{self.message_token}@{domain}>"
+
+
+class AskEmail(OutboxEmail):
+    """The email of one ask (partners.Ask by email): an outbox row with the
+    thank-yous' delivery fields, claimed, sent, retried and recorded by the
+    same code (thanks.services, OUTGOING), shown on Today when it failed.
+
+    The row is the truth, as for a thank-you: it exists (scheduled) in the
+    ask's transaction, before anything is sent."""
+
+    MESSAGE_ID_PREFIX = "ask"
+
+    ask = models.OneToOneField(
+        "partners.Ask", on_delete=models.CASCADE, related_name="email"
+    )
+    # The customer asked (the ask's, copied: Today's failed emails and an
+    # opt-out find theirs without a join).
+    source = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        related_name="ask_emails",
+        db_index=False,
+    )
+
+    class Meta(OutboxEmail.Meta):
         indexes = [
             # The dispatch and the sweep: emails not yet sent.
             models.Index(
@@ -467,14 +489,8 @@ class AskEmail(models.Model):
     def __str__(self):
         return f"Ask email to {self.source_id}"
 
-    @property
-    def message_id(self) -> str:
-        """Stable across retries, random (as a thank-you's)."""
-        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
-        return f"<ask.{self.message_token}@{domain}>"
 
-
-class CommitmentReminder(models.Model):
+class CommitmentReminder(OutboxEmail):
     """The reminder email of one commitment of a partnership plan
     (partners.Commitment), to its owner on its due date: an outbox row with
     the thank-yous' delivery fields, claimed, sent, retried and recorded by
@@ -484,36 +500,13 @@ class CommitmentReminder(models.Model):
     Made with the commitment (thanks.services.commitment_record), moved
     with its due date, cancelled when it is done or dropped."""
 
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+    MESSAGE_ID_PREFIX = "commitment"
 
     commitment = models.OneToOneField(
         "partners.Commitment", on_delete=models.CASCADE, related_name="reminder"
     )
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.SCHEDULED
-    )
-    due_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    subject = models.TextField(blank=True)
-    body_text = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
-    note = models.TextField(blank=True, help_text="Why it was cancelled.")
-    created_at = models.DateTimeField(default=timezone.now)
-    message_token = models.CharField(
-        max_length=32, default=new_message_token, editable=False
-    )
 
-    class Meta:
-        ordering = ["due_at", "pk"]
+    class Meta(OutboxEmail.Meta):
         indexes = [
             # The dispatch and the sweep: reminders not yet sent.
             models.Index(
@@ -525,9 +518,3 @@ class CommitmentReminder(models.Model):
 
     def __str__(self):
         return f"Reminder of commitment {self.commitment_id}"
-
-    @property
-    def message_id(self) -> str:
-        """Stable across retries, random (as a thank-you's)."""
-        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ")
-        return f"<commitment.{self.message_token}@{domain}>"
