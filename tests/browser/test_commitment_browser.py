@@ -1,4 +1,5 @@
-"""A rep adds a commitment due today to a partner's plan in the browser, and
+"""A rep adds a commitment due yesterday (overdue: its reminder goes now,
+whatever the hour; one due today waits for 8:00) to a partner's plan in the browser, and
 its reminder reaches the owner once: a real Celery worker sends it, two
 beats sweeping every second at once send it no second time (issue 27).
 
@@ -7,6 +8,7 @@ on PostgreSQL and Redis.
 """
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,7 @@ def sink():
         yield server
 
 
-def test_a_commitment_due_today_is_reminded_once_by_the_worker(
+def test_an_overdue_commitment_is_reminded_once_by_the_worker(
     live_server, page, alice, sink, celery_processes
 ):
     email = {"EMAIL_URL": f"smtp://127.0.0.1:{sink.port}"}
@@ -48,7 +50,8 @@ def test_a_commitment_due_today_is_reminded_once_by_the_worker(
     plan.get_by_role("link", name="Add a commitment").click()
     page.get_by_label("Commitment").fill("Introduce two HR directors")
     page.get_by_label("Who owes it").select_option("them")
-    page.get_by_label("Due on").fill(timezone.localdate().isoformat())
+    yesterday = timezone.localdate() - timedelta(days=1)
+    page.get_by_label("Due on").fill(yesterday.isoformat())
     page.get_by_role("button", name="Save the commitment").click()
     expect(
         page.get_by_text("Commitment saved: Introduce two HR directors.")
@@ -60,7 +63,7 @@ def test_a_commitment_due_today_is_reminded_once_by_the_worker(
 
     [message] = wait_for(arrived, timeout=60)
     assert message["To"] == "alice@example.com"
-    assert message["Subject"] == ("Due today: Introduce two HR directors (Hana O'Neil)")
+    assert message["Subject"] == "Overdue: Introduce two HR directors (Hana O'Neil)"
     assert "Owed by: Hana O'Neil" in message.get_body(("plain",)).get_content()
 
     # Two beats at once, sweeping every second: nothing is sent again.

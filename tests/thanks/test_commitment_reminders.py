@@ -108,7 +108,10 @@ def test_names_reach_the_owner_as_typed(
 def test_a_refused_send_is_retried_and_the_failure_shown_on_the_plan(
     client, alice, hana, smtp_sink
 ):
-    commitment = commit(hana, alice, timezone.localdate())
+    # Due yesterday: its reminder goes now, whatever the hour the test runs
+    # at (one due today waits for 8:00).
+    yesterday = timezone.localdate() - timedelta(days=1)
+    commitment = commit(hana, alice, yesterday)
     smtp_sink.refuse_data = "451 4.3.0 Try again later"
     assert thank_yous_dispatch_due() == ({"retry": 1}, True)
     reminder = CommitmentReminder.objects.get()
@@ -122,12 +125,10 @@ def test_a_refused_send_is_retried_and_the_failure_shown_on_the_plan(
     assert "failed: The mail server refused it: 451" in page
     # Moving the date schedules it again, from a first attempt.
     smtp_sink.refuse_data = None
-    commitment_change(commitment=commitment, due_on=timezone.localdate())
+    commitment_change(commitment=commitment, due_on=yesterday)
     reminder.refresh_from_db()
     assert reminder.status == "failed"  # the same date: not moved
-    commitment_change(
-        commitment=commitment, due_on=timezone.localdate() - timedelta(days=1)
-    )
+    commitment_change(commitment=commitment, due_on=yesterday - timedelta(days=1))
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts) == ("scheduled", 0)
     assert thank_yous_dispatch_due() == ({"sent": 1}, True)
@@ -150,7 +151,7 @@ def test_done_or_dropped_before_its_day_no_reminder_goes(
 
 
 def test_done_since_it_was_claimed_it_is_cancelled_not_sent(alice, hana, smtp_sink):
-    commitment = commit(hana, alice, timezone.localdate())
+    commitment = commit(hana, alice, timezone.localdate() - timedelta(days=1))
     Commitment.objects.filter(pk=commitment.pk).update(status="done")
     assert thank_yous_dispatch_due() == ({"cancelled": 1}, True)
     assert smtp_sink.messages == []
