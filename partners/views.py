@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from accounts.scoping import get_for_user_or_404
+from core.forms import saved
 from partners import asking
 from partners.forms import (
     FIT_FILTERS,
@@ -213,14 +214,12 @@ def outcome_new(request, pk):
     partner = _customer_for_user(request.user, pk)
     form = OutcomeForm(request.POST or None)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                outcome_record(partner=partner, user=request.user, **form.cleaned_data)
-            except ValidationError as error:  # next to its field, the input kept
-                form.add_error(None, error)
-            else:
-                messages.success(request, OUTCOME_SAVED)
-                return redirect(partner)
+        if saved(
+            form,
+            lambda data: outcome_record(partner=partner, user=request.user, **data),
+        ):
+            messages.success(request, OUTCOME_SAVED)
+            return redirect(partner)
         return _outcome_page(request, partner, form, status=400)
     return _outcome_page(request, partner, form)
 
@@ -240,14 +239,12 @@ def outcome_edit(request, pk):
         raise Http404("Only customers have outcomes.")
     form = OutcomeForm(request.POST or None, instance=outcome)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                outcome_update(outcome=outcome, user=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, OUTCOME_SAVED)
-                return redirect(partner)
+        if saved(
+            form,
+            lambda data: outcome_update(outcome=outcome, user=request.user, **data),
+        ):
+            messages.success(request, OUTCOME_SAVED)
+            return redirect(partner)
         return _outcome_page(request, partner, form, outcome, status=400)
     return _outcome_page(request, partner, form, outcome)
 
@@ -329,16 +326,14 @@ def given_new(request, pk):
         request.POST or None, initial={"given_on": timezone.localdate()}
     )
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                given_referral_record(
-                    partner=partner, user=request.user, **form.cleaned_data
-                )
-            except ValidationError as error:  # next to its field, input kept
-                form.add_error(None, error)
-            else:
-                messages.success(request, GIVEN_SAVED.format(partner=partner.name))
-                return redirect(partner)
+        if saved(
+            form,
+            lambda data: given_referral_record(
+                partner=partner, user=request.user, **data
+            ),
+        ):
+            messages.success(request, GIVEN_SAVED.format(partner=partner.name))
+            return redirect(partner)
         return _given_page(request, partner, form, status=400)
     return _given_page(request, partner, form)
 
@@ -355,13 +350,8 @@ def given_edit(request, pk):
     partner = given.partner
     form = GivenReferralForm(request.POST or None, instance=given)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                given_referral_update(given=given, **form.cleaned_data)
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, GIVEN_SAVED.format(partner=partner.name))
-                return redirect(partner)
+        if saved(form, lambda data: given_referral_update(given=given, **data)):
+            messages.success(request, GIVEN_SAVED.format(partner=partner.name))
+            return redirect(partner)
         return _given_page(request, partner, form, given, status=400)
     return _given_page(request, partner, form, given)

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.scoping import get_for_user_or_404
+from core.forms import saved
 from core.http import safe_next
 from partners.asking import customer_asking
 from partners.forms import CommitmentForm
@@ -466,14 +467,10 @@ def commitment_new(request, pk):
     partner = partner_for_user(user=request.user, pk=pk)
     form = CommitmentForm(request.POST or None, user=request.user, partner=partner)
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                commitment = commitment_record(partner=partner, **form.cleaned_data)
-            except ValidationError as error:  # next to its field, input kept
-                form.add_error(None, error)
-            else:
-                messages.success(request, COMMITMENT_SAVED.format(what=commitment.what))
-                return redirect(partner)
+        if saved(form, lambda data: commitment_record(partner=partner, **data)):
+            what = form.cleaned_data["what"].strip()
+            messages.success(request, COMMITMENT_SAVED.format(what=what))
+            return redirect(partner)
         return _commitment_page(request, partner, form, status=400)
     return _commitment_page(request, partner, form)
 
@@ -492,13 +489,8 @@ def commitment_edit(request, pk):
         request.POST or None, instance=commitment, user=request.user, partner=partner
     )
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                commitment_change(commitment=commitment, **form.cleaned_data)
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, COMMITMENT_SAVED.format(what=commitment.what))
-                return redirect(partner)
+        if saved(form, lambda data: commitment_change(commitment=commitment, **data)):
+            messages.success(request, COMMITMENT_SAVED.format(what=commitment.what))
+            return redirect(partner)
         return _commitment_page(request, partner, form, commitment, status=400)
     return _commitment_page(request, partner, form, commitment)
